@@ -1,0 +1,1 @@
+"""Machine-checked claims about basinlab's models (built out by the proofs issue)."""

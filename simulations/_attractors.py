@@ -1,0 +1,261 @@
+"""Attractor labels for final states: fixed points from the theory, and the rest."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import diffrax as dfx
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+import xarray as xr
+from jaxtyping import Array, Float
+
+from ..theory import FixedPoint
+from ._compile import CompiledModel
+from ._integrate import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
+
+LIMIT_CYCLE = "limit cycle"
+NON_STATIONARY = "non-stationary"
+UNLISTED_FIXED_POINT = "fixed point not found by analysis"
+
+
+@dataclasses.dataclass(frozen=True)
+class Attractor:
+    """A set that trajectories settle on, with the label they get for it.
+
+    **Fields:**
+
+    - `name`: a readable name, unique within a result.
+    - `kind`: the fixed point's kind (`"stable node"`, ...) for a fixed point;
+      `"limit cycle"` for a periodic orbit in the plane; `"non-stationary"` for any
+      other bounded set that is not a point; `"fixed point not found by analysis"`.
+    - `location`: the fixed point, or the centre of the set's bounding box.
+    - `extent`: the half-widths of the bounding box; zero for a fixed point.
+    - `predicates`: for each predicate, whether it holds on the whole set.
+    """
+
+    name: str
+    kind: str
+    location: np.ndarray
+    extent: np.ndarray
+    predicates: dict[str, bool]
+
+    def __post_init__(self):
+        assert self.location.shape == self.extent.shape
+        assert np.all(self.extent >= 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelSettings:
+    """Tolerances for matching final states to attractors.
+
+    **Fields:**
+
+    - `match_tol`: a final state is at a fixed point when
+      $\\|y - x^*\\|_\\infty < \\text{match\\_tol}\\,(1 + \\|x^*\\|_\\infty)$.
+    - `tail_time`: how long a trajectory that did not come to rest is followed
+      further to find the set it moves on.
+    - `tail_samples`: samples along that stretch.
+    - `settle_tol`: the two halves of that stretch must have bounding boxes that
+      agree to this tolerance (relative, as above) for the trajectory to count as
+      settled; sets whose boxes agree to it are the same attractor.
+    """
+
+    match_tol: float = 1e-3
+    tail_time: float = 60.0
+    tail_samples: int = 512
+    settle_tol: float = 2e-2
+
+    def __post_init__(self):
+        for name in ("match_tol", "tail_time", "settle_tol"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be positive and finite, got {value!r}")
+        if self.tail_samples < 8:
+            raise ValueError(f"tail_samples must be at least 8, got {self.tail_samples}")
+
+
+def _format(location: tuple) -> str:
+    return "(" + ", ".join(sp.sstr(c) if not isinstance(c, float) else f"{c:.3g}" for c in location) + ")"
+
+
+def _close(points: np.ndarray, centre: np.ndarray, tol: float) -> np.ndarray:
+    scale = 1 + np.max(np.abs(centre))
+    return np.max(np.abs(points - centre), axis=-1) < tol * scale
+
+
+@eqx.filter_jit
+def _follow(
+    compiled: CompiledModel,
+    settings: SolverSettings,
+    labels: LabelSettings,
+    y0s: Float[Array, "batch n"],
+    p: Float[Array, " m"],
+) -> Float[Array, "batch samples n"]:
+    times = jnp.linspace(0.0, labels.tail_time, labels.tail_samples)
+
+    def one(y0):
+        solution = dfx.diffeqsolve(
+            dfx.ODETerm(compiled.vector_field),
+            settings.solver,
+            t0=0.0,
+            t1=labels.tail_time,
+            dt0=settings.dt0,
+            y0=y0,
+            args=p,
+            saveat=dfx.SaveAt(ts=times),
+            stepsize_controller=dfx.PIDController(rtol=settings.rtol, atol=settings.atol)
+            if isinstance(settings.solver, dfx.AbstractAdaptiveSolver)
+            else dfx.ConstantStepSize(),
+            max_steps=settings.max_steps,
+            throw=False,
+        )
+        return solution.ys
+
+    return jax.lax.map(one, y0s, batch_size=min(settings.batch_size, y0s.shape[0]))
+
+
+def _cluster(features: np.ndarray, tol: float) -> np.ndarray:
+    """Greedy clustering: each unassigned row starts a cluster of the rows near it."""
+    cluster = np.full(len(features), -1)
+    count = 0
+    for row in range(len(features)):
+        if cluster[row] >= 0:
+            continue
+        members = (cluster < 0) & _close(features, features[row], tol)
+        cluster[members] = count
+        count += 1
+    return cluster
+
+
+def label_attractors(
+    compiled: CompiledModel,
+    p: Float[Array, " m"],
+    final: xr.Dataset,
+    points: list[FixedPoint],
+    settings: SolverSettings,
+    labels: LabelSettings | None = None,
+) -> tuple[np.ndarray, list[Attractor]]:
+    """Give every trajectory the label of the attractor it ends on.
+
+    The attractors are, in order: the stable fixed points of the theory (always
+    listed, even when no trajectory reaches them); any other fixed point of the
+    theory that a trajectory came to rest on (a saddle reached along its stable
+    manifold); rest points the theory did not list, clustered; and sets that
+    trajectories move on without coming to rest (limit cycles), found by following
+    each such trajectory for `tail_time` more and clustering the bounding boxes of
+    what it visits. A trajectory that neither came to rest nor settled on such a set
+    is `UNCONVERGED`; one that left the bounding box is `DIVERGED`.
+
+    **Arguments:**
+
+    - `compiled`: the compiled model.
+    - `p`: the parameter vector the ensemble was integrated with.
+    - `final`: the result of [`basinlab.integrate`][].
+    - `points`: the fixed points from [`basinlab.fixed_points`][].
+    - `settings`: the solver settings the ensemble was integrated with.
+    - `labels`: matching tolerances.
+
+    **Returns:**
+
+    The labels (one integer per trajectory: an index into the attractors, or
+    `DIVERGED`, or `UNCONVERGED`) and the list of [`basinlab.Attractor`][].
+    """
+    labels = labels or LabelSettings()
+    state = final["y_final"].values
+    status = final["status"].values
+    result = np.full(len(state), UNCONVERGED, dtype=np.int32)
+    result[status == DIVERGED] = DIVERGED
+    attractors: list[Attractor] = []
+    by_point: dict[int, int] = {}
+
+    def evaluate(samples: np.ndarray) -> dict[str, bool]:
+        truth = np.asarray(jax.vmap(lambda y: compiled.predicates(y, p))(jnp.asarray(samples)))
+        return {name: bool(np.all(truth[:, i])) for i, name in enumerate(compiled.predicate_names)}
+
+    def add(name: str, kind: str, location, extent, samples) -> int:
+        attractors.append(
+            Attractor(
+                f"A{len(attractors)}: {name}",
+                kind,
+                np.asarray(location, float),
+                np.asarray(extent, float),
+                evaluate(np.atleast_2d(samples)),
+            )
+        )
+        return len(attractors) - 1
+
+    def point_attractor(j: int) -> int:
+        if j not in by_point:
+            point = points[j]
+            zero = np.zeros(len(point.numeric))
+            by_point[j] = add(
+                f"{point.kind} {_format(point.location)}",
+                point.kind,
+                point.numeric,
+                zero,
+                np.asarray(point.numeric),
+            )
+        return by_point[j]
+
+    for j, point in enumerate(points):
+        if point.stable:
+            point_attractor(j)
+
+    def match_points(rows: np.ndarray, at: np.ndarray, tol: float) -> np.ndarray:
+        """Label rows near a fixed point; return the rows left unmatched."""
+        unmatched = np.ones(len(rows), bool)
+        for j, point in enumerate(points):
+            near = unmatched & _close(at, np.asarray(point.numeric), tol)
+            if np.any(near):
+                result[rows[near]] = point_attractor(j)
+                unmatched &= ~near
+        return rows[unmatched]
+
+    rest = np.flatnonzero(status == CONVERGED)
+    stray = match_points(rest, state[rest], labels.match_tol)
+    cluster = _cluster(state[stray], labels.match_tol)
+    for k in range(cluster.max(initial=-1) + 1):
+        members = stray[cluster == k]
+        centre = state[members].mean(axis=0)
+        index = add(f"rest point {_format(tuple(centre))}", UNLISTED_FIXED_POINT, centre, np.zeros_like(centre), centre)
+        result[members] = index
+
+    moving = np.flatnonzero((status == UNCONVERGED) & np.all(np.isfinite(state), axis=1))
+    if len(moving) == 0:
+        return result, attractors
+    padded = 1 << int(np.ceil(np.log2(len(moving))))  # few distinct shapes, few compilations
+    starts = np.concatenate([state[moving], np.repeat(state[moving[:1]], padded - len(moving), 0)])
+    path = np.asarray(_follow(compiled, settings, labels, jnp.asarray(starts, compiled.dtype), p))[: len(moving)]
+    half = labels.tail_samples // 2
+    low, high = path.min(axis=1), path.max(axis=1)
+    first = np.concatenate([path[:, :half].min(axis=1), path[:, :half].max(axis=1)], axis=1)
+    second = np.concatenate([path[:, half:].min(axis=1), path[:, half:].max(axis=1)], axis=1)
+    scale = 1 + np.max(np.abs(second), axis=1)
+    settled = np.all(np.isfinite(path), axis=(1, 2)) & (
+        np.max(np.abs(first - second), axis=1) < labels.settle_tol * scale
+    )
+    centre, extent = (low + high) / 2, (high - low) / 2
+    at_rest = settled & (np.max(extent, axis=1) < labels.settle_tol * scale)
+    still = match_points(moving[at_rest], centre[at_rest], labels.settle_tol)
+    result[still] = UNCONVERGED  # slow, and near no listed fixed point: not decided
+    cycling = np.flatnonzero(settled & ~at_rest)
+    features = np.concatenate([low[cycling], high[cycling]], axis=1)
+    cluster = _cluster(features, labels.settle_tol)
+    kind = LIMIT_CYCLE if state.shape[1] == 2 else NON_STATIONARY
+    for k in range(cluster.max(initial=-1) + 1):
+        members = cycling[cluster == k]
+        box_centre = centre[members].mean(axis=0)
+        box_extent = extent[members].mean(axis=0)
+        index = add(
+            f"{kind} around {_format(tuple(box_centre))}, half-width {_format(tuple(box_extent))}",
+            kind,
+            box_centre,
+            box_extent,
+            path[members[0]],
+        )
+        result[moving[members]] = index
+    return result, attractors

@@ -1,0 +1,298 @@
+"""Basin maps on 2-D slices and basin fractions under an initial distribution."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+
+import jax
+import numpy as np
+import numpyro.distributions as dist
+import xarray as xr
+
+from ..theory import FixedPoint, Model, fixed_points
+from ._attractors import Attractor, LabelSettings, label_attractors
+from ._compile import CompiledModel
+from ._integrate import DIVERGED, UNCONVERGED, SolverSettings, as_compiled, integrate
+from ._wilson import wilson_interval
+
+_RESERVED = {"state", "attractor", "fixed_point", "outcome", "predicate", "trajectory"}
+
+
+def _labelled_ensemble(
+    model: Model | CompiledModel,
+    y0s: np.ndarray,
+    params: Mapping[str, float] | None,
+    settings: SolverSettings | None,
+    labels: LabelSettings | None,
+    points: list[FixedPoint] | None,
+    progress: bool,
+    checkpoint_dir: str | None,
+    setting_overrides: dict,
+) -> tuple[xr.Dataset, np.ndarray, list[Attractor], list[FixedPoint]]:
+    compiled = as_compiled(model)
+    settings = dataclasses.replace(settings or SolverSettings(), **setting_overrides)
+    final = integrate(
+        compiled, y0s, params, settings=settings, progress=progress, checkpoint_dir=checkpoint_dir
+    )
+    if points is None:
+        points = fixed_points(compiled.model, params)
+    p = compiled.param_vector(params)
+    label, attractors = label_attractors(compiled, p, final, points, settings, labels)
+    return final, label, attractors, points
+
+
+def _tables(
+    compiled_names: Sequence[str],
+    predicate_names: Sequence[str],
+    label: np.ndarray,
+    attractors: list[Attractor],
+    points: list[FixedPoint],
+    confidence: float,
+) -> dict[str, tuple]:
+    """Attractors, fixed points, and the fraction of each outcome with its interval."""
+    n = label.size
+    outcomes = list(range(len(attractors))) + [DIVERGED, UNCONVERGED]
+    counts = np.array([np.sum(label == o) for o in outcomes])
+    low, high = wilson_interval(counts, n, confidence)
+    holds = np.array(
+        [[a.predicates[name] for name in predicate_names] for a in attractors], dtype=bool
+    ).reshape(len(attractors), len(predicate_names))
+    predicate_counts = np.array(
+        [sum(counts[i] for i in range(len(attractors)) if holds[i, j]) for j in range(len(predicate_names))],
+        dtype=int,
+    )
+    p_low, p_high = wilson_interval(predicate_counts, n, confidence)
+    dim = len(compiled_names)
+    return {
+        "attractor_name": ("attractor", np.array([a.name for a in attractors], dtype=object)),
+        "attractor_kind": ("attractor", np.array([a.kind for a in attractors], dtype=object)),
+        "attractor_location": (("attractor", "state"), np.array([a.location for a in attractors]).reshape(-1, dim)),
+        "attractor_extent": (("attractor", "state"), np.array([a.extent for a in attractors]).reshape(-1, dim)),
+        "attractor_holds": (("attractor", "predicate"), holds),
+        "fixed_point_location": (("fixed_point", "state"), np.array([q.numeric for q in points]).reshape(-1, dim)),
+        "fixed_point_exact": ("fixed_point", np.array([str(q.location) if q.exact else "" for q in points], dtype=object)),
+        "fixed_point_kind": ("fixed_point", np.array([q.kind for q in points], dtype=object)),
+        "fixed_point_index": ("fixed_point", np.array([q.index for q in points], dtype=np.int32)),
+        "outcome_label": ("outcome", np.array(outcomes, dtype=np.int32)),
+        "outcome_name": (
+            "outcome",
+            np.array([a.name for a in attractors] + ["DIVERGED", "UNCONVERGED"], dtype=object),
+        ),
+        "count": ("outcome", counts.astype(np.int64)),
+        "fraction": ("outcome", counts / n),
+        "fraction_low": ("outcome", low),
+        "fraction_high": ("outcome", high),
+        "predicate_count": ("predicate", predicate_counts.astype(np.int64)),
+        "predicate_fraction": ("predicate", predicate_counts / n),
+        "predicate_low": ("predicate", p_low),
+        "predicate_high": ("predicate", p_high),
+    }
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+
+
+def basin_map(
+    model: Model | CompiledModel,
+    x: str,
+    y: str,
+    bounds: Sequence[Sequence[float]],
+    resolution: int | tuple[int, int] = 256,
+    params: Mapping[str, float] | None = None,
+    *,
+    fixed: Mapping[str, float] | None = None,
+    settings: SolverSettings | None = None,
+    labels: LabelSettings | None = None,
+    points: list[FixedPoint] | None = None,
+    confidence: float = 0.95,
+    progress: bool = True,
+    checkpoint_dir: str | None = None,
+    **setting_overrides,
+) -> xr.Dataset:
+    """Map the basins of attraction on a 2-D slice through state space.
+
+    A regular grid over `bounds` in the states `x` and `y`, with every other state
+    held at its value in `fixed` (zero unless given), is integrated to its end and
+    labelled by the attractor it reaches (see [`basinlab.integrate`][] and
+    [`basinlab.simulations.label_attractors`][]). Fractions are area fractions of
+    the slice, with Wilson intervals that treat the grid points as samples.
+
+    **Arguments:**
+
+    - `model`: a [`basinlab.Model`][] or a compiled one.
+    - `x`, `y`: the names of the two states that span the slice.
+    - `bounds`: `((x_low, x_high), (y_low, y_high))`.
+    - `resolution`: grid points per axis, or `(nx, ny)`.
+    - `params`: parameter overrides by name.
+    - `fixed`: values of the other states.
+    - `settings`, `**setting_overrides`: solver settings
+      ([`basinlab.simulations.SolverSettings`][]).
+    - `labels`: matching tolerances ([`basinlab.simulations.LabelSettings`][]).
+    - `points`: fixed points, if already computed; found with
+      [`basinlab.fixed_points`][] otherwise.
+    - `confidence`: the coverage of the intervals.
+    - `progress`, `checkpoint_dir`: as for [`basinlab.integrate`][].
+
+    **Returns:**
+
+    An `xarray.Dataset` with `label`, `t_final` and `status` over the two state
+    dimensions, the attractor and fixed-point tables, each outcome's `fraction`
+    with `fraction_low`/`fraction_high`, and each predicate's `predicate_fraction`
+    (the fraction that ends where it holds, e.g. the aligned basin).
+
+    **Raises:**
+
+    - `ValueError`: `x` or `y` is not a state, or both are the same; `bounds` are
+      empty, inverted or not finite; `resolution < 2`; a fixed value names no other
+      state or is not finite; a parameter is unknown.
+    """
+    compiled = as_compiled(model)
+    names = list(compiled.state_names)
+    ix, iy = compiled.model.state_index(x), compiled.model.state_index(y)
+    if ix == iy:
+        raise ValueError(f"the slice needs two different states, got {x!r} twice")
+    for name in (x, y):
+        if name in _RESERVED:
+            raise ValueError(f"state name {name!r} is reserved in results; rename it")
+    nx, ny = (resolution, resolution) if np.ndim(resolution) == 0 else tuple(resolution)
+    for count in (nx, ny):
+        if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 2:
+            raise ValueError(f"resolution must be an integer of at least 2, got {count!r}")
+    try:
+        box = np.asarray(bounds, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds must be ((x_low, x_high), (y_low, y_high)), got {bounds!r}") from None
+    if box.shape != (2, 2):
+        raise ValueError(f"bounds must be ((x_low, x_high), (y_low, y_high)), got {bounds!r}")
+    if not np.all(np.isfinite(box)):
+        raise ValueError(f"bounds must be finite, got {box.tolist()}")
+    for axis, (low, high) in zip((x, y), box):
+        if not low < high:
+            raise ValueError(f"bounds for {axis!r} are empty or inverted: ({low}, {high})")
+    base = np.zeros(len(names))
+    for name, value in (fixed or {}).items():
+        index = compiled.model.state_index(name)
+        if index in (ix, iy):
+            raise ValueError(f"state {name!r} spans the slice and cannot also be fixed")
+        if not np.isfinite(float(value)):
+            raise ValueError(f"fixed value of {name!r} must be finite, got {value}")
+        base[index] = float(value)
+    xs = np.linspace(box[0, 0], box[0, 1], nx)
+    ys = np.linspace(box[1, 0], box[1, 1], ny)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    y0s = np.tile(base, (nx * ny, 1))
+    y0s[:, ix], y0s[:, iy] = grid_x.ravel(), grid_y.ravel()
+    _check_confidence(confidence)
+    final, label, attractors, points = _labelled_ensemble(
+        compiled, y0s, params, settings, labels, points, progress, checkpoint_dir, setting_overrides
+    )
+    grid = (y, x)
+    data = {
+        "label": (grid, label.reshape(ny, nx)),
+        "t_final": (grid, final["t_final"].values.reshape(ny, nx)),
+        "status": (grid, final["status"].values.reshape(ny, nx)),
+        **_tables(names, compiled.predicate_names, label, attractors, points, confidence),
+    }
+    coords = {
+        x: xs,
+        y: ys,
+        "state": names,
+        "predicate": list(compiled.predicate_names),
+    }
+    attrs = dict(final.attrs)
+    attrs |= {
+        "kind": "basin_map",
+        "x": x,
+        "y": y,
+        "slice_fixed": json.dumps(
+            {n: float(base[i]) for i, n in enumerate(names) if i not in (ix, iy)}
+        ),
+        "confidence": confidence,
+    }
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def basin_fractions(
+    model: Model | CompiledModel,
+    p0: dist.Distribution,
+    n: int = 10_000,
+    seed: int = 0,
+    params: Mapping[str, float] | None = None,
+    *,
+    settings: SolverSettings | None = None,
+    labels: LabelSettings | None = None,
+    points: list[FixedPoint] | None = None,
+    confidence: float = 0.95,
+    progress: bool = True,
+    checkpoint_dir: str | None = None,
+    **setting_overrides,
+) -> xr.Dataset:
+    r"""Basin stability: the fraction of initial conditions drawn from $p_0$ that end
+    on each attractor, with Wilson intervals.
+
+    The fraction of attractor $A$ is the Monte Carlo estimate of
+    $\Pr_{x_0 \sim p_0}[\varphi_t(x_0) \to A]$ (P. J. Menck, J. Heitzig, N. Marwan and
+    J. Kurths, "How basin stability complements the linear-stability paradigm",
+    Nature Physics 9, 89, 2013).
+
+    **Arguments:**
+
+    - `model`: a [`basinlab.Model`][] or a compiled one.
+    - `p0`: a NumPyro distribution over the state: event shape `(dim,)`, or batch
+      shape `(dim,)` with a scalar event (independent coordinates).
+    - `n`: the number of samples.
+    - `seed`: the seed of the samples.
+    - `params`, `settings`, `labels`, `points`, `confidence`, `progress`,
+      `checkpoint_dir`, `**setting_overrides`: as for [`basinlab.basin_map`][].
+
+    **Returns:**
+
+    An `xarray.Dataset` with the samples `y0`, their `label` and `t_final`, the
+    attractor and fixed-point tables, each outcome's `count`, `fraction`,
+    `fraction_low` and `fraction_high` (`DIVERGED` and `UNCONVERGED` included), and
+    each predicate's `predicate_fraction` with its interval.
+
+    **Raises:**
+
+    - `TypeError`: `p0` is not a NumPyro distribution.
+    - `ValueError`: `p0` has the wrong shape or draws non-finite states; `n < 1`; a
+      parameter is unknown.
+    """
+    compiled = as_compiled(model)
+    dim = len(compiled.state_names)
+    if not isinstance(p0, dist.Distribution):
+        raise TypeError(f"p0 must be a numpyro distribution, got {type(p0).__name__}")
+    if tuple(p0.batch_shape) + tuple(p0.event_shape) != (dim,):
+        raise ValueError(
+            f"p0 must draw states of shape ({dim},), but draws shape "
+            f"{tuple(p0.batch_shape) + tuple(p0.event_shape)}"
+        )
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    _check_confidence(confidence)
+    y0s = np.asarray(p0.sample(jax.random.key(seed), (int(n),)), dtype=float)
+    final, label, attractors, points = _labelled_ensemble(
+        compiled, y0s, params, settings, labels, points, progress, checkpoint_dir, setting_overrides
+    )
+    data = {
+        "y0": (("trajectory", "state"), final["y0"].values),
+        "label": ("trajectory", label),
+        "t_final": ("trajectory", final["t_final"].values),
+        **_tables(compiled.state_names, compiled.predicate_names, label, attractors, points, confidence),
+    }
+    coords = {
+        "trajectory": np.arange(len(label)),
+        "state": list(compiled.state_names),
+        "predicate": list(compiled.predicate_names),
+    }
+    attrs = dict(final.attrs) | {
+        "kind": "basin_fractions",
+        "seed": int(seed),
+        "p0": repr(p0),
+        "confidence": confidence,
+    }
+    return xr.Dataset(data, coords=coords, attrs=attrs)

@@ -1,0 +1,154 @@
+"""Compile a SymPy model into JAX functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+from jaxtyping import Array, Bool, Float
+from sympy.printing.numpy import JaxPrinter
+
+from ..theory import Model, jacobian
+
+# basinlab checks accuracy claims in float64, so JAX's 64-bit mode is switched on when
+# basinlab.simulations is imported. Pass `dtype=jnp.float32` to compile_model to
+# compute in float32 instead (faster on GPUs, about 7 significant digits).
+jax.config.update("jax_enable_x64", True)
+
+
+class _Printer(JaxPrinter):
+    """SymPy's JAX printer, with the special functions it prints as `math.*`."""
+
+    def _print_erf(self, expr):
+        return f"jax.scipy.special.erf({self._print(expr.args[0])})"
+
+    def _print_erfc(self, expr):
+        return f"jax.scipy.special.erfc({self._print(expr.args[0])})"
+
+
+def _lambdify(model: Model, expressions: list[sp.Basic]) -> Callable:
+    arguments = [*model.state, *model.param_symbols]
+    return sp.lambdify(
+        arguments, expressions, modules=[{"jax": jax}, "jax"], printer=_Printer, cse=True
+    )
+
+
+def _truth(expression: sp.Basic) -> sp.Basic:
+    """A predicate as a relation: a real expression holds where it is positive."""
+    if isinstance(expression, sp.logic.boolalg.Boolean):
+        return expression
+    return sp.StrictGreaterThan(expression, 0)
+
+
+class CompiledModel(eqx.Module):
+    r"""A model as JAX functions $f(t, y, p)$, $\partial f/\partial y$ and predicates.
+
+    Parameters are passed as a vector `p` in the order of `param_names`, so a sweep
+    can `vmap` over it. Build one with [`basinlab.compile_model`][].
+
+    **Fields:**
+
+    - `model`: the symbolic [`basinlab.Model`][].
+    - `name`, `state_names`, `param_names`, `predicate_names`: from the model.
+    - `dtype`: the floating-point type of states and parameters.
+    """
+
+    model: Model = eqx.field(static=True)
+    name: str = eqx.field(static=True)
+    state_names: tuple[str, ...] = eqx.field(static=True)
+    param_names: tuple[str, ...] = eqx.field(static=True)
+    predicate_names: tuple[str, ...] = eqx.field(static=True)
+    dtype: type = eqx.field(static=True)
+    _field: Callable = eqx.field(static=True)
+    _jacobian: Callable = eqx.field(static=True)
+    _predicates: Callable = eqx.field(static=True)
+
+    def __check_init__(self):
+        assert self.state_names == tuple(self.model.state_names)
+        assert self.param_names == tuple(self.model.param_names)
+
+    def _arguments(self, y: Float[Array, " n"], p: Float[Array, " m"]) -> list:
+        return [y[i] for i in range(len(self.state_names))] + [
+            p[i] for i in range(len(self.param_names))
+        ]
+
+    def vector_field(
+        self, t: Float[Array, ""], y: Float[Array, " n"], p: Float[Array, " m"]
+    ) -> Float[Array, " n"]:
+        """$f(t, y; p)$ for one state; `t` is unused by autonomous models."""
+        del t
+        values = self._field(*self._arguments(y, p))
+        return jnp.stack([jnp.broadcast_to(jnp.asarray(v, self.dtype), ()) for v in values])
+
+    def jacobian(
+        self, t: Float[Array, ""], y: Float[Array, " n"], p: Float[Array, " m"]
+    ) -> Float[Array, "n n"]:
+        """The analytic Jacobian $\\partial f / \\partial y$ at one state."""
+        del t
+        rows = self._jacobian(*self._arguments(y, p))
+        n = len(self.state_names)
+        return jnp.stack(
+            [
+                jnp.stack([jnp.broadcast_to(jnp.asarray(v, self.dtype), ()) for v in row])
+                for row in rows
+            ]
+        ).reshape(n, n)
+
+    def predicates(self, y: Float[Array, " n"], p: Float[Array, " m"]) -> Bool[Array, " k"]:
+        """Each predicate, in the order of `predicate_names`, at one state."""
+        if not self.predicate_names:
+            return jnp.zeros((0,), bool)
+        values = self._predicates(*self._arguments(y, p))
+        return jnp.stack([jnp.broadcast_to(jnp.asarray(v, bool), ()) for v in values])
+
+    def param_vector(self, overrides: Mapping[str, float] | None = None) -> Float[Array, " m"]:
+        """The default parameters with `overrides` (by name) applied, as a vector.
+
+        **Raises:**
+
+        - `ValueError`: a name is not a parameter of the model, or a value is not
+          finite.
+        """
+        values = self.model.resolve_params(overrides)
+        return jnp.asarray(np.array(list(values.values()), dtype=float), self.dtype)
+
+
+def compile_model(model: Model, dtype: type = jnp.float64) -> CompiledModel:
+    r"""Compile a model's vector field, Jacobian and predicates into JAX.
+
+    The expressions are turned into Python functions over `jax.numpy` with SymPy's
+    `lambdify`, after common-subexpression elimination. The Jacobian is the symbolic
+    one, differentiated before compilation.
+
+    **Arguments:**
+
+    - `model`: the [`basinlab.Model`][].
+    - `dtype`: `jnp.float64` (default; accuracy claims are checked in it) or
+      `jnp.float32`.
+
+    **Returns:**
+
+    A [`basinlab.simulations.CompiledModel`][].
+
+    **Raises:**
+
+    - `ValueError`: `dtype` is not a floating-point type.
+    """
+    if dtype not in (jnp.float32, jnp.float64):
+        raise ValueError(f"dtype must be jnp.float32 or jnp.float64, got {dtype}")
+    predicates = [_truth(e) for e in model.predicates.values()]
+    return CompiledModel(
+        model=model,
+        name=model.name,
+        state_names=tuple(model.state_names),
+        param_names=tuple(model.param_names),
+        predicate_names=tuple(model.predicates),
+        dtype=dtype,
+        _field=_lambdify(model, list(model.vector_field)),
+        _jacobian=_lambdify(model, jacobian(model).tolist()),
+        _predicates=_lambdify(model, predicates),
+    )

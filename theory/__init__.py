@@ -1,0 +1,15 @@
+from . import models as models
+from ._fixed_points import KINDS as KINDS
+from ._fixed_points import NON_HYPERBOLIC as NON_HYPERBOLIC
+from ._fixed_points import SADDLE as SADDLE
+from ._fixed_points import STABLE_FOCUS as STABLE_FOCUS
+from ._fixed_points import STABLE_NODE as STABLE_NODE
+from ._fixed_points import UNSTABLE as UNSTABLE
+from ._fixed_points import FixedPoint as FixedPoint
+from ._fixed_points import classify as classify
+from ._fixed_points import fixed_points as fixed_points
+from ._fixed_points import hessian as hessian
+from ._fixed_points import jacobian as jacobian
+from ._model import Model as Model
+from ._time_limit import TimeLimitExceeded as TimeLimitExceeded
+from ._time_limit import time_limit as time_limit

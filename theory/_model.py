@@ -1,0 +1,264 @@
+"""The symbolic model of a training process: state, parameters, vector field."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from numbers import Real
+
+import sympy as sp
+
+ParamKey = sp.Symbol | str
+
+
+def _as_expr(value: object, what: str) -> sp.Expr:
+    if isinstance(value, str):
+        # Text never reaches `sympify` here: models are built from SymPy objects, and the
+        # command line only ever names catalogue models.
+        raise TypeError(f"{what} must be a SymPy expression, not the string {value!r}")
+    try:
+        return sp.sympify(value, strict=True)
+    except sp.SympifyError as error:
+        raise TypeError(f"{what} must be a SymPy expression, got {value!r}") from error
+
+
+def _finite_real(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real | sp.Number):
+        raise TypeError(f"{what} must be a real number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be finite, got {number}")
+    return number
+
+
+class Model:
+    r"""A training process written symbolically: $\dot x = f(x; p)$.
+
+    A model holds state symbols $x \in \mathbb{R}^n$, parameter symbols $p$ with
+    default values, the vector field $f$ as a SymPy column `Matrix`, and optional
+    named *predicates* (expressions of the state, such as `"aligned"`) and
+    *observables* (such as `"loss"`). A predicate holds at a point when it is a true
+    relation there or, for a real-valued expression, when it is positive there.
+
+    Use [`basinlab.Model.gradient_flow`][] for $f = -\nabla L$.
+
+    **Arguments:**
+
+    - `name`: a short identifier, used in results and on the command line.
+    - `state`: the state symbols, in order.
+    - `vector_field`: $f$, a SymPy `Matrix` or a sequence with one entry per state.
+    - `params`: a mapping from parameter symbol to its default value.
+    - `predicates`: a mapping from name to a SymPy expression or relation.
+    - `observables`: a mapping from name to a SymPy expression.
+    - `loss`: the loss $L$ when the model is a gradient flow, else `None`.
+    - `description`: one paragraph for people, shown by `basinlab models`.
+
+    **Raises:**
+
+    - `TypeError`: an argument has the wrong type (a string in place of an expression,
+      a non-symbol state, a non-numeric default).
+    - `ValueError`: the dimensions disagree, a name is used twice, a default is not
+      finite, or an expression has a free symbol that is neither a state nor a
+      parameter. The message names the culprit.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        state: Iterable[sp.Symbol],
+        vector_field: sp.Matrix | Iterable[object],
+        params: Mapping[sp.Symbol, float] | None = None,
+        predicates: Mapping[str, object] | None = None,
+        observables: Mapping[str, object] | None = None,
+        loss: object | None = None,
+        description: str = "",
+    ):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"model name must be an identifier, got {name!r}")
+        state = list(state)
+        if not state:
+            raise ValueError(f"model {name!r} has no state symbols")
+        for symbol in state:
+            if not isinstance(symbol, sp.Symbol):
+                raise TypeError(f"state entries must be SymPy symbols, got {symbol!r}")
+        params = dict(params or {})
+        for symbol in params:
+            if not isinstance(symbol, sp.Symbol):
+                raise TypeError(f"parameter keys must be SymPy symbols, got {symbol!r}")
+        names = [str(s) for s in state] + [str(s) for s in params]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"model {name!r} uses the name(s) {duplicates} twice")
+        self.name = name
+        self.state: list[sp.Symbol] = state
+        self.params: dict[sp.Symbol, float] = {
+            s: _finite_real(v, f"default of parameter {s}") for s, v in params.items()
+        }
+        if isinstance(vector_field, sp.MatrixBase):
+            rows = list(vector_field)
+            if vector_field.shape[1] != 1 and vector_field.shape[0] != 1:
+                raise ValueError(
+                    f"vector field of {name!r} must be a column, got shape "
+                    f"{vector_field.shape}"
+                )
+        else:
+            rows = list(vector_field)
+        if len(rows) != len(state):
+            raise ValueError(
+                f"vector field of {name!r} has {len(rows)} components but the state has "
+                f"{len(state)}"
+            )
+        self.vector_field = sp.Matrix(
+            [_as_expr(r, f"component {i} of the vector field") for i, r in enumerate(rows)]
+        )
+        self.loss = None if loss is None else _as_expr(loss, "loss")
+        self.predicates: dict[str, sp.Basic] = {
+            str(k): _as_expr(v, f"predicate {k!r}") for k, v in (predicates or {}).items()
+        }
+        self.observables: dict[str, sp.Expr] = {
+            str(k): _as_expr(v, f"observable {k!r}") for k, v in (observables or {}).items()
+        }
+        clash = set(self.predicates) & set(self.observables)
+        if clash:
+            raise ValueError(f"{sorted(clash)} is both a predicate and an observable")
+        self.description = description
+        allowed = set(state) | set(self.params)
+        checked = {f"component {i} of the vector field": e for i, e in enumerate(rows)}
+        checked |= {f"predicate {k!r}": v for k, v in self.predicates.items()}
+        checked |= {f"observable {k!r}": v for k, v in self.observables.items()}
+        if self.loss is not None:
+            checked["loss"] = self.loss
+        for what, expr in checked.items():
+            stray = sp.sympify(expr).free_symbols - allowed
+            if stray:
+                raise ValueError(
+                    f"{what} of {name!r} has free symbol(s) {sorted(map(str, stray))} that "
+                    "are neither state nor parameters"
+                )
+
+    @classmethod
+    def gradient_flow(
+        cls,
+        loss: object,
+        state: Iterable[sp.Symbol],
+        params: Mapping[sp.Symbol, float] | None = None,
+        predicates: Mapping[str, object] | None = None,
+        observables: Mapping[str, object] | None = None,
+        name: str = "gradient_flow",
+        description: str = "",
+    ) -> Model:
+        r"""The gradient flow $\dot x = -\nabla_x L(x; p)$ of a loss.
+
+        The loss is kept as `model.loss` and as the observable `"loss"`.
+
+        **Arguments:**
+
+        - `loss`: $L$, a SymPy expression of the state and parameters.
+        - `state`, `params`, `predicates`, `observables`, `name`, `description`: as for
+          [`basinlab.Model`][].
+
+        **Returns:**
+
+        A `Model` whose vector field is $-\nabla L$.
+
+        **Raises:**
+
+        As for [`basinlab.Model`][].
+        """
+        state = list(state)
+        loss = _as_expr(loss, "loss")
+        field = [-sp.diff(loss, s) for s in state]
+        observables = {"loss": loss, **(observables or {})}
+        return cls(name, state, field, params, predicates, observables, loss, description)
+
+    @property
+    def dim(self) -> int:
+        """The number of state variables."""
+        return len(self.state)
+
+    @property
+    def state_names(self) -> list[str]:
+        return [str(s) for s in self.state]
+
+    @property
+    def param_symbols(self) -> list[sp.Symbol]:
+        return list(self.params)
+
+    @property
+    def param_names(self) -> list[str]:
+        return [str(s) for s in self.params]
+
+    def state_index(self, name: str) -> int:
+        """The position of a state variable.
+
+        **Raises:**
+
+        - `ValueError`: `name` is not a state of this model.
+        """
+        try:
+            return self.state_names.index(str(name))
+        except ValueError:
+            raise ValueError(
+                f"{name!r} is not a state of model {self.name!r}; its states are "
+                f"{self.state_names}"
+            ) from None
+
+    def resolve_params(
+        self, overrides: Mapping[ParamKey, float] | None = None
+    ) -> dict[sp.Symbol, float]:
+        """The defaults with `overrides` applied, keyed by symbol, in model order.
+
+        **Arguments:**
+
+        - `overrides`: values keyed by parameter symbol or name.
+
+        **Returns:**
+
+        A dict from every parameter symbol to a float.
+
+        **Raises:**
+
+        - `ValueError`: a key is not a parameter of this model, or a value is not
+          finite.
+        - `TypeError`: a value is not a real number.
+        """
+        values = dict(self.params)
+        by_name = {str(s): s for s in self.params}
+        for key, value in (overrides or {}).items():
+            symbol = by_name.get(str(key))
+            if symbol is None:
+                known = ", ".join(self.param_names) or "none"
+                raise ValueError(
+                    f"model {self.name!r} has no parameter {str(key)!r} (its parameters: "
+                    f"{known})"
+                )
+            values[symbol] = _finite_real(value, f"parameter {key}")
+        return values
+
+    def substituted(
+        self, overrides: Mapping[ParamKey, float] | None = None, exact: bool = True
+    ) -> sp.Matrix:
+        """The vector field with parameter values substituted.
+
+        With `exact=True`, each float value becomes the rational number its decimal
+        representation names (0.1 becomes 1/10), so that exact analysis stays exact.
+        """
+        return self.vector_field.subs(self.param_substitution(overrides, exact))
+
+    def param_substitution(
+        self, overrides: Mapping[ParamKey, float] | None = None, exact: bool = True
+    ) -> dict[sp.Symbol, sp.Number]:
+        values = self.resolve_params(overrides)
+        if exact:
+            return {s: sp.Rational(repr(v)) for s, v in values.items()}
+        return {s: sp.Float(v) for s, v in values.items()}
+
+    def equations(self) -> str:
+        """The vector field as text, one line per state: `d a/dt = ...`."""
+        return "; ".join(
+            f"d{s}/dt = {sp.sstr(e)}" for s, e in zip(self.state, self.vector_field)
+        )
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{s}={v:g}" for s, v in self.params.items())
+        return f"Model({self.name!r}, state={self.state_names}, params={{{params}}})"

@@ -1,0 +1,42 @@
+"""The registry of built-in models, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .._model import Model
+from .alignment_double_well import alignment_double_well
+from .bistable_cycle import bistable_cycle
+
+DEFAULT_MODEL = "alignment_double_well"
+
+_CATALOGUE: dict[str, Callable[[], Model]] = {
+    "alignment_double_well": alignment_double_well,
+    "bistable_cycle": bistable_cycle,
+}
+
+
+def names() -> list[str]:
+    """The names of the built-in models, sorted."""
+    return sorted(_CATALOGUE)
+
+
+def build(name: str) -> Model:
+    """Build a catalogue model with its default parameters.
+
+    **Arguments:**
+
+    - `name`: a name from [`basinlab.models.names`][]; dashes count as underscores.
+
+    **Returns:**
+
+    The [`basinlab.Model`][].
+
+    **Raises:**
+
+    - `ValueError`: there is no model of that name.
+    """
+    key = str(name).replace("-", "_")
+    if key not in _CATALOGUE:
+        raise ValueError(f"unknown model {name!r}; the built-in models are {names()}")
+    return _CATALOGUE[key]()
