@@ -79,7 +79,15 @@ class LabelSettings:
 
 
 def _format(location: tuple) -> str:
-    return "(" + ", ".join(sp.sstr(c) if not isinstance(c, float) else f"{c:.3g}" for c in location) + ")"
+    """Exact coordinates as SymPy prints them; floats to 3 digits, with rounding noise
+    below 1e-9 shown as 0."""
+
+    def one(c) -> str:
+        if isinstance(c, float | np.floating):
+            return f"{(0.0 if abs(c) < 1e-9 else float(c)):.3g}"
+        return sp.sstr(c)
+
+    return "(" + ", ".join(one(c) for c in location) + ")"
 
 
 def _close(points: np.ndarray, centre: np.ndarray, tol: float) -> np.ndarray:
@@ -221,7 +229,13 @@ def label_attractors(
     for k in range(cluster.max(initial=-1) + 1):
         members = stray[cluster == k]
         centre = state[members].mean(axis=0)
-        index = add(f"rest point {_format(tuple(centre))}", UNLISTED_FIXED_POINT, centre, np.zeros_like(centre), centre)
+        index = add(
+            f"rest point {_format(tuple(centre))}",
+            UNLISTED_FIXED_POINT,
+            centre,
+            np.zeros_like(centre),
+            centre,
+        )
         result[members] = index
 
     moving = np.flatnonzero((status == UNCONVERGED) & np.all(np.isfinite(state), axis=1))
@@ -229,7 +243,9 @@ def label_attractors(
         return result, attractors
     padded = 1 << int(np.ceil(np.log2(len(moving))))  # few distinct shapes, few compilations
     starts = np.concatenate([state[moving], np.repeat(state[moving[:1]], padded - len(moving), 0)])
-    path = np.asarray(_follow(compiled, settings, labels, jnp.asarray(starts, compiled.dtype), p))[: len(moving)]
+    path = np.asarray(_follow(compiled, settings, labels, jnp.asarray(starts, compiled.dtype), p))[
+        : len(moving)
+    ]
     half = labels.tail_samples // 2
     low, high = path.min(axis=1), path.max(axis=1)
     first = np.concatenate([path[:, :half].min(axis=1), path[:, :half].max(axis=1)], axis=1)

@@ -53,14 +53,17 @@ def _tables(
 ) -> dict[str, tuple]:
     """Attractors, fixed points, and the fraction of each outcome with its interval."""
     n = label.size
-    outcomes = list(range(len(attractors))) + [DIVERGED, UNCONVERGED]
+    outcomes = [*range(len(attractors)), DIVERGED, UNCONVERGED]
     counts = np.array([np.sum(label == o) for o in outcomes])
     low, high = wilson_interval(counts, n, confidence)
     holds = np.array(
         [[a.predicates[name] for name in predicate_names] for a in attractors], dtype=bool
     ).reshape(len(attractors), len(predicate_names))
     predicate_counts = np.array(
-        [sum(counts[i] for i in range(len(attractors)) if holds[i, j]) for j in range(len(predicate_names))],
+        [
+            sum(counts[i] for i in range(len(attractors)) if holds[i, j])
+            for j in range(len(predicate_names))
+        ],
         dtype=int,
     )
     p_low, p_high = wilson_interval(predicate_counts, n, confidence)
@@ -68,11 +71,23 @@ def _tables(
     return {
         "attractor_name": ("attractor", np.array([a.name for a in attractors], dtype=object)),
         "attractor_kind": ("attractor", np.array([a.kind for a in attractors], dtype=object)),
-        "attractor_location": (("attractor", "state"), np.array([a.location for a in attractors]).reshape(-1, dim)),
-        "attractor_extent": (("attractor", "state"), np.array([a.extent for a in attractors]).reshape(-1, dim)),
+        "attractor_location": (
+            ("attractor", "state"),
+            np.array([a.location for a in attractors]).reshape(-1, dim),
+        ),
+        "attractor_extent": (
+            ("attractor", "state"),
+            np.array([a.extent for a in attractors]).reshape(-1, dim),
+        ),
         "attractor_holds": (("attractor", "predicate"), holds),
-        "fixed_point_location": (("fixed_point", "state"), np.array([q.numeric for q in points]).reshape(-1, dim)),
-        "fixed_point_exact": ("fixed_point", np.array([str(q.location) if q.exact else "" for q in points], dtype=object)),
+        "fixed_point_location": (
+            ("fixed_point", "state"),
+            np.array([q.numeric for q in points]).reshape(-1, dim),
+        ),
+        "fixed_point_exact": (
+            "fixed_point",
+            np.array([str(q.location) if q.exact else "" for q in points], dtype=object),
+        ),
         "fixed_point_kind": ("fixed_point", np.array([q.kind for q in points], dtype=object)),
         "fixed_point_index": ("fixed_point", np.array([q.index for q in points], dtype=np.int32)),
         "outcome_label": ("outcome", np.array(outcomes, dtype=np.int32)),
@@ -165,7 +180,9 @@ def basin_map(
     try:
         box = np.asarray(bounds, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"bounds must be ((x_low, x_high), (y_low, y_high)), got {bounds!r}") from None
+        raise ValueError(
+            f"bounds must be ((x_low, x_high), (y_low, y_high)), got {bounds!r}"
+        ) from None
     if box.shape != (2, 2):
         raise ValueError(f"bounds must be ((x_low, x_high), (y_low, y_high)), got {bounds!r}")
     if not np.all(np.isfinite(box)):
@@ -282,7 +299,9 @@ def basin_fractions(
         "y0": (("trajectory", "state"), final["y0"].values),
         "label": ("trajectory", label),
         "t_final": ("trajectory", final["t_final"].values),
-        **_tables(compiled.state_names, compiled.predicate_names, label, attractors, points, confidence),
+        **_tables(
+            compiled.state_names, compiled.predicate_names, label, attractors, points, confidence
+        ),
     }
     coords = {
         "trajectory": np.arange(len(label)),

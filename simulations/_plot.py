@@ -8,7 +8,6 @@ import matplotlib
 import matplotlib.colors as mcolors
 import matplotlib.patches as mpatches
 import matplotlib.pyplot as plt
-import numpy as np
 import xarray as xr
 
 from ..theory import NON_HYPERBOLIC, SADDLE, STABLE_FOCUS, STABLE_NODE, UNSTABLE
@@ -21,7 +20,24 @@ _MARKERS = {
     UNSTABLE: dict(marker="o", facecolor="none", edgecolor="black"),
     NON_HYPERBOLIC: dict(marker="D", facecolor="yellow", edgecolor="black"),
 }
-_PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
+_PALETTE = [
+    "#4c72b0",
+    "#dd8452",
+    "#55a868",
+    "#c44e52",
+    "#8172b3",
+    "#937860",
+    "#da8bc3",
+    "#8c8c8c",
+    "#ccb974",
+    "#64b5cd",
+]
+
+
+def _percent(fraction: float) -> str:
+    if 0 < fraction < 0.001:
+        return "<0.1%"
+    return f"{100 * fraction:.1f}%"
 
 
 def plot_basin_map(
@@ -82,33 +98,59 @@ def plot_basin_map(
     for i, name in enumerate(names):
         holds = [p for j, p in enumerate(predicates) if result["attractor_holds"].values[i, j]]
         tag = f" [{', '.join(holds)}]" if holds else ""
-        label = f"{name}{tag}: {100 * fraction[i]:.1f}%"
+        label = f"{name}{tag}: {_percent(fraction[i])}"
         handles.append(mpatches.Patch(color=colours[i + 2], label=label))
-    for code, name, colour in ((DIVERGED, "diverged", "black"), (UNCONVERGED, "unconverged", "#d9d9d9")):
+    for code, name, colour in (
+        (DIVERGED, "diverged", "black"),
+        (UNCONVERGED, "unconverged", "#d9d9d9"),
+    ):
         if fraction.get(code, 0) > 0:
-            handles.append(mpatches.Patch(color=colour, label=f"{name}: {100 * fraction[code]:.1f}%"))
+            handles.append(
+                mpatches.Patch(color=colour, label=f"{name}: {_percent(fraction[code])}")
+            )
     if show_fixed_points:
         states = [str(s) for s in result["state"].values]
         ix, iy = states.index(x), states.index(y)
         fixed = json.loads(result.attrs["slice_fixed"])
-        for location, kind in zip(result["fixed_point_location"].values, result["fixed_point_kind"].values):
+        for location, kind in zip(
+            result["fixed_point_location"].values, result["fixed_point_kind"].values
+        ):
             off_slice = any(
-                abs(location[k] - fixed[s]) > 1e-9 * (1 + abs(fixed[s])) for k, s in enumerate(states) if s in fixed
+                abs(location[k] - fixed[s]) > 1e-9 * (1 + abs(fixed[s]))
+                for k, s in enumerate(states)
+                if s in fixed
             )
             inside = xs[0] <= location[ix] <= xs[-1] and ys[0] <= location[iy] <= ys[-1]
             if off_slice or not inside:
                 continue
-            ax.scatter(location[ix], location[iy], s=70, zorder=3, linewidths=1.5, **_MARKERS[str(kind)])
+            ax.scatter(
+                location[ix], location[iy], s=70, zorder=3, linewidths=1.5, **_MARKERS[str(kind)]
+            )
         for kind in dict.fromkeys(str(k) for k in result["fixed_point_kind"].values):
             handles.append(
-                plt.Line2D([], [], linestyle="none", markersize=8, label=kind, markeredgewidth=1.5,
-                           marker=_MARKERS[kind]["marker"], markerfacecolor=_MARKERS[kind]["facecolor"],
-                           markeredgecolor=_MARKERS[kind]["edgecolor"])
+                plt.Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    markersize=8,
+                    label=kind,
+                    markeredgewidth=1.5,
+                    marker=_MARKERS[kind]["marker"],
+                    markerfacecolor=_MARKERS[kind]["facecolor"],
+                    markeredgecolor=_MARKERS[kind]["edgecolor"],
+                )
             )
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     if title is None:
         title = f"{result.attrs.get('model', '')}  {result.attrs.get('params', '')}"
     ax.set_title(title, fontsize=10)
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=2,
+        fontsize=8,
+        frameon=False,
+    )
     return fig, ax

@@ -10,16 +10,18 @@ from tqdm.auto import tqdm
 T = TypeVar("T")
 
 
-def progress_bar(items: Iterable[T], label: str, enabled: bool, unit_size: int = 1) -> Iterator[T]:
-    """Iterate over `items`, showing a bar on stderr when `enabled` and there are several.
+def progress_bar(
+    items: Iterable[T], total: int, label: str, enabled: bool, unit_size: int = 1
+) -> Iterator[T]:
+    """Iterate over `items`, with a bar on stderr when `enabled` and `total > 1`.
 
-    Each item stands for `unit_size` trajectories, so the bar counts trajectories.
+    Each of the `total` items stands for `unit_size` trajectories, so the bar counts
+    trajectories as they finish.
     """
-    items = list(items)
-    if not enabled or len(items) < 2:
+    if not enabled or total < 2:
         yield from items
         return
-    with tqdm(total=len(items) * unit_size, desc=label, unit="traj", unit_scale=True) as bar:
+    with tqdm(total=total * unit_size, desc=label, unit="traj", unit_scale=True) as bar:
         for item in items:
             yield item
             bar.update(unit_size)

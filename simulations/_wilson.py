@@ -8,8 +8,8 @@ from jaxtyping import Float, Int
 
 
 def wilson_interval(
-    successes: Int[np.ndarray, "..."] | int, trials: int, confidence: float = 0.95
-) -> tuple[Float[np.ndarray, "..."], Float[np.ndarray, "..."]]:
+    successes: Int[np.ndarray, ...] | int, trials: int, confidence: float = 0.95
+) -> tuple[Float[np.ndarray, ...], Float[np.ndarray, ...]]:
     r"""The Wilson score interval for a binomial proportion.
 
     With $\hat p = k/n$ and $z$ the normal quantile for `confidence`,

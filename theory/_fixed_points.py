@@ -250,9 +250,7 @@ def fixed_points(
         raise ValueError(
             f"search_box must give one interval (low < high) per state, got {search_box}"
         )
-    exact_roots = _exact_real_roots(
-        model.substituted(params, exact=True), model.state, timeout
-    )
+    exact_roots = _exact_real_roots(model.substituted(params, exact=True), model.state, timeout)
     if exact_roots is not None:
         points = [classify(model, r, params, exact=True) for r in exact_roots]
     else:

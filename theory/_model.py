@@ -98,8 +98,7 @@ class Model:
             rows = list(vector_field)
             if vector_field.shape[1] != 1 and vector_field.shape[0] != 1:
                 raise ValueError(
-                    f"vector field of {name!r} must be a column, got shape "
-                    f"{vector_field.shape}"
+                    f"vector field of {name!r} must be a column, got shape {vector_field.shape}"
                 )
         else:
             rows = list(vector_field)
@@ -199,8 +198,7 @@ class Model:
             return self.state_names.index(str(name))
         except ValueError:
             raise ValueError(
-                f"{name!r} is not a state of model {self.name!r}; its states are "
-                f"{self.state_names}"
+                f"{name!r} is not a state of model {self.name!r}; its states are {self.state_names}"
             ) from None
 
     def resolve_params(
@@ -229,8 +227,7 @@ class Model:
             if symbol is None:
                 known = ", ".join(self.param_names) or "none"
                 raise ValueError(
-                    f"model {self.name!r} has no parameter {str(key)!r} (its parameters: "
-                    f"{known})"
+                    f"model {self.name!r} has no parameter {str(key)!r} (its parameters: {known})"
                 )
             values[symbol] = _finite_real(value, f"parameter {key}")
         return values
@@ -255,9 +252,7 @@ class Model:
 
     def equations(self) -> str:
         """The vector field as text, one line per state: `d a/dt = ...`."""
-        return "; ".join(
-            f"d{s}/dt = {sp.sstr(e)}" for s, e in zip(self.state, self.vector_field)
-        )
+        return "; ".join(f"d{s}/dt = {sp.sstr(e)}" for s, e in zip(self.state, self.vector_field))
 
     def __repr__(self) -> str:
         params = ", ".join(f"{s}={v:g}" for s, v in self.params.items())

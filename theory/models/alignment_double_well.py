@@ -53,13 +53,7 @@ def alignment_double_well(bias: float = 0.2, coupling: float = 1.0) -> Model:
     """
     a, c = sp.symbols("a c", real=True)
     b, kappa = sp.symbols("bias coupling", real=True)
-    loss = (
-        a**4 / 4
-        - b * a**3 / 3
-        - a**2 / 2
-        + b * a
-        + sp.Rational(1, 2) * (c - 1 - kappa * a) ** 2
-    )
+    loss = a**4 / 4 - b * a**3 / 3 - a**2 / 2 + b * a + sp.Rational(1, 2) * (c - 1 - kappa * a) ** 2
     return Model.gradient_flow(
         loss,
         state=[a, c],
