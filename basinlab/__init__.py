@@ -1,19 +1,12 @@
-"""basinlab: basins of attraction of training dynamics, exact and at scale."""
+"""basinlab: basins of attraction of training dynamics, exact and at scale.
 
-from .simulations import CONVERGED as CONVERGED
-from .simulations import DIVERGED as DIVERGED
-from .simulations import UNCONVERGED as UNCONVERGED
-from .simulations import Attractor as Attractor
-from .simulations import CompiledModel as CompiledModel
-from .simulations import LabelSettings as LabelSettings
-from .simulations import SolverSettings as SolverSettings
-from .simulations import basin_fractions as basin_fractions
-from .simulations import basin_map as basin_map
-from .simulations import compile_model as compile_model
-from .simulations import integrate as integrate
-from .simulations import load as load
-from .simulations import plot_basin_map as plot_basin_map
-from .simulations import save as save
+The symbolic names (from `basinlab.theory`) are imported at once; the numerical ones
+(from `basinlab.simulations`, which needs JAX) on first use, so that
+`import basinlab.theory` stays free of JAX.
+"""
+
+import importlib
+
 from .theory import FixedPoint as FixedPoint
 from .theory import Model as Model
 from .theory import classify as classify
@@ -21,3 +14,30 @@ from .theory import fixed_points as fixed_points
 from .theory import hessian as hessian
 from .theory import jacobian as jacobian
 from .theory import models as models
+
+_SIMULATIONS = (
+    "CONVERGED",
+    "DIVERGED",
+    "UNCONVERGED",
+    "Attractor",
+    "CompiledModel",
+    "LabelSettings",
+    "SolverSettings",
+    "basin_fractions",
+    "basin_map",
+    "compile_model",
+    "integrate",
+    "load",
+    "plot_basin_map",
+    "save",
+)
+
+
+def __getattr__(name: str):
+    if name in _SIMULATIONS:
+        return getattr(importlib.import_module(".simulations", __name__), name)
+    raise AttributeError(f"module 'basinlab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SIMULATIONS])

@@ -50,4 +50,7 @@ def wilson_interval(
     denominator = 1 + z**2 / trials
     centre = (p + z**2 / (2 * trials)) / denominator
     half = z * np.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / denominator
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    # At k = 0 and k = n the ends are exactly 0 and 1; rounding would leave 1e-18.
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0, 1))
+    high = np.where(k == trials, 1.0, np.clip(centre + half, 0, 1))
+    return low, high

@@ -195,7 +195,7 @@ def _numeric_roots(
             except (ValueError, ZeroDivisionError, OverflowError):
                 continue
         x = result.x
-        if not np.all(np.isfinite(x)):
+        if not (np.all(np.isfinite(x)) and np.all(x >= low) and np.all(x <= high)):
             continue
         residual = np.max(np.abs(np.asarray(function(x), dtype=float)))
         if residual > 1e-10 * max(1.0, np.max(np.abs(x))):
@@ -221,8 +221,8 @@ def fixed_points(
     identically. If the field is not polynomial, the solver fails or runs past
     `timeout`, or the fixed points form a continuum, the roots are found numerically:
     a hybrid Powell solve (MINPACK, through SciPy) from `n_seeds` random starts in
-    `search_box`, polished to a residual below $10^{-10}$ and deduplicated. Numeric
-    search can miss roots outside the box.
+    `search_box`, polished to a residual below $10^{-10}$ and deduplicated; only roots
+    inside the box are returned, and the numeric search can miss some.
 
     **Arguments:**
 

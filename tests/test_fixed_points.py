@@ -1,0 +1,80 @@
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+from basinlab.theory import NON_HYPERBOLIC, SADDLE, STABLE_FOCUS, STABLE_NODE, UNSTABLE
+from hypothesis import given
+from hypothesis import strategies as st
+
+import basinlab as bl
+
+MODEL = bl.models.alignment_double_well()
+rationals = st.fractions(min_value=-3, max_value=3, max_denominator=20)
+
+
+@given(
+    bias=st.fractions(min_value=Fraction(-19, 20), max_value=Fraction(19, 20), max_denominator=20),
+    coupling=rationals,
+)
+def test_exact_fixed_points_are_exact_zeros(bias, coupling):
+    params = {"bias": float(bias), "coupling": float(coupling)}
+    points = bl.fixed_points(MODEL, params)
+    field = MODEL.substituted(params, exact=True)
+    assert len(points) == 3
+    for point in points:
+        assert point.exact
+        residual = field.subs(dict(zip(MODEL.state, point.location)))
+        assert all(sp.simplify(r) == 0 for r in residual)
+    kinds = sorted(p.kind for p in points)
+    assert kinds == sorted([SADDLE, STABLE_NODE, STABLE_NODE])
+    saddle = next(p for p in points if p.kind == SADDLE)
+    assert saddle.index == 1
+    assert saddle.numeric[0] == pytest.approx(float(bias))
+
+
+def test_the_default_models_fixed_points_match_the_docstring():
+    points = bl.fixed_points(MODEL)
+    assert {p.location for p in points} == {
+        (-1, 0),
+        (1, 2),
+        (sp.Rational(1, 5), sp.Rational(6, 5)),
+    }
+
+
+def test_classification_against_hand_computed_eigenvalues():
+    x, y = sp.symbols("x y")
+    cases = {
+        STABLE_NODE: ([-x, -2 * y], [-2, -1]),
+        STABLE_FOCUS: ([-x - y, x - y], [-1 - 1j, -1 + 1j]),
+        UNSTABLE: ([x, 3 * y], [1, 3]),
+        NON_HYPERBOLIC: ([-(x**3), -y], [-1, 0]),
+    }
+    for kind, (field, eigenvalues) in cases.items():
+        point = bl.classify(bl.Model("m", [x, y], field), [0, 0])
+        assert point.kind == kind
+        np.testing.assert_allclose(point.eigenvalues, eigenvalues, atol=1e-12)
+    saddle = bl.classify(bl.Model("m", [x, y, sp.Symbol("z")], [x, y, -sp.Symbol("z")]), [0, 0, 0])
+    assert (saddle.kind, saddle.index) == (SADDLE, 2)
+
+
+def test_non_polynomial_field_falls_back_to_polished_numeric_roots():
+    x, y = sp.symbols("x y")
+    model = bl.Model("pendulum", [x, y], [y, -sp.sin(x) - y / 2])
+    points = bl.fixed_points(model, search_box=[(-4, 4), (-1, 1)])
+    assert all(not p.exact for p in points)
+    found = sorted(round(p.numeric[0], 9) for p in points)
+    np.testing.assert_allclose(found, [-np.pi, 0.0, np.pi], atol=1e-9)
+    kinds = {round(p.numeric[0], 6): p.kind for p in points}
+    assert kinds[0.0] == STABLE_FOCUS
+    assert kinds[round(np.pi, 6)] == SADDLE
+
+
+def test_hessian_needs_a_loss():
+    with pytest.raises(ValueError, match="not a gradient flow"):
+        bl.hessian(bl.models.bistable_cycle())
+
+
+def test_bad_search_box():
+    with pytest.raises(ValueError, match="search_box"):
+        bl.fixed_points(MODEL, search_box=[(1, -1), (0, 1)])

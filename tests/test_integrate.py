@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+import sympy as sp
+
+import basinlab as bl
+
+x, y = sp.symbols("x y")
+# x' = x^2 - 1 blows up in finite time from every x0 > 1 and settles at -1 below it.
+ESCAPE = bl.Model("escape", [x, y], [x**2 - 1, -y])
+
+
+def test_escaping_trajectories_are_diverged_and_never_nan():
+    starts = np.stack([np.linspace(-3, 3, 61), np.full(61, 0.5)], axis=1)
+    result = bl.integrate(ESCAPE, starts, progress=False)
+    status = result["status"].values
+    assert np.all(status[starts[:, 0] > 1.01] == bl.DIVERGED)
+    assert np.all(status[starts[:, 0] < 0.99] == bl.CONVERGED)
+    assert not np.any(np.isnan(result["y_final"].values))
+    settled = result["y_final"].values[starts[:, 0] < 0.99]
+    np.testing.assert_allclose(settled, np.tile([-1.0, 0.0], (len(settled), 1)), atol=1e-4)
+
+
+def test_escaping_trajectories_get_the_diverged_label_in_fractions():
+    import numpyro.distributions as dist
+
+    p0 = dist.Uniform(np.array([-3.0, -1.0]), np.array([3.0, 1.0])).to_event(1)
+    result = bl.basin_fractions(ESCAPE, p0, n=2000, seed=1, progress=False)
+    assert np.all(np.isfinite(result["fraction"].values))
+    assert result["fraction"].sum() == pytest.approx(1.0)
+    diverged = result["fraction"].values[result["outcome_label"].values == bl.DIVERGED][0]
+    low = result["fraction_low"].values[result["outcome_label"].values == bl.DIVERGED][0]
+    high = result["fraction_high"].values[result["outcome_label"].values == bl.DIVERGED][0]
+    assert low <= 2 / 6 <= high  # exactly the starts with x0 > 1
+    assert diverged == pytest.approx(np.mean(result["y0"].values[:, 0] > 1))
+
+
+def test_time_limit_gives_unconverged():
+    starts = np.array([[0.5, 0.5]])
+    result = bl.integrate(ESCAPE, starts, progress=False, t1=0.1)
+    assert result["status"].values.tolist() == [bl.UNCONVERGED]
+    assert result["t_final"].values[0] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ([[0.0, np.nan]], "not finite"),
+        ([[0.0, np.inf], [1.0, 1.0]], "not finite, the first at row 0"),
+        ([[0.0, 1.0, 2.0]], r"shape \(n, 2\)"),
+        (np.zeros((0, 2)), "no initial conditions"),
+    ],
+)
+def test_bad_initial_conditions(bad, message):
+    with pytest.raises(ValueError, match=message):
+        bl.integrate(ESCAPE, bad, progress=False)
+
+
+def test_bad_settings_and_params():
+    with pytest.raises(ValueError, match="t1 must be a positive"):
+        bl.integrate(ESCAPE, [[0.0, 0.0]], t1=-1.0)
+    with pytest.raises(ValueError, match="no parameter 'k'"):
+        bl.integrate(ESCAPE, [[0.0, 0.0]], params={"k": 1.0})
+    with pytest.raises(TypeError, match="diffrax solver"):
+        bl.integrate(ESCAPE, [[0.0, 0.0]], solver="rk4")
+
+
+def test_other_diffrax_solvers_are_accepted():
+    import diffrax
+
+    starts = np.array([[0.0, 1.0], [-2.0, 1.0]])
+    for solver in (diffrax.Dopri5(), diffrax.Heun()):
+        result = bl.integrate(ESCAPE, starts, progress=False, solver=solver, dt0=0.01)
+        assert result.attrs["solver"] == type(solver).__name__
+        np.testing.assert_allclose(result["y_final"].values[:, 0], -1.0, atol=1e-3)
+
+
+def test_chunks_resume_from_disk(tmp_path):
+    starts = np.stack([np.linspace(-3, 0.9, 40), np.zeros(40)], axis=1)
+    first = bl.integrate(ESCAPE, starts, progress=False, chunk_size=16, checkpoint_dir=tmp_path)
+    files = sorted(tmp_path.rglob("chunk_*.npz"))
+    assert len(files) == 3
+    # Mark one stored chunk; a resumed run must read it back rather than recompute it.
+    with np.load(files[1]) as stored:
+        arrays = dict(stored)
+    arrays["t_final"] = np.full_like(arrays["t_final"], -7.0)
+    np.savez(files[1], **arrays)
+    resumed = bl.integrate(ESCAPE, starts, progress=False, chunk_size=16, checkpoint_dir=tmp_path)
+    assert np.all(resumed["t_final"].values[16:32] == -7.0)
+    np.testing.assert_array_equal(resumed["y_final"].values, first["y_final"].values)
+    # Other inputs never read these chunks.
+    other = bl.integrate(
+        ESCAPE, starts[::-1], progress=False, chunk_size=16, checkpoint_dir=tmp_path
+    )
+    assert not np.any(other["t_final"].values == -7.0)
+
+
+def test_results_do_not_depend_on_chunks_or_workers():
+    starts = np.random.default_rng(0).uniform(-3, 0.9, size=(50, 2))
+    one = bl.integrate(ESCAPE, starts, progress=False, chunk_size=64, workers=1)
+    many = bl.integrate(ESCAPE, starts, progress=False, chunk_size=8, workers=2)
+    for name in ("y_final", "t_final", "status"):
+        np.testing.assert_array_equal(one[name].values, many[name].values)

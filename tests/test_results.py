@@ -1,0 +1,56 @@
+import matplotlib
+import numpy as np
+import pytest
+import xarray as xr
+from basinlab.simulations import wilson_interval
+
+import basinlab as bl
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def basin_map():
+    model = bl.models.alignment_double_well()
+    return bl.basin_map(model, "a", "c", ((-2, 2), (-1, 3)), resolution=24, progress=False)
+
+
+def test_save_load_round_trips_exactly(basin_map, tmp_path):
+    path = bl.save(basin_map, tmp_path / "sub" / "map.nc")
+    loaded = bl.load(path)
+    xr.testing.assert_identical(loaded, basin_map)
+    for key in ("model", "params", "solver", "rtol", "atol", "versions", "equations"):
+        assert loaded.attrs[key] == basin_map.attrs[key]
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        bl.load(tmp_path / "missing.nc")
+    (tmp_path / "junk.nc").write_text("not netcdf")
+    with pytest.raises(ValueError, match="not a NetCDF"):
+        bl.load(tmp_path / "junk.nc")
+
+
+def test_plot_names_attractors_and_marks_fixed_points(basin_map):
+    _, ax = bl.plot_basin_map(basin_map)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("stable node (1, 2) [aligned]" in t for t in labels)
+    assert any(t.startswith("A0: stable node (-1, 0):") for t in labels)
+    assert "saddle" in labels
+    marked = np.concatenate([c.get_offsets() for c in ax.collections])
+    np.testing.assert_allclose(sorted(map(tuple, marked)), [(-1, 0), (0.2, 1.2), (1, 2)])
+    with pytest.raises(ValueError, match="basin_map"):
+        bl.plot_basin_map(basin_map.assign_attrs(kind="basin_fractions"))
+
+
+def test_wilson_interval_closed_forms():
+    z = 1.959963984540054
+    low, high = wilson_interval(0, 100)
+    assert low == 0 and high == pytest.approx(z**2 / (100 + z**2))
+    low, high = wilson_interval(np.array([3, 97]), 100)
+    assert low[0] == pytest.approx(1 - high[1]) and high[0] == pytest.approx(1 - low[1])
+    # Wilson (1927): for k = n/2 the interval is 1/2 +- z sqrt(n) / (2 (n + z^2)).
+    low, high = wilson_interval(50, 100)
+    assert high - 0.5 == pytest.approx(z * 10 / (2 * (100 + z**2)))
+    with pytest.raises(ValueError):
+        wilson_interval(5, 4)
