@@ -49,8 +49,9 @@ def test_wilson_interval_closed_forms():
     assert low == 0 and high == pytest.approx(z**2 / (100 + z**2))
     low, high = wilson_interval(np.array([3, 97]), 100)
     assert low[0] == pytest.approx(1 - high[1]) and high[0] == pytest.approx(1 - low[1])
-    # Wilson (1927): for k = n/2 the interval is 1/2 +- z sqrt(n) / (2 (n + z^2)).
+    # For k = n/2 the interval is 1/2 +- z / (2 sqrt(n + z^2)).
     low, high = wilson_interval(50, 100)
-    assert high - 0.5 == pytest.approx(z * 10 / (2 * (100 + z**2)))
+    assert 0.5 - low == pytest.approx(z / (2 * np.sqrt(100 + z**2)))
+    assert high - 0.5 == pytest.approx(z / (2 * np.sqrt(100 + z**2)))
     with pytest.raises(ValueError):
         wilson_interval(5, 4)
