@@ -24,6 +24,7 @@ from ._provenance import provenance
 CONVERGED = 0
 DIVERGED = -1
 UNCONVERGED = -2
+_RUNNING = 1  # out of step budget for this pass; continued in the next
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,10 +46,16 @@ class SolverSettings:
       near a stable point an adaptive solver hovers at its own error level, about
       `rtol` times the state, and a stricter test would never fire.
     - `divergence_bound`: the box outside which a trajectory counts as diverged.
-    - `max_steps`: the most steps a trajectory may take.
+    - `max_steps`: the most steps a trajectory may take, rounded up to a multiple of
+      `pass_steps`.
+    - `pass_steps`: the step budget of one pass. A vectorised adaptive solve runs in
+      lockstep until its slowest member stops, so trajectories are integrated in
+      passes of this many steps, and those still running after a pass are packed
+      into full batches for the next one. Each pass restarts the step-size controller
+      from `dt0`, so results depend slightly on it.
     - `batch_size`: trajectories that are integrated in lockstep (vectorised) at a
-      time; a vectorised adaptive solve runs until its slowest member stops, so small
-      batches waste less work and large ones amortise more overhead.
+      time; small batches waste less work on their slowest member, large ones
+      amortise more overhead.
     - `chunk_size`: trajectories per compiled call; each finished chunk updates the
       progress bar and, with a checkpoint directory, is written to disk.
     """
@@ -61,7 +68,8 @@ class SolverSettings:
     steady_tol: float = 1e-5
     divergence_bound: float = 1e6
     max_steps: int = 4096
-    batch_size: int = 512
+    pass_steps: int = 48
+    batch_size: int = 1024
     chunk_size: int = 16384
 
     def __post_init__(self):
@@ -71,7 +79,7 @@ class SolverSettings:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-        for name in ("max_steps", "batch_size", "chunk_size"):
+        for name in ("max_steps", "pass_steps", "batch_size", "chunk_size"):
             value = getattr(self, name)
             if not (isinstance(value, int) and value >= 1):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -86,7 +94,9 @@ class SolverSettings:
 def _solve_one(
     compiled: CompiledModel,
     settings: SolverSettings,
+    steps: int,
     y0: Float[Array, " n"],
+    t0: Float[Array, ""],
     p: Float[Array, " m"],
 ) -> tuple[Float[Array, " n"], Float[Array, ""], Int[Array, ""]]:
     def steady(t, y, args, **kwargs):
@@ -104,7 +114,7 @@ def _solve_one(
     solution = dfx.diffeqsolve(
         dfx.ODETerm(compiled.vector_field),
         settings.solver,
-        t0=0.0,
+        t0=t0,
         t1=settings.t1,
         dt0=settings.dt0,
         y0=y0,
@@ -112,31 +122,66 @@ def _solve_one(
         saveat=dfx.SaveAt(t1=True),
         stepsize_controller=controller,
         event=dfx.Event((steady, escaped)),
-        max_steps=settings.max_steps,
+        max_steps=steps,
         throw=False,
     )
     y = solution.ys[-1]
     settled, left = solution.event_mask
     size = jnp.max(jnp.abs(y))
     diverged = left | ~jnp.isfinite(size) | (size > settings.divergence_bound)
-    status = jnp.where(diverged, DIVERGED, jnp.where(settled, CONVERGED, UNCONVERGED)).astype(
-        jnp.int32
-    )
+    out_of_steps = solution.result == dfx.RESULTS.max_steps_reached
+    status = jnp.select(
+        [diverged, settled, out_of_steps], [DIVERGED, CONVERGED, _RUNNING], UNCONVERGED
+    ).astype(jnp.int32)
     return y, solution.ts[-1], status
 
 
 @eqx.filter_jit
-def _solve_chunk(
+def _solve_batch(
     compiled: CompiledModel,
     settings: SolverSettings,
+    steps: int,
     y0s: Float[Array, "batch n"],
+    t0s: Float[Array, " batch"],
     p: Float[Array, " m"],
 ):
-    return jax.lax.map(
-        lambda y0: _solve_one(compiled, settings, y0, p),
-        y0s,
-        batch_size=min(settings.batch_size, y0s.shape[0]),
-    )
+    return jax.vmap(lambda y0, t0: _solve_one(compiled, settings, steps, y0, t0, p))(y0s, t0s)
+
+
+def _solve_ensemble(
+    compiled: CompiledModel, settings: SolverSettings, initial: np.ndarray, p: Array
+) -> dict[str, np.ndarray]:
+    """Integrate in passes of `pass_steps`, regrouping the unfinished between passes.
+
+    A vectorised adaptive solve runs until its slowest member stops. Giving each pass
+    a small step budget and packing the trajectories that are still running into
+    fresh batches for the next pass keeps the batches full of live trajectories.
+    """
+    n = len(initial)
+    size = min(settings.batch_size, n)
+    y, t = initial.copy(), np.zeros(n)
+    status = np.full(n, _RUNNING, dtype=np.int32)
+    running = np.arange(n)
+    for _ in range(-(-settings.max_steps // settings.pass_steps)):
+        for start in range(0, len(running), size):
+            rows = running[start : start + size]
+            padded = np.concatenate([rows, np.repeat(rows[:1], size - len(rows))])
+            ys, ts, codes = _solve_batch(
+                compiled,
+                settings,
+                settings.pass_steps,
+                jnp.asarray(y[padded], compiled.dtype),
+                jnp.asarray(t[padded], compiled.dtype),
+                p,
+            )
+            y[rows] = np.asarray(ys)[: len(rows)]
+            t[rows] = np.asarray(ts)[: len(rows)]
+            status[rows] = np.asarray(codes)[: len(rows)]
+        running = running[status[running] == _RUNNING]
+        if len(running) == 0:
+            break
+    status[running] = UNCONVERGED
+    return {"y_final": y, "t_final": t, "status": status}
 
 
 def as_initial_conditions(y0s: ArrayLike, dim: int) -> np.ndarray:
@@ -189,9 +234,10 @@ def integrate(
     controller unless `settings` says otherwise) and stopped at steady state, on
     leaving a bounding box, at `t1`, or after `max_steps` steps; see
     [`basinlab.simulations.SolverSettings`][]. The ensemble runs in chunks of
-    `chunk_size`, each one compiled call, with a progress bar. Inside a chunk,
-    trajectories run in vectorised batches of `batch_size`, so a slow trajectory
-    holds up only its own batch.
+    `chunk_size`, one per CPU core at a time, with a progress bar. Inside a chunk,
+    trajectories run in vectorised batches of `batch_size` for `pass_steps` steps at
+    a time, and those still running are regrouped into full batches after each
+    pass, so a slow trajectory holds up little else.
 
     With `checkpoint_dir`, each finished chunk is written there, and a repeated call
     with the same model, parameters, initial conditions and settings reads them
@@ -236,15 +282,7 @@ def integrate(
         saved = store.read(index)
         if saved is None:
             start, stop = index * chunk, min((index + 1) * chunk, n)
-            block = initial[start:stop]
-            if stop - start < chunk:  # pad so that every chunk reuses one compilation
-                block = np.concatenate([block, np.repeat(block[:1], chunk - len(block), 0)])
-            ys, ts, codes = _solve_chunk(compiled, settings, jnp.asarray(block, compiled.dtype), p)
-            saved = {
-                "y_final": np.asarray(ys)[: stop - start],
-                "t_final": np.asarray(ts)[: stop - start],
-                "status": np.asarray(codes)[: stop - start],
-            }
+            saved = _solve_ensemble(compiled, settings, initial[start:stop], p)
             store.write(index, saved)
         return index, saved
 
