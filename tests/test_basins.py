@@ -1,11 +1,11 @@
 import numpy as np
 import numpyro.distributions as dist
 import pytest
-from basinlab.simulations import LIMIT_CYCLE, label_attractors
 from hypothesis import given
 from hypothesis import strategies as st
 
 import basinlab as bl
+from basinlab.simulations import LIMIT_CYCLE, label_attractors
 
 MODEL = bl.models.alignment_double_well()
 COMPILED = bl.compile_model(MODEL)  # compiled once, so property tests reuse one jit

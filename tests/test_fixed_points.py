@@ -3,11 +3,11 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy as sp
-from basinlab.theory import NON_HYPERBOLIC, SADDLE, STABLE_FOCUS, STABLE_NODE, UNSTABLE
 from hypothesis import given
 from hypothesis import strategies as st
 
 import basinlab as bl
+from basinlab.theory import NON_HYPERBOLIC, SADDLE, STABLE_FOCUS, STABLE_NODE, UNSTABLE
 
 MODEL = bl.models.alignment_double_well()
 rationals = st.fractions(min_value=-3, max_value=3, max_denominator=20)

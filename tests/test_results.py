@@ -2,9 +2,9 @@ import matplotlib
 import numpy as np
 import pytest
 import xarray as xr
-from basinlab.simulations import wilson_interval
 
 import basinlab as bl
+from basinlab.simulations import wilson_interval
 
 matplotlib.use("Agg")
 
