@@ -11,16 +11,18 @@ import pathlib
 import numpy as np
 
 from ..theory import Model
+from ._provenance import versions
 
 
 @dataclasses.dataclass(frozen=True)
 class ChunkStore:
     """A directory of finished chunks for one piece of work, keyed by its inputs.
 
-    The key hashes the model's equations, the parameters, the initial conditions,
-    the settings and the chunk size, so a chunk is only ever read back by the same
-    work. Each chunk is written to a temporary file and renamed into place, so a
-    chunk on disk is always whole. A store without a directory keeps nothing.
+    The key hashes the package versions, the model's equations, the parameters, the
+    initial conditions, the settings and the chunk size, so a chunk is only ever read
+    back by the same work done by the same code. Each chunk is written to a temporary
+    file and renamed into place, so a chunk on disk is always whole. A store without
+    a directory keeps nothing.
     """
 
     directory: pathlib.Path | None
@@ -39,6 +41,7 @@ class ChunkStore:
             return cls(None)
         digest = hashlib.sha256()
         description = {
+            "versions": versions(),
             "model": model.name,
             "equations": model.equations(),
             "settings": settings,
