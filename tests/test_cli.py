@@ -61,7 +61,13 @@ def test_map_writes_picture_and_data_and_prints_fractions(tmp_path):
         (("map", "alignment_double_well", "--bounds", "1", "-1", "0", "1"), "empty or inverted"),
         (("map", "alignment_double_well", "--bounds", "0", "0", "0", "1"), "empty or inverted"),
         (("map", "alignment_double_well", "--resolution", "many"), "invalid int value"),
+        (
+            ("map", "alignment_double_well", "--bounds", "nan", "1", "0", "1"),
+            "bounds must be finite",
+        ),
+        (("map", "alignment_double_well", "--fixed", "a=1"), "cannot also be fixed"),
         (("fractions", "alignment_double_well", "--bounds", "0", "1"), "needs a low and a high"),
+        (("fractions", "alignment_double_well", "--n", "0"), "positive integer"),
         (("frobnicate",), "invalid choice"),
     ],
 )

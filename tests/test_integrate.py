@@ -100,3 +100,13 @@ def test_results_do_not_depend_on_chunks_or_workers():
     many = bl.integrate(ESCAPE, starts, progress=False, chunk_size=8, workers=2)
     for name in ("y_final", "t_final", "status"):
         np.testing.assert_array_equal(one[name].values, many[name].values)
+
+
+def test_float32_is_allowed_and_agrees_to_its_precision():
+    import jax.numpy as jnp
+
+    starts = np.stack([np.linspace(-3, 0.9, 20), np.linspace(-1, 1, 20)], axis=1)
+    single = bl.integrate(bl.compile_model(ESCAPE, dtype=jnp.float32), starts, progress=False)
+    double = bl.integrate(ESCAPE, starts, progress=False)
+    np.testing.assert_array_equal(single["status"].values, double["status"].values)
+    np.testing.assert_allclose(single["y_final"].values, double["y_final"].values, atol=1e-4)
