@@ -293,7 +293,8 @@ def integrate(
     # XLA runs each call on one core; chunks in threads keep every core busy.
     with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
         finished = pool.map(solve, range(chunks))
-        for index, saved in progress_bar(finished, chunks, "integrating", progress, chunk):
+        sizes = [min(chunk, n - index * chunk) for index in range(chunks)]
+        for index, saved in progress_bar(finished, sizes, "integrating", progress):
             part = slice(index * chunk, min((index + 1) * chunk, n))
             y_final[part] = saved["y_final"]
             t_final[part] = saved["t_final"]

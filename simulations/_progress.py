@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from tqdm.auto import tqdm
@@ -11,17 +11,17 @@ T = TypeVar("T")
 
 
 def progress_bar(
-    items: Iterable[T], total: int, label: str, enabled: bool, unit_size: int = 1
+    items: Iterable[T], sizes: Sequence[int], label: str, enabled: bool
 ) -> Iterator[T]:
-    """Iterate over `items`, with a bar on stderr when `enabled` and `total > 1`.
+    """Iterate over `items`, with a bar on stderr when `enabled` and there are several.
 
-    Each of the `total` items stands for `unit_size` trajectories, so the bar counts
-    trajectories as they finish.
+    Item `i` stands for `sizes[i]` trajectories, so the bar counts trajectories as
+    their items finish.
     """
-    if not enabled or total < 2:
+    if not enabled or len(sizes) < 2:
         yield from items
         return
-    with tqdm(total=total * unit_size, desc=label, unit="traj", unit_scale=True) as bar:
-        for item in items:
+    with tqdm(total=sum(sizes), desc=label, unit="traj", unit_scale=True) as bar:
+        for item, size in zip(items, sizes):
             yield item
-            bar.update(unit_size)
+            bar.update(size)
