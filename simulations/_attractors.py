@@ -115,9 +115,7 @@ def _follow(
             y0=y0,
             args=p,
             saveat=dfx.SaveAt(ts=times),
-            stepsize_controller=dfx.PIDController(rtol=settings.rtol, atol=settings.atol)
-            if isinstance(settings.solver, dfx.AbstractAdaptiveSolver)
-            else dfx.ConstantStepSize(),
+            stepsize_controller=settings.controller(),
             max_steps=settings.max_steps,
             throw=False,
         )

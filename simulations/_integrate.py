@@ -84,6 +84,13 @@ class SolverSettings:
             if not (isinstance(value, int) and value >= 1):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
+    def controller(self) -> dfx.AbstractStepSizeController:
+        """A PID controller at `rtol`, `atol` for an adaptive solver; fixed steps of
+        `dt0` for one without an error estimate."""
+        if isinstance(self.solver, dfx.AbstractAdaptiveSolver):
+            return dfx.PIDController(rtol=self.rtol, atol=self.atol)
+        return dfx.ConstantStepSize()
+
     def describe(self) -> dict[str, object]:
         """The settings as attrs for a result."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -107,10 +114,6 @@ def _solve_one(
         size = jnp.max(jnp.abs(y))
         return (size > settings.divergence_bound) | ~jnp.isfinite(size)
 
-    if isinstance(settings.solver, dfx.AbstractAdaptiveSolver):
-        controller = dfx.PIDController(rtol=settings.rtol, atol=settings.atol)
-    else:
-        controller = dfx.ConstantStepSize()
     solution = dfx.diffeqsolve(
         dfx.ODETerm(compiled.vector_field),
         settings.solver,
@@ -120,7 +123,7 @@ def _solve_one(
         y0=y0,
         args=p,
         saveat=dfx.SaveAt(t1=True),
-        stepsize_controller=controller,
+        stepsize_controller=settings.controller(),
         event=dfx.Event((steady, escaped)),
         max_steps=steps,
         throw=False,
