@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 import xarray as xr
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float
 
 from ..theory import FixedPoint
 from ._compile import CompiledModel
@@ -79,12 +79,12 @@ class LabelSettings:
 
 
 def _format(location: tuple) -> str:
-    """Exact coordinates as SymPy prints them; floats to 3 digits, with rounding noise
-    below 1e-9 shown as 0."""
+    """Exact coordinates as SymPy prints them; floats to 3 digits, with values below
+    1e-6, numerical noise at the tolerances used here, shown as 0."""
 
     def one(c) -> str:
         if isinstance(c, float | np.floating):
-            return f"{(0.0 if abs(c) < 1e-9 else float(c)):.3g}"
+            return f"{(0.0 if abs(c) < 1e-6 else float(c)):.3g}"
         return sp.sstr(c)
 
     return "(" + ", ".join(one(c) for c in location) + ")"
@@ -95,6 +95,9 @@ def _close(points: np.ndarray, centre: np.ndarray, tol: float) -> np.ndarray:
     return np.max(np.abs(points - centre), axis=-1) < tol * scale
 
 
+_FOLLOW_CHUNK = 4096
+
+
 @eqx.filter_jit
 def _follow(
     compiled: CompiledModel,
@@ -102,11 +105,14 @@ def _follow(
     labels: LabelSettings,
     y0s: Float[Array, "batch n"],
     p: Float[Array, " m"],
-) -> Float[Array, "batch samples n"]:
+) -> tuple[Float[Array, "batch 2 n"], Float[Array, "batch 2 n"], Bool[Array, "batch k"]]:
+    """Follow each state for `tail_time`; return the bounding box of each half of the
+    stretch, and whether each predicate holds all along it."""
     times = jnp.linspace(0.0, labels.tail_time, labels.tail_samples)
+    half = labels.tail_samples // 2
 
     def one(y0):
-        solution = dfx.diffeqsolve(
+        path = dfx.diffeqsolve(
             dfx.ODETerm(compiled.vector_field),
             settings.solver,
             t0=0.0,
@@ -118,10 +124,34 @@ def _follow(
             stepsize_controller=settings.controller(),
             max_steps=settings.max_steps,
             throw=False,
-        )
-        return solution.ys
+        ).ys
+        halves = (path[:half], path[half:])
+        low = jnp.stack([h.min(axis=0) for h in halves])
+        high = jnp.stack([h.max(axis=0) for h in halves])
+        holds = jax.vmap(lambda y: compiled.predicates(y, p))(path).all(axis=0)
+        return low, high, holds
 
     return jax.lax.map(one, y0s, batch_size=min(settings.batch_size, y0s.shape[0]))
+
+
+def _follow_all(
+    compiled: CompiledModel,
+    settings: SolverSettings,
+    labels: LabelSettings,
+    starts: np.ndarray,
+    p: Float[Array, " m"],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_follow` in chunks, so memory stays bounded however many trajectories move."""
+    # Powers of two up to the chunk size: few distinct shapes, few compilations.
+    size = min(_FOLLOW_CHUNK, 1 << int(np.ceil(np.log2(len(starts)))))
+    parts = []
+    for begin in range(0, len(starts), size):
+        block = starts[begin : begin + size]
+        padded = np.concatenate([block, np.repeat(block[:1], size - len(block), 0)])
+        out = _follow(compiled, settings, labels, jnp.asarray(padded, compiled.dtype), p)
+        parts.append([np.asarray(a)[: len(block)] for a in out])
+    low, high, holds = (np.concatenate(column) for column in zip(*parts))
+    return low, high, holds
 
 
 def _cluster(features: np.ndarray, tol: float) -> np.ndarray:
@@ -178,18 +208,18 @@ def label_attractors(
     attractors: list[Attractor] = []
     by_point: dict[int, int] = {}
 
-    def evaluate(samples: np.ndarray) -> dict[str, bool]:
-        truth = np.asarray(jax.vmap(lambda y: compiled.predicates(y, p))(jnp.asarray(samples)))
-        return {name: bool(np.all(truth[:, i])) for i, name in enumerate(compiled.predicate_names)}
+    def at(location) -> dict[str, bool]:
+        truth = np.asarray(compiled.predicates(jnp.asarray(location, compiled.dtype), p))
+        return dict(zip(compiled.predicate_names, map(bool, truth)))
 
-    def add(name: str, kind: str, location, extent, samples) -> int:
+    def add(name: str, kind: str, location, extent, predicates: dict[str, bool]) -> int:
         attractors.append(
             Attractor(
                 f"A{len(attractors)}: {name}",
                 kind,
                 np.asarray(location, float),
                 np.asarray(extent, float),
-                evaluate(np.atleast_2d(samples)),
+                predicates,
             )
         )
         return len(attractors) - 1
@@ -203,7 +233,7 @@ def label_attractors(
                 point.kind,
                 point.numeric,
                 zero,
-                np.asarray(point.numeric),
+                at(point.numeric),
             )
         return by_point[j]
 
@@ -232,24 +262,19 @@ def label_attractors(
             UNLISTED_FIXED_POINT,
             centre,
             np.zeros_like(centre),
-            centre,
+            at(centre),
         )
         result[members] = index
 
     moving = np.flatnonzero((status == UNCONVERGED) & np.all(np.isfinite(state), axis=1))
     if len(moving) == 0:
         return result, attractors
-    padded = 1 << int(np.ceil(np.log2(len(moving))))  # few distinct shapes, few compilations
-    starts = np.concatenate([state[moving], np.repeat(state[moving[:1]], padded - len(moving), 0)])
-    path = np.asarray(_follow(compiled, settings, labels, jnp.asarray(starts, compiled.dtype), p))[
-        : len(moving)
-    ]
-    half = labels.tail_samples // 2
-    low, high = path.min(axis=1), path.max(axis=1)
-    first = np.concatenate([path[:, :half].min(axis=1), path[:, :half].max(axis=1)], axis=1)
-    second = np.concatenate([path[:, half:].min(axis=1), path[:, half:].max(axis=1)], axis=1)
+    halves_low, halves_high, holds = _follow_all(compiled, settings, labels, state[moving], p)
+    first = np.concatenate([halves_low[:, 0], halves_high[:, 0]], axis=1)
+    second = np.concatenate([halves_low[:, 1], halves_high[:, 1]], axis=1)
+    low, high = halves_low.min(axis=1), halves_high.max(axis=1)
     scale = 1 + np.max(np.abs(second), axis=1)
-    settled = np.all(np.isfinite(path), axis=(1, 2)) & (
+    settled = np.all(np.isfinite(first) & np.isfinite(second), axis=1) & (
         np.max(np.abs(first - second), axis=1) < labels.settle_tol * scale
     )
     centre, extent = (low + high) / 2, (high - low) / 2
@@ -264,12 +289,13 @@ def label_attractors(
         members = cycling[cluster == k]
         box_centre = centre[members].mean(axis=0)
         box_extent = extent[members].mean(axis=0)
+        truth = holds[members].all(axis=0)
         index = add(
             f"{kind} around {_format(tuple(box_centre))}, half-width {_format(tuple(box_extent))}",
             kind,
             box_centre,
             box_extent,
-            path[members[0]],
+            dict(zip(compiled.predicate_names, map(bool, truth))),
         )
         result[moving[members]] = index
     return result, attractors
