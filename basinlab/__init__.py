@@ -10,6 +10,7 @@ import importlib
 from .theory import FixedPoint as FixedPoint
 from .theory import Model as Model
 from .theory import classify as classify
+from .theory import fixed_point_continua as fixed_point_continua
 from .theory import fixed_points as fixed_points
 from .theory import hessian as hessian
 from .theory import jacobian as jacobian
@@ -30,6 +31,7 @@ _SIMULATIONS = (
     "load",
     "plot_basin_map",
     "save",
+    "trajectories",
 )
 
 

@@ -11,7 +11,7 @@ import numpyro.distributions as dist
 
 from .simulations import basin_fractions, plot_basin_map, save
 from .simulations import basin_map as compute_basin_map
-from .theory import FixedPoint, Model, fixed_points, models
+from .theory import FixedPoint, Model, fixed_point_continua, fixed_points, models
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -64,6 +64,10 @@ def analyze(name: str, params: Mapping[str, float]) -> list[FixedPoint]:
     print("parameters: " + (", ".join(f"{k}={v:g}" for k, v in values.items()) or "none"))
     points = fixed_points(model, params)
     print(_fixed_point_table(points))
+    for continuum in fixed_point_continua(model, params):
+        free = sorted(str(s) for s, e in continuum.items() if e == s)
+        fixed = ", ".join(f"{s} = {e}" for s, e in continuum.items() if e != s)
+        print(f"continuum of fixed points: {fixed} (free: {', '.join(free)})")
     return points
 
 

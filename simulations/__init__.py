@@ -16,4 +16,5 @@ from ._integrate import integrate as integrate
 from ._plot import plot_basin_map as plot_basin_map
 from ._results import load as load
 from ._results import save as save
+from ._trajectories import trajectories as trajectories
 from ._wilson import wilson_interval as wilson_interval

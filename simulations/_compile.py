@@ -53,7 +53,8 @@ class CompiledModel(eqx.Module):
     **Fields:**
 
     - `model`: the symbolic [`basinlab.Model`][].
-    - `name`, `state_names`, `param_names`, `predicate_names`: from the model.
+    - `name`, `state_names`, `param_names`, `predicate_names`, `observable_names`:
+      from the model.
     - `dtype`: the floating-point type of states and parameters.
     """
 
@@ -62,10 +63,12 @@ class CompiledModel(eqx.Module):
     state_names: tuple[str, ...] = eqx.field(static=True)
     param_names: tuple[str, ...] = eqx.field(static=True)
     predicate_names: tuple[str, ...] = eqx.field(static=True)
+    observable_names: tuple[str, ...] = eqx.field(static=True)
     dtype: type = eqx.field(static=True)
     _field: Callable = eqx.field(static=True)
     _jacobian: Callable = eqx.field(static=True)
     _predicates: Callable = eqx.field(static=True)
+    _observables: Callable = eqx.field(static=True)
 
     def __check_init__(self):
         assert self.state_names == tuple(self.model.state_names)
@@ -105,6 +108,13 @@ class CompiledModel(eqx.Module):
         values = self._predicates(*self._arguments(y, p))
         return jnp.stack([jnp.broadcast_to(jnp.asarray(v, bool), ()) for v in values])
 
+    def observables(self, y: Float[Array, " n"], p: Float[Array, " m"]) -> Float[Array, " k"]:
+        """Each observable, in the order of `observable_names`, at one state."""
+        if not self.observable_names:
+            return jnp.zeros((0,), self.dtype)
+        values = self._observables(*self._arguments(y, p))
+        return jnp.stack([jnp.broadcast_to(jnp.asarray(v, self.dtype), ()) for v in values])
+
     def param_vector(self, overrides: Mapping[str, float] | None = None) -> Float[Array, " m"]:
         """The default parameters with `overrides` (by name) applied, as a vector.
 
@@ -118,7 +128,7 @@ class CompiledModel(eqx.Module):
 
 
 def compile_model(model: Model, dtype: type = jnp.float64) -> CompiledModel:
-    r"""Compile a model's vector field, Jacobian and predicates into JAX.
+    r"""Compile a model's vector field, Jacobian, predicates and observables into JAX.
 
     The expressions are turned into Python functions over `jax.numpy` with SymPy's
     `lambdify`, after common-subexpression elimination. The Jacobian is the symbolic
@@ -147,8 +157,10 @@ def compile_model(model: Model, dtype: type = jnp.float64) -> CompiledModel:
         state_names=tuple(model.state_names),
         param_names=tuple(model.param_names),
         predicate_names=tuple(model.predicates),
+        observable_names=tuple(model.observables),
         dtype=dtype,
         _field=_lambdify(model, list(model.vector_field)),
         _jacobian=_lambdify(model, jacobian(model).tolist()),
         _predicates=_lambdify(model, predicates),
+        _observables=_lambdify(model, list(model.observables.values())),
     )

@@ -7,6 +7,7 @@ from ._fixed_points import STABLE_NODE as STABLE_NODE
 from ._fixed_points import UNSTABLE as UNSTABLE
 from ._fixed_points import FixedPoint as FixedPoint
 from ._fixed_points import classify as classify
+from ._fixed_points import fixed_point_continua as fixed_point_continua
 from ._fixed_points import fixed_points as fixed_points
 from ._fixed_points import hessian as hessian
 from ._fixed_points import jacobian as jacobian

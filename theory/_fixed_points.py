@@ -143,10 +143,13 @@ def classify(
     return FixedPoint(location, numeric, kind, tuple(eigenvalues), index, bool(exact))
 
 
-def _exact_real_roots(
+def _exact_solutions(
     field: sp.Matrix, state: list[sp.Symbol], timeout: float | None
-) -> list[tuple[sp.Expr, ...]] | None:
-    """All real roots of a polynomial field, exactly; `None` when that is not possible."""
+) -> tuple[list[tuple[sp.Expr, ...]], list[dict[sp.Symbol, sp.Expr]]] | None:
+    """The real isolated roots of a polynomial field, and its continua of roots, exactly.
+
+    `None` when the field is not polynomial or SymPy cannot solve it in time.
+    """
     if not all(component.is_polynomial(*state) for component in field):
         return None
     try:
@@ -154,18 +157,37 @@ def _exact_real_roots(
             solutions = sp.solve(list(field), state, dict=True)
     except (TimeLimitExceeded, NotImplementedError):
         return None
-    roots = []
+    roots, continua = [], []
     for solution in solutions:
-        if set(solution) != set(state):
-            return None  # a continuum of fixed points: no finite list exists
-        coordinates = tuple(sp.sympify(solution[s]) for s in state)
+        coordinates = [sp.sympify(solution.get(s, s)) for s in state]
         if any(c.free_symbols for c in coordinates):
-            return None
+            continuum = dict(zip(state, coordinates))
+            if continuum not in continua:
+                continua.append(continuum)
+            continue
         imaginary = [abs(complex(c.evalf(_DIGITS)).imag) for c in coordinates]
         if max(imaginary) > _EXACT_ZERO:
             continue
         roots.append(tuple(sp.re(c) if c.is_real is None else c for c in coordinates))
-    return roots
+    return roots, continua
+
+
+def fixed_point_continua(
+    model: Model, params: Mapping[ParamKey, float] | None = None, timeout: float | None = 20.0
+) -> list[dict[sp.Symbol, sp.Expr]]:
+    """The continua (curves, surfaces) of fixed points, as SymPy parametrisations.
+
+    Each continuum is a dict from every state symbol to an expression in the states
+    that remain free, e.g. `{a: s/b, b: b}` for the hyperbola $ab = s$ of a deep
+    linear mode. Only polynomial fields that SymPy solves within `timeout` are
+    covered; an empty list means none were found.
+
+    **Raises:**
+
+    - `ValueError`: a parameter is unknown.
+    """
+    solved = _exact_solutions(model.substituted(params, exact=True), model.state, timeout)
+    return [] if solved is None else solved[1]
 
 
 def _numeric_roots(
@@ -218,8 +240,10 @@ def fixed_points(
 
     For a polynomial vector field SymPy's solver is tried first, with the parameter
     values as exact rationals; its real solutions are exact, and $f(x^*) = 0$ holds
-    identically. If the field is not polynomial, the solver fails or runs past
-    `timeout`, or the fixed points form a continuum, the roots are found numerically:
+    identically. Continua of fixed points are not points: they are left out here and
+    given by [`basinlab.theory.fixed_point_continua`][]. If the field is not
+    polynomial, or the solver fails or runs past `timeout`, the roots are found
+    numerically:
     a hybrid Powell solve (MINPACK, through SciPy) from `n_seeds` random starts in
     `search_box`, polished to a residual below $10^{-10}$ and deduplicated; only roots
     inside the box are returned, and the numeric search can miss some.
@@ -250,9 +274,9 @@ def fixed_points(
         raise ValueError(
             f"search_box must give one interval (low < high) per state, got {search_box}"
         )
-    exact_roots = _exact_real_roots(model.substituted(params, exact=True), model.state, timeout)
-    if exact_roots is not None:
-        points = [classify(model, r, params, exact=True) for r in exact_roots]
+    solved = _exact_solutions(model.substituted(params, exact=True), model.state, timeout)
+    if solved is not None:
+        points = [classify(model, r, params, exact=True) for r in solved[0]]
     else:
         roots = _numeric_roots(model, params, search_box, n_seeds, seed)
         points = [classify(model, r, params, exact=False) for r in roots]

@@ -3,3 +3,13 @@ from ._catalogue import build as build
 from ._catalogue import names as names
 from .alignment_double_well import alignment_double_well as alignment_double_well
 from .bistable_cycle import bistable_cycle as bistable_cycle
+from .deep_linear import deep_linear_depth as deep_linear_depth
+from .deep_linear import deep_linear_mode as deep_linear_mode
+from .deep_linear import deep_linear_modes as deep_linear_modes
+from .deep_linear_data import ModeSpectrum as ModeSpectrum
+from .deep_linear_data import SpectrumChange as SpectrumChange
+from .deep_linear_data import compare_spectra as compare_spectra
+from .deep_linear_data import corrupt_labels as corrupt_labels
+from .deep_linear_data import hierarchical_data as hierarchical_data
+from .deep_linear_data import input_output_correlation as input_output_correlation
+from .deep_linear_data import mode_spectrum as mode_spectrum

@@ -7,12 +7,16 @@ from collections.abc import Callable
 from .._model import Model
 from .alignment_double_well import alignment_double_well
 from .bistable_cycle import bistable_cycle
+from .deep_linear import deep_linear_depth, deep_linear_mode, deep_linear_modes
 
 DEFAULT_MODEL = "alignment_double_well"
 
 _CATALOGUE: dict[str, Callable[[], Model]] = {
     "alignment_double_well": alignment_double_well,
     "bistable_cycle": bistable_cycle,
+    "deep_linear_mode": deep_linear_mode,
+    "deep_linear_modes": deep_linear_modes,
+    "deep_linear_depth": deep_linear_depth,
 }
 
 
