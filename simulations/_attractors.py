@@ -9,6 +9,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.cluster.hierarchy
 import sympy as sp
 import xarray as xr
 from jaxtyping import Array, Bool, Float
@@ -20,6 +21,8 @@ from ._integrate import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
 LIMIT_CYCLE = "limit cycle"
 NON_STATIONARY = "non-stationary"
 UNLISTED_FIXED_POINT = "fixed point not found by analysis"
+FIXED_POINT_CONTINUUM = "continuum of fixed points"
+_MAX_REPRESENTATIVES = 20_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +34,9 @@ class Attractor:
     - `name`: a readable name, unique within a result.
     - `kind`: the fixed point's kind (`"stable node"`, ...) for a fixed point;
       `"limit cycle"` for a periodic orbit in the plane; `"non-stationary"` for any
-      other bounded set that is not a point; `"fixed point not found by analysis"`.
+      other bounded set that is not a point; `"fixed point not found by analysis"`;
+      `"continuum of fixed points"` for a connected set of rest points (such as the
+      minima $ab = s$ of a deep linear mode).
     - `location`: the fixed point, or the centre of the set's bounding box.
     - `extent`: the half-widths of the bounding box; zero for a fixed point.
     - `predicates`: for each predicate, whether it holds on the whole set.
@@ -62,15 +67,19 @@ class LabelSettings:
     - `settle_tol`: the two halves of that stretch must have bounding boxes that
       agree to this tolerance (relative, as above) for the trajectory to count as
       settled; sets whose boxes agree to it are the same attractor.
+    - `continuum_gap`: rest points the theory did not list are grouped into one
+      attractor when a chain of them with steps below this (relative) joins them; a
+      continuum of fixed points thus becomes one attractor per connected piece.
     """
 
     match_tol: float = 1e-3
     tail_time: float = 60.0
     tail_samples: int = 512
     settle_tol: float = 2e-2
+    continuum_gap: float = 0.1
 
     def __post_init__(self):
-        for name in ("match_tol", "tail_time", "settle_tol"):
+        for name in ("match_tol", "tail_time", "settle_tol", "continuum_gap"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be positive and finite, got {value!r}")
@@ -154,6 +163,29 @@ def _follow_all(
     return low, high, holds
 
 
+def _connected(points: np.ndarray, resolution: float, gap: float) -> np.ndarray:
+    """Label the connected groups of `points`: chains with steps below `gap`.
+
+    Points are first snapped to a grid of spacing `resolution` (relative), coarsened
+    until at most 20,000 distinct cells remain, so that single-linkage clustering of
+    the cells stays cheap however many points there are.
+    """
+    if len(points) == 0:
+        return np.zeros(0, dtype=int)
+    spacing = resolution * (1 + np.max(np.abs(points)))
+    while True:
+        cells, inverse = np.unique(np.round(points / spacing), axis=0, return_inverse=True)
+        if len(cells) <= _MAX_REPRESENTATIVES:
+            break
+        spacing *= 2
+    if len(cells) == 1:
+        return np.zeros(len(points), dtype=int)
+    tree = scipy.cluster.hierarchy.linkage(cells * spacing, method="single", metric="chebyshev")
+    threshold = max(gap * (1 + np.max(np.abs(points))), 2 * spacing)
+    groups = scipy.cluster.hierarchy.fcluster(tree, t=threshold, criterion="distance") - 1
+    return groups[inverse.ravel()]
+
+
 def _cluster(features: np.ndarray, tol: float) -> np.ndarray:
     """Greedy clustering: each unassigned row starts a cluster of the rows near it."""
     cluster = np.full(len(features), -1)
@@ -180,7 +212,8 @@ def label_attractors(
     The attractors are, in order: the stable fixed points of the theory (always
     listed, even when no trajectory reaches them); any other fixed point of the
     theory that a trajectory came to rest on (a saddle reached along its stable
-    manifold); rest points the theory did not list, clustered; and sets that
+    manifold); rest points the theory did not list, grouped into connected pieces
+    (an isolated point, or a piece of a continuum of fixed points); and sets that
     trajectories move on without coming to rest (limit cycles), found by following
     each such trajectory for `tail_time` more and clustering the bounding boxes of
     what it visits. A trajectory that neither came to rest nor settled on such a set
@@ -253,18 +286,31 @@ def label_attractors(
 
     rest = np.flatnonzero(status == CONVERGED)
     stray = match_points(rest, state[rest], labels.match_tol)
-    cluster = _cluster(state[stray], labels.match_tol)
+    cluster = _connected(state[stray], labels.match_tol, labels.continuum_gap)
     for k in range(cluster.max(initial=-1) + 1):
         members = stray[cluster == k]
-        centre = state[members].mean(axis=0)
-        index = add(
-            f"rest point {_format(tuple(centre))}",
-            UNLISTED_FIXED_POINT,
-            centre,
-            np.zeros_like(centre),
-            at(centre),
+        low, high = state[members].min(axis=0), state[members].max(axis=0)
+        centre, extent = (low + high) / 2, (high - low) / 2
+        scale = 1 + np.max(np.abs(centre))
+        if np.max(extent) < labels.match_tol * scale:
+            name, kind, extent = (
+                f"rest point {_format(tuple(centre))}",
+                UNLISTED_FIXED_POINT,
+                0 * extent,
+            )
+        else:
+            name = (
+                f"rest points around {_format(tuple(centre))}, half-width {_format(tuple(extent))}"
+            )
+            kind = FIXED_POINT_CONTINUUM
+        truth = np.asarray(
+            jax.vmap(lambda y: compiled.predicates(y, p))(
+                jnp.asarray(state[members], compiled.dtype)
+            )
+        ).all(axis=0)
+        result[members] = add(
+            name, kind, centre, extent, dict(zip(compiled.predicate_names, map(bool, truth)))
         )
-        result[members] = index
 
     moving = np.flatnonzero((status == UNCONVERGED) & np.all(np.isfinite(state), axis=1))
     if len(moving) == 0:

@@ -145,11 +145,12 @@ def plot_basin_map(
     if title is None:
         title = f"{result.attrs.get('model', '')}  {result.attrs.get('params', '')}"
     ax.set_title(title, fontsize=10)
+    columns = 2 if max(len(h.get_label()) for h in handles) < 40 else 1
     ax.legend(
         handles=handles,
         loc="upper center",
         bbox_to_anchor=(0.5, -0.12),
-        ncol=2,
+        ncol=columns,
         fontsize=8,
         frameon=False,
     )

@@ -180,3 +180,21 @@ def test_curriculum_and_biased_labels_change_order_and_map():
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_the_minima_continuum_splits_into_its_two_branches():
+    # a^2 - b^2 is conserved and u = ab grows to s, so a start ends on the branch
+    # a, b > 0 exactly when a + b > 0: the antidiagonal is the saddle's stable manifold.
+    import numpyro.distributions as dist
+
+    from basinlab.simulations import FIXED_POINT_CONTINUUM
+
+    p0 = dist.Uniform(np.array([-3.0, -3.0]), np.array([3.0, 3.0])).to_event(1)
+    result = bl.basin_fractions(MODE, p0, n=3000, seed=0, progress=False)
+    kinds = result["attractor_kind"].values.tolist()
+    assert kinds.count(FIXED_POINT_CONTINUUM) == 2
+    branches = [i for i, k in enumerate(kinds) if k == FIXED_POINT_CONTINUUM]
+    positive = max(branches, key=lambda i: result["attractor_location"].values[i, 0])
+    ends_positive = result["label"].values == positive
+    np.testing.assert_array_equal(ends_positive, result["y0"].values.sum(axis=1) > 0)
+    assert result["attractor_holds"].values[branches, 0].all()  # learned on both branches
