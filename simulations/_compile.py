@@ -12,7 +12,7 @@ import sympy as sp
 from jaxtyping import Array, Bool, Float
 from sympy.printing.numpy import JaxPrinter
 
-from ..theory import Model, jacobian
+from ..theory import Model
 
 # basinlab checks accuracy claims in float64, so JAX's 64-bit mode is switched on when
 # basinlab.simulations is imported. Pass `dtype=jnp.float32` to compile_model to
@@ -33,8 +33,14 @@ class _Printer(JaxPrinter):
 def _lambdify(model: Model, expressions: list[sp.Basic]) -> Callable:
     arguments = [*model.state, *model.param_symbols]
     return sp.lambdify(
-        arguments, expressions, modules=[{"jax": jax}, "jax"], printer=_Printer, cse=True
+        arguments, expressions, modules=[{"jax": jax}, "jax"], printer=_Printer, cse=_cse
     )
+
+
+def _cse(expressions: list[sp.Basic]):
+    # SymPy's default canonical ordering and optimisations cost minutes on the
+    # teacher-student fields and buy nothing that XLA does not do again.
+    return sp.cse(expressions, order="none", list=True)
 
 
 def _truth(expression: sp.Basic) -> sp.Basic:
@@ -66,7 +72,6 @@ class CompiledModel(eqx.Module):
     observable_names: tuple[str, ...] = eqx.field(static=True)
     dtype: type = eqx.field(static=True)
     _field: Callable = eqx.field(static=True)
-    _jacobian: Callable = eqx.field(static=True)
     _predicates: Callable = eqx.field(static=True)
     _observables: Callable = eqx.field(static=True)
 
@@ -90,16 +95,10 @@ class CompiledModel(eqx.Module):
     def jacobian(
         self, t: Float[Array, ""], y: Float[Array, " n"], p: Float[Array, " m"]
     ) -> Float[Array, "n n"]:
-        """The analytic Jacobian $\\partial f / \\partial y$ at one state."""
-        del t
-        rows = self._jacobian(*self._arguments(y, p))
-        n = len(self.state_names)
-        return jnp.stack(
-            [
-                jnp.stack([jnp.broadcast_to(jnp.asarray(v, self.dtype), ()) for v in row])
-                for row in rows
-            ]
-        ).reshape(n, n)
+        """The Jacobian $\\partial f / \\partial y$ at one state, by forward-mode
+        autodiff of the compiled field (exact up to rounding; the symbolic Jacobian is
+        `basinlab.jacobian`, whose expansion costs minutes on large models)."""
+        return jax.jacfwd(self.vector_field, argnums=1)(t, y, p)
 
     def predicates(self, y: Float[Array, " n"], p: Float[Array, " m"]) -> Bool[Array, " k"]:
         """Each predicate, in the order of `predicate_names`, at one state."""
@@ -131,8 +130,8 @@ def compile_model(model: Model, dtype: type = jnp.float64) -> CompiledModel:
     r"""Compile a model's vector field, Jacobian, predicates and observables into JAX.
 
     The expressions are turned into Python functions over `jax.numpy` with SymPy's
-    `lambdify`, after common-subexpression elimination. The Jacobian is the symbolic
-    one, differentiated before compilation.
+    `lambdify`, after common-subexpression elimination. The Jacobian is taken by
+    forward-mode autodiff of the compiled field.
 
     **Arguments:**
 
@@ -160,7 +159,6 @@ def compile_model(model: Model, dtype: type = jnp.float64) -> CompiledModel:
         observable_names=tuple(model.observables),
         dtype=dtype,
         _field=_lambdify(model, list(model.vector_field)),
-        _jacobian=_lambdify(model, jacobian(model).tolist()),
         _predicates=_lambdify(model, predicates),
         _observables=_lambdify(model, list(model.observables.values())),
     )

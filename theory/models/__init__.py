@@ -13,3 +13,4 @@ from .deep_linear_data import corrupt_labels as corrupt_labels
 from .deep_linear_data import hierarchical_data as hierarchical_data
 from .deep_linear_data import input_output_correlation as input_output_correlation
 from .deep_linear_data import mode_spectrum as mode_spectrum
+from .teacher_student import teacher_student as teacher_student

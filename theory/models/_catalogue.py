@@ -8,6 +8,7 @@ from .._model import Model
 from .alignment_double_well import alignment_double_well
 from .bistable_cycle import bistable_cycle
 from .deep_linear import deep_linear_depth, deep_linear_mode, deep_linear_modes
+from .teacher_student import teacher_student
 
 DEFAULT_MODEL = "alignment_double_well"
 
@@ -17,6 +18,7 @@ _CATALOGUE: dict[str, Callable[[], Model]] = {
     "deep_linear_mode": deep_linear_mode,
     "deep_linear_modes": deep_linear_modes,
     "deep_linear_depth": deep_linear_depth,
+    "teacher_student": teacher_student,
 }
 
 
