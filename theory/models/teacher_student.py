@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import sympy as sp
 
+from .._fixed_points import FixedPoint, classify
 from .._model import Model
 
 ACTIVATIONS = ("erf", "linear")
@@ -388,3 +389,35 @@ def at(
     """Substitute a point given by state names (as from [`plateau`][]) into expressions."""
     by_name = {str(s): s for s in model_state}
     return expressions.subs({by_name[name]: value for name, value in point.items()})
+
+
+def small_learning_rate_stability(K: int, point: str = "plateau") -> FixedPoint:
+    r"""Linear stability of the plateau or the specialised solution for small $\eta$.
+
+    The eigenvalues are those of the Jacobian of the $O(\eta)$ flow
+    ([`first_order_flow`][]) at the point, for $K = M$, $T = I$, $v = v^* = 1$ (time in
+    units of $1/\eta$). On the plateau one eigenvalue is positive, which is why SGD
+    leaves it, after a time of order $\ln(1/\delta)/\eta$ from a symmetry breaking
+    $\delta$; the plateau also has zero eigenvalues, so it is classed
+    non-hyperbolic. The specialised solution is stable.
+
+    **Arguments:**
+
+    - `K`: the width of student and teacher.
+    - `point`: `"plateau"` or `"specialised"`.
+
+    **Returns:**
+
+    A [`basinlab.FixedPoint`][] of the $O(\eta)$ flow.
+
+    **Raises:**
+
+    - `ValueError`: $K < 1$ or an unknown point.
+    """
+    points = {"plateau": lambda: plateau(K)[0], "specialised": lambda: specialised(K)}
+    if point not in points:
+        raise ValueError(f"point must be one of {sorted(points)}, got {point!r}")
+    state, first = first_order_flow(K, K)
+    coordinates = points[point]()
+    flow = Model(f"teacher_student_K{K}_first_order", state, first)
+    return classify(flow, [coordinates[str(s)] for s in state], exact=True)
