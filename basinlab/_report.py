@@ -60,7 +60,10 @@ def _fixed_point_table(points: list[FixedPoint]) -> str:
 def analyze(name: str, params: Mapping[str, float]) -> list[FixedPoint]:
     model = _model(name, params)
     values = model.resolve_params(params)
-    print(f"model {model.name}: {model.equations()}")
+    equations = model.equations()
+    if len(equations) > 600:  # whole order-parameter ODEs run to pages
+        equations = f"{model.dim} equations, {len(equations):,} characters (Model.equations())"
+    print(f"model {model.name}: {equations}")
     print("parameters: " + (", ".join(f"{k}={v:g}" for k, v in values.items()) or "none"))
     points = fixed_points(model, params)
     print(_fixed_point_table(points))
@@ -71,8 +74,12 @@ def analyze(name: str, params: Mapping[str, float]) -> list[FixedPoint]:
     return points
 
 
-def default_box(points: list[FixedPoint], dim: int) -> np.ndarray:
-    """A box around the fixed points, padded by half its width and at least 1."""
+def default_box(points: list[FixedPoint], model: Model) -> np.ndarray:
+    """The model's own search box, else a box around the fixed points, padded by half
+    its width and at least 1."""
+    dim = model.dim
+    if model.search_box is not None:
+        return np.array(model.search_box)
     if not points:
         return np.tile([-2.0, 2.0], (dim, 1))
     locations = np.array([p.numeric for p in points])
@@ -130,7 +137,7 @@ def basin_map(
     if points is None:
         points = fixed_points(model, params)
     if bounds is None:
-        box = default_box(points, model.dim)
+        box = default_box(points, model)
         bounds = (*box[model.state_index(x)], *box[model.state_index(y)])
     started = time.perf_counter()
     result = compute_basin_map(
@@ -173,7 +180,7 @@ def fractions(
     if points is None:
         points = fixed_points(model, params)
     if bounds is None:
-        box = default_box(points, model.dim)
+        box = default_box(points, model)
     else:
         if len(bounds) != 2 * model.dim:
             raise ValueError(

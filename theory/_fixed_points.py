@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping, Sequence
 
 import mpmath
@@ -190,40 +191,59 @@ def fixed_point_continua(
     return [] if solved is None else solved[1]
 
 
+# Above this dimension the symbolic Jacobian costs more than finite differences save.
+_SYMBOLIC_JACOBIAN_MAX_DIM = 4
+
+
 def _numeric_roots(
     model: Model,
     params: Mapping[ParamKey, float] | None,
     search_box: Sequence[tuple[float, float]],
     n_seeds: int,
     seed: int,
+    timeout: float | None,
 ) -> list[tuple[float, ...]]:
+    """Roots from seeded hybrid Powell solves; those found before `timeout` are kept."""
     substitution = model.param_substitution(params, exact=False)
     field = model.vector_field.subs(substitution)
-    function = sp.lambdify([model.state], list(field), modules="numpy")
-    derivative = sp.lambdify([model.state], field.jacobian(model.state).tolist(), "numpy")
+    function = sp.lambdify([model.state], list(field), modules="numpy", cse=True)
+    derivative = None
+    if model.dim <= _SYMBOLIC_JACOBIAN_MAX_DIM:
+        rows = sp.lambdify([model.state], field.jacobian(model.state).tolist(), "numpy")
+
+        def derivative(x):
+            return np.asarray(rows(x), dtype=float)
+
     low, high = np.array(search_box, dtype=float).T
     seeds = np.random.default_rng(seed).uniform(low, high, size=(n_seeds, model.dim))
     roots: list[np.ndarray] = []
-    for start in seeds:
-        with np.errstate(all="ignore"):
-            try:
-                result = scipy.optimize.root(
-                    lambda x: np.asarray(function(x), dtype=float),
-                    start,
-                    jac=lambda x: np.asarray(derivative(x), dtype=float),
-                    method="hybr",
-                    options={"xtol": 1e-13},
-                )
-            except (ValueError, ZeroDivisionError, OverflowError):
-                continue
-        x = result.x
-        if not (np.all(np.isfinite(x)) and np.all(x >= low) and np.all(x <= high)):
-            continue
-        residual = np.max(np.abs(np.asarray(function(x), dtype=float)))
-        if residual > 1e-10 * max(1.0, np.max(np.abs(x))):
-            continue
-        if all(np.max(np.abs(x - r)) > 1e-6 * max(1.0, np.max(np.abs(r))) for r in roots):
-            roots.append(x)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # Seeds outside a field's domain (sqrt of a negative) are expected; they fail.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            with time_limit(timeout):
+                for start in seeds:
+                    try:
+                        result = scipy.optimize.root(
+                            lambda x: np.asarray(function(x), dtype=float),
+                            start,
+                            jac=derivative,
+                            method="hybr",
+                            options={"xtol": 1e-13},
+                        )
+                    except (ValueError, ZeroDivisionError, OverflowError):
+                        continue
+                    x = result.x
+                    if not (np.all(np.isfinite(x)) and np.all(x >= low) and np.all(x <= high)):
+                        continue
+                    residual = np.max(np.abs(np.asarray(function(x), dtype=float)))
+                    if not residual <= 1e-10 * max(1.0, np.max(np.abs(x))):
+                        continue
+                    scale = [1e-6 * max(1.0, np.max(np.abs(r))) for r in roots]
+                    if all(np.max(np.abs(x - r)) > d for r, d in zip(roots, scale)):
+                        roots.append(x)
+        except TimeLimitExceeded:
+            pass
     return [tuple(float(v) for v in r) for r in roots]
 
 
@@ -246,15 +266,16 @@ def fixed_points(
     numerically:
     a hybrid Powell solve (MINPACK, through SciPy) from `n_seeds` random starts in
     `search_box`, polished to a residual below $10^{-10}$ and deduplicated; only roots
-    inside the box are returned, and the numeric search can miss some.
+    inside the box, and those found within another `timeout`, are returned, so the
+    numeric search can miss some.
 
     **Arguments:**
 
     - `model`: the model.
     - `params`: parameter overrides, by symbol or name.
-    - `timeout`: seconds allowed to the exact solver.
-    - `search_box`: `(low, high)` per state for the numeric search; $[-10, 10]$ each
-      by default.
+    - `timeout`: seconds allowed to the exact solver, and again to the numeric search.
+    - `search_box`: `(low, high)` per state for the numeric search; the model's own
+      `search_box`, else $[-10, 10]$ each, by default.
     - `n_seeds`: number of numeric starts.
     - `seed`: the seed of the numeric starts.
 
@@ -268,7 +289,7 @@ def fixed_points(
       non-empty interval per state.
     """
     if search_box is None:
-        search_box = [(-10.0, 10.0)] * model.dim
+        search_box = model.search_box or [(-10.0, 10.0)] * model.dim
     search_box = [tuple(map(float, interval)) for interval in search_box]
     if len(search_box) != model.dim or any(lo >= hi for lo, hi in search_box):
         raise ValueError(
@@ -278,6 +299,6 @@ def fixed_points(
     if solved is not None:
         points = [classify(model, r, params, exact=True) for r in solved[0]]
     else:
-        roots = _numeric_roots(model, params, search_box, n_seeds, seed)
+        roots = _numeric_roots(model, params, search_box, n_seeds, seed, timeout)
         points = [classify(model, r, params, exact=False) for r in roots]
     return sorted(points, key=lambda p: (not p.stable, p.index, p.numeric))

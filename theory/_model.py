@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from numbers import Real
 
 import sympy as sp
@@ -52,6 +52,10 @@ class Model:
     - `observables`: a mapping from name to a SymPy expression.
     - `loss`: the loss $L$ when the model is a gradient flow, else `None`.
     - `description`: one paragraph for people, shown by `basinlab models`.
+    - `search_box`: where the states live, one `(low, high)` per state: where the
+      numeric fixed-point search looks and the default window of maps. Models whose
+      field is defined on part of state space only (overlaps with $Q_{ii} > -1/2$)
+      should give it.
 
     **Raises:**
 
@@ -72,6 +76,7 @@ class Model:
         observables: Mapping[str, object] | None = None,
         loss: object | None = None,
         description: str = "",
+        search_box: Sequence[tuple[float, float]] | None = None,
     ):
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"model name must be an identifier, got {name!r}")
@@ -121,6 +126,14 @@ class Model:
         if clash:
             raise ValueError(f"{sorted(clash)} is both a predicate and an observable")
         self.description = description
+        self.search_box = None
+        if search_box is not None:
+            box = [tuple(map(float, interval)) for interval in search_box]
+            if len(box) != len(state) or any(not lo < hi for lo, hi in box):
+                raise ValueError(
+                    f"search_box of {name!r} must give one interval (low < high) per state"
+                )
+            self.search_box = box
         allowed = set(state) | set(self.params)
         checked = {f"component {i} of the vector field": e for i, e in enumerate(rows)}
         checked |= {f"predicate {k!r}": v for k, v in self.predicates.items()}

@@ -299,6 +299,14 @@ def teacher_student(
     else:
         zero = {s: 0 for s in state if s.name.startswith(("Q", "R"))}
         threshold = eps.subs(zero).subs(symbols[2], 0) / 10
+    box = [
+        ((0.0, 1.5) if s.name.split("_")[1] == s.name.split("_")[2] else (-1.0, 1.0))
+        if s.name.startswith("Q")
+        else (-1.2, 1.2)
+        if s.name.startswith("R")
+        else (-2.0, 2.0)
+        for s in state
+    ]
     return Model(
         f"teacher_student_K{K}_M{M}",
         state,
@@ -308,6 +316,7 @@ def teacher_student(
         observables={"eps_g": eps},
         description=f"Online SGD of a K={K} soft committee machine learning an M={M} "
         f"teacher ({activation}; Saad & Solla 1995, Goldt et al. 2019).",
+        search_box=box,
     )
 
 
