@@ -262,7 +262,7 @@ def label_attractors(
             point = points[j]
             zero = np.zeros(len(point.numeric))
             by_point[j] = add(
-                f"{point.kind} {_format(point.location)}",
+                f"{point.kind} {_format(point.location if point.exact else point.numeric)}",
                 point.kind,
                 point.numeric,
                 zero,

@@ -430,3 +430,47 @@ def small_learning_rate_stability(K: int, point: str = "plateau") -> FixedPoint:
     coordinates = points[point]()
     flow = Model(f"teacher_student_K{K}_first_order", state, first)
     return classify(flow, [coordinates[str(s)] for s in state], exact=True)
+
+
+def specialisation_slice(
+    norm: float = 1.0, second_student: tuple[float, float] = (0.2, 0.1), extent: float = 0.6
+) -> dict[str, object]:
+    r"""A 2-D slice of initial overlaps for $K = M = 2$: which teacher does student 1
+    specialise to?
+
+    The slice varies student 1's overlaps with the two teachers, $x = R_{11}$ and
+    $y = R_{12}$, over $[0, \text{extent}]^2$, and holds fixed the student norms
+    $Q_{11} = Q_{22} = \text{norm}$, their mutual overlap $Q_{12} = 0$, and student
+    2's teacher overlaps $(R_{21}, R_{22}) = $ `second_student`. Its basins are those
+    of the two specialised solutions $R = I$ and $R = \begin{pmatrix}0&1\\1&0
+    \end{pmatrix}$; the boundary passes through the symmetric initialisations, whose
+    flow is held near the plateau.
+
+    **Returns:**
+
+    Keyword arguments for [`basinlab.basin_map`][]: `x`, `y`, `bounds` and `fixed`.
+
+    **Raises:**
+
+    - `ValueError`: a value that cannot be a covariance of unit-norm teachers.
+    """
+    if not 0 < norm:
+        raise ValueError(f"norm must be positive, got {norm}")
+    fixed = {"Q_1_1": norm, "Q_2_2": norm, "Q_1_2": 0.0}
+    fixed |= {"R_2_1": second_student[0], "R_2_2": second_student[1]}
+
+    def covariance(r11: float, r12: float) -> np.ndarray:
+        return np.array(
+            [
+                [norm, 0, r11, r12],
+                [0, norm, *second_student],
+                [r11, second_student[0], 1, 0],
+                [r12, second_student[1], 0, 1],
+            ]
+        )
+
+    # Valid overlaps form a convex set, so the square is valid when its corners are.
+    corners = [(0, 0), (extent, 0), (0, extent), (extent, extent)]
+    if any(np.min(np.linalg.eigvalsh(covariance(*c))) < 0 for c in corners):
+        raise ValueError("the slice leaves the set of valid overlaps; lower extent or raise norm")
+    return {"x": "R_1_1", "y": "R_1_2", "bounds": ((0.0, extent), (0.0, extent)), "fixed": fixed}
