@@ -9,7 +9,11 @@ NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("[0
 
 
 def test_every_notebook_is_collected():
-    assert [n.name for n in NOTEBOOKS] == ["00_alignment_double_well.py"]
+    assert [n.name for n in NOTEBOOKS] == [
+        "00_alignment_double_well.py",
+        "01_deep_linear_learning_order.py",
+        "02_teacher_student_plateaus.py",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

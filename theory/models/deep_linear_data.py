@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import scipy.optimize
 
 from .deep_linear import learning_time
 
@@ -202,8 +203,8 @@ class SpectrumChange:
 def compare_spectra(before: ModeSpectrum, after: ModeSpectrum) -> SpectrumChange:
     """Compare the learning of two data sets (clean and curriculum or corrupted).
 
-    Modes of `after` are matched to modes of `before` by the largest overlap
-    $|u_\\alpha^T u'_\\beta|\\,|v_\\alpha^T v'_\\beta|$.
+    Modes of `after` are matched one to one to modes of `before` so that the total
+    overlap $\\sum |u_\\alpha^T u'_\\beta|\\,|v_\\alpha^T v'_\\beta|$ is largest.
 
     **Raises:**
 
@@ -214,7 +215,11 @@ def compare_spectra(before: ModeSpectrum, after: ModeSpectrum) -> SpectrumChange
     overlap = np.abs(before.output_modes.T @ after.output_modes) * np.abs(
         before.input_modes.T @ after.input_modes
     )
-    match = overlap.argmax(axis=0)  # clean mode for each perturbed mode
+    # A one-to-one matching of largest total overlap (Hungarian algorithm); modes of
+    # `after` beyond the rank of `before` go to their best single match.
+    match = overlap.argmax(axis=0)
+    rows, columns = scipy.optimize.linear_sum_assignment(overlap, maximize=True)
+    match[columns] = rows
     order_after = [int(match[j]) for j in after.order]
     times_after = np.full(len(before.singular_values), np.inf)
     for j, i in enumerate(match):
