@@ -132,6 +132,12 @@ def basin_map(
     model = _model(name, params)
     if model.dim < 2:
         raise ValueError(f"model {model.name!r} has one state; a map needs two")
+    preset = model.default_slice if (x, y, bounds) == (None, None, None) else None
+    if preset is not None:
+        x, y = preset["x"], preset["y"]
+        if "bounds" in preset:
+            bounds = (*preset["bounds"][0], *preset["bounds"][1])
+        fixed = {**preset.get("fixed", {}), **fixed}
     x = x or model.state_names[0]
     y = y or model.state_names[1]
     if points is None:

@@ -287,6 +287,9 @@ def label_attractors(
     rest = np.flatnonzero(status == CONVERGED)
     stray = match_points(rest, state[rest], labels.match_tol)
     cluster = _connected(state[stray], labels.match_tol, labels.continuum_gap)
+    stray_truth = np.asarray(
+        jax.vmap(lambda y: compiled.predicates(y, p))(jnp.asarray(state[stray], compiled.dtype))
+    )
     for k in range(cluster.max(initial=-1) + 1):
         members = stray[cluster == k]
         low, high = state[members].min(axis=0), state[members].max(axis=0)
@@ -303,11 +306,7 @@ def label_attractors(
                 f"rest points around {_format(tuple(centre))}, half-width {_format(tuple(extent))}"
             )
             kind = FIXED_POINT_CONTINUUM
-        truth = np.asarray(
-            jax.vmap(lambda y: compiled.predicates(y, p))(
-                jnp.asarray(state[members], compiled.dtype)
-            )
-        ).all(axis=0)
+        truth = stray_truth[cluster == k].all(axis=0)
         result[members] = add(
             name, kind, centre, extent, dict(zip(compiled.predicate_names, map(bool, truth)))
         )

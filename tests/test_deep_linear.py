@@ -198,3 +198,20 @@ def test_the_minima_continuum_splits_into_its_two_branches():
     ends_positive = result["label"].values == positive
     np.testing.assert_array_equal(ends_positive, result["y0"].values.sum(axis=1) > 0)
     assert result["attractor_holds"].values[branches, 0].all()  # learned on both branches
+
+
+def test_continua_of_fixed_points_are_given_exactly():
+    mode = bl.models.deep_linear_mode()
+    a, b = mode.state
+    continua = bl.fixed_point_continua(mode, {"s": 2.0})
+    assert continua == [{a: 2 / b, b: b}]
+    assert [p.location for p in bl.fixed_points(mode)] == [(0, 0)]  # the saddle only
+    depth = bl.models.deep_linear_depth(depth=4)  # three weights
+    assert len(bl.fixed_point_continua(depth)) == 4  # the minima and three axes
+
+
+def test_trajectories_reject_bad_times():
+    with pytest.raises(ValueError, match="strictly increasing"):
+        bl.trajectories(MODE, [[0.1, 0.1]], [0.0, 1.0, 0.5])
+    with pytest.raises(ValueError, match="strictly increasing"):
+        bl.trajectories(MODE, [[0.1, 0.1]], [0.0])

@@ -71,3 +71,16 @@ def test_theory_does_not_import_jax():
     code = "import sys, basinlab.theory; print('jax' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_search_box_and_default_slice_are_checked():
+    with pytest.raises(ValueError, match="search_box"):
+        bl.Model("m", [a, c], [a, c], search_box=[(0, 1)])
+    with pytest.raises(ValueError, match="search_box"):
+        bl.Model("m", [a, c], [a, c], search_box=[(0, 1), (2, 1)])
+    with pytest.raises(ValueError, match=r"lacks: \['z'\]"):
+        bl.Model("m", [a, c], [a, c], default_slice={"x": "a", "y": "z"})
+    with pytest.raises(ValueError, match="takes x, y"):
+        bl.Model("m", [a, c], [a, c], default_slice={"x": "a", "y": "c", "colour": "red"})
+    model = bl.Model("m", [a, c], [-a, -c], search_box=[(0, 1), (-1, 1)])
+    assert bl.fixed_points(model, timeout=None)[0].location == (0, 0)

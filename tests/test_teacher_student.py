@@ -174,3 +174,15 @@ def test_eps_g_and_specialised_predicate_along_a_run():
 def test_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         bl.models.teacher_student(**{"K": 2, "M": 2, **kwargs})
+
+
+def test_specialisation_slice_stays_among_valid_overlaps():
+    from basinlab.theory.models.teacher_student import specialisation_slice
+
+    slice_ = specialisation_slice()
+    assert slice_["x"] == "R_1_1" and slice_["fixed"]["Q_1_2"] == 0.0
+    assert bl.models.teacher_student(2, 2).default_slice == slice_
+    with pytest.raises(ValueError, match="valid overlaps"):
+        specialisation_slice(norm=0.5, extent=0.6)
+    with pytest.raises(ValueError, match="norm"):
+        specialisation_slice(norm=0.0)

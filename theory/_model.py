@@ -56,6 +56,9 @@ class Model:
       numeric fixed-point search looks and the default window of maps. Models whose
       field is defined on part of state space only (overlaps with $Q_{ii} > -1/2$)
       should give it.
+    - `default_slice`: the 2-D slice a map shows by default: `x`, `y` (state names),
+      and optionally `bounds` and `fixed` (values of the other states), as for
+      [`basinlab.basin_map`][].
 
     **Raises:**
 
@@ -77,6 +80,7 @@ class Model:
         loss: object | None = None,
         description: str = "",
         search_box: Sequence[tuple[float, float]] | None = None,
+        default_slice: Mapping[str, object] | None = None,
     ):
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"model name must be an identifier, got {name!r}")
@@ -134,6 +138,18 @@ class Model:
                     f"search_box of {name!r} must give one interval (low < high) per state"
                 )
             self.search_box = box
+        self.default_slice = None
+        if default_slice is not None:
+            keys = set(default_slice)
+            if not {"x", "y"} <= keys <= {"x", "y", "bounds", "fixed"}:
+                raise ValueError(
+                    f"default_slice of {name!r} takes x, y, and optionally bounds and fixed"
+                )
+            named = [default_slice["x"], default_slice["y"], *(default_slice.get("fixed") or {})]
+            missing = sorted(set(map(str, named)) - {str(s) for s in state})
+            if missing:
+                raise ValueError(f"default_slice of {name!r} names states it lacks: {missing}")
+            self.default_slice = dict(default_slice)
         allowed = set(state) | set(self.params)
         checked = {f"component {i} of the vector field": e for i, e in enumerate(rows)}
         checked |= {f"predicate {k!r}": v for k, v in self.predicates.items()}

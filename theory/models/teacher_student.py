@@ -260,6 +260,9 @@ def teacher_student(
     $\epsilon_g = \tfrac12\sum_{ik} v_i v_k I_2(i,k) - \sum_{in} v_i v^*_n I_2(i,n)
     + \tfrac12\sum_{nm} v^*_n v^*_m I_2(n,m) + \sigma^2/2$.
 
+    For $K = M = 2$ the default map slice is [`specialisation_slice`][]; its runs need
+    $\alpha$ in the thousands (`--t1 3000` on the command line).
+
     State symbols are `Q_i_k` ($i \le k$), `R_i_n` and, with a trained second layer,
     `v_i` (all 1-based). The predicate `"specialised"` holds where $\epsilon_g$ is
     below half its value on the symmetric plateau (for $K = M$ and $T = I$; with
@@ -317,6 +320,7 @@ def teacher_student(
         description=f"Online SGD of a K={K} soft committee machine learning an M={M} "
         f"teacher ({activation}; Saad & Solla 1995, Goldt et al. 2019).",
         search_box=box,
+        default_slice=specialisation_slice() if (K, M) == (2, 2) and teacher is None else None,
     )
 
 
