@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import diffrax as dfx
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -17,6 +16,7 @@ from jaxtyping import Array, Bool, Float
 from ..theory import FixedPoint
 from ._compile import CompiledModel
 from ._integrate import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
+from ._trajectories import saved_path
 
 LIMIT_CYCLE = "limit cycle"
 NON_STATIONARY = "non-stationary"
@@ -121,19 +121,7 @@ def _follow(
     half = labels.tail_samples // 2
 
     def one(y0):
-        path = dfx.diffeqsolve(
-            dfx.ODETerm(compiled.vector_field),
-            settings.solver,
-            t0=0.0,
-            t1=labels.tail_time,
-            dt0=settings.dt0,
-            y0=y0,
-            args=p,
-            saveat=dfx.SaveAt(ts=times),
-            stepsize_controller=settings.controller(),
-            max_steps=settings.max_steps,
-            throw=False,
-        ).ys
+        path = saved_path(compiled, settings, y0, times, p).ys
         halves = (path[:half], path[half:])
         low = jnp.stack([h.min(axis=0) for h in halves])
         high = jnp.stack([h.max(axis=0) for h in halves])

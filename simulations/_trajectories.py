@@ -19,6 +19,30 @@ from ._integrate import SolverSettings, as_compiled, as_initial_conditions
 from ._provenance import provenance
 
 
+def saved_path(
+    compiled: CompiledModel,
+    settings: SolverSettings,
+    y0: Float[Array, " n"],
+    times: Float[Array, " time"],
+    p: Float[Array, " m"],
+) -> dfx.Solution:
+    """One solve from `times[0]` to `times[-1]`, saved at `times`; failures are not
+    raised but reported in `result`."""
+    return dfx.diffeqsolve(
+        dfx.ODETerm(compiled.vector_field),
+        settings.solver,
+        t0=times[0],
+        t1=times[-1],
+        dt0=settings.dt0,
+        y0=y0,
+        args=p,
+        saveat=dfx.SaveAt(ts=times),
+        stepsize_controller=settings.controller(),
+        max_steps=settings.max_steps,
+        throw=False,
+    )
+
+
 @eqx.filter_jit
 def _paths(
     compiled: CompiledModel,
@@ -28,19 +52,7 @@ def _paths(
     p: Float[Array, " m"],
 ):
     def one(y0):
-        solution = dfx.diffeqsolve(
-            dfx.ODETerm(compiled.vector_field),
-            settings.solver,
-            t0=times[0],
-            t1=times[-1],
-            dt0=settings.dt0,
-            y0=y0,
-            args=p,
-            saveat=dfx.SaveAt(ts=times),
-            stepsize_controller=settings.controller(),
-            max_steps=settings.max_steps,
-            throw=False,
-        )
+        solution = saved_path(compiled, settings, y0, times, p)
         observed = jax.vmap(lambda y: compiled.observables(y, p))(solution.ys)
         return solution.ys, observed, solution.result == dfx.RESULTS.successful
 
