@@ -11,7 +11,14 @@ import numpyro.distributions as dist
 
 from .simulations import basin_fractions, plot_basin_map, save
 from .simulations import basin_map as compute_basin_map
-from .theory import FixedPoint, Model, fixed_point_continua, fixed_points, models
+from .theory import (
+    FixedPoint,
+    Model,
+    default_window,
+    fixed_point_continua,
+    fixed_points,
+    models,
+)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -74,20 +81,6 @@ def analyze(name: str, params: Mapping[str, float]) -> list[FixedPoint]:
     return points
 
 
-def default_box(points: list[FixedPoint], model: Model) -> np.ndarray:
-    """The model's own search box, else a box around the fixed points, padded by half
-    its width and at least 1."""
-    dim = model.dim
-    if model.search_box is not None:
-        return np.array(model.search_box)
-    if not points:
-        return np.tile([-2.0, 2.0], (dim, 1))
-    locations = np.array([p.numeric for p in points])
-    low, high = locations.min(axis=0), locations.max(axis=0)
-    pad = np.maximum(0.5 * (high - low), 1.0)
-    return np.stack([low - pad, high + pad], axis=1)
-
-
 def _print_fractions(result) -> None:
     rows = [
         (
@@ -143,7 +136,7 @@ def basin_map(
     if points is None:
         points = fixed_points(model, params)
     if bounds is None:
-        box = default_box(points, model)
+        box = default_window(model, points)
         bounds = (*box[model.state_index(x)], *box[model.state_index(y)])
     started = time.perf_counter()
     result = compute_basin_map(
@@ -186,7 +179,7 @@ def fractions(
     if points is None:
         points = fixed_points(model, params)
     if bounds is None:
-        box = default_box(points, model)
+        box = default_window(model, points)
     else:
         if len(bounds) != 2 * model.dim:
             raise ValueError(

@@ -14,3 +14,4 @@ from ._fixed_points import jacobian as jacobian
 from ._model import Model as Model
 from ._time_limit import TimeLimitExceeded as TimeLimitExceeded
 from ._time_limit import time_limit as time_limit
+from ._window import default_window as default_window

@@ -1,0 +1,1 @@
+"""The built-in claims, one file per subject; each file has `claims()`."""
