@@ -1,7 +1,8 @@
 """basinlab: basins of attraction of training dynamics, exact and at scale.
 
 The symbolic names (from `basinlab.theory`) are imported at once; the numerical ones
-(from `basinlab.simulations`, which needs JAX) on first use, so that
+(from `basinlab.simulations`, which needs JAX) and `certified_region` (from
+`basinlab.proofs`) on first use, so that
 `import basinlab.theory` stays free of JAX.
 """
 
@@ -35,11 +36,18 @@ _SIMULATIONS = (
 )
 
 
+_PROOFS = ("certified_region", "proofs")
+
+
 def __getattr__(name: str):
     if name in _SIMULATIONS:
         return getattr(importlib.import_module(".simulations", __name__), name)
+    if name == "proofs":
+        return importlib.import_module(".proofs", __name__)
+    if name in _PROOFS:
+        return getattr(importlib.import_module(".proofs", __name__), name)
     raise AttributeError(f"module 'basinlab' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_SIMULATIONS])
+    return sorted([*globals(), *_SIMULATIONS, *_PROOFS])

@@ -99,6 +99,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     with_ensemble(fractions, "basinlab-fractions")
 
+    prove = commands.add_parser("prove", help="check the registered claims; exit 1 if any fails")
+    prove.add_argument(
+        "--claim", action="append", metavar="ID", help="check only this claim (repeatable)"
+    )
+    prove.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    prove.add_argument(
+        "--timeout", type=float, help="seconds per claim, overriding each claim's own limit"
+    )
+
     demo = commands.add_parser("demo", help="analyze, map and fractions of the default model")
     demo.add_argument("--out", default="basinlab-demo", help="output directory")
     demo.add_argument("--resolution", type=int, default=256, help="grid points per axis")
@@ -107,10 +116,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(arguments: argparse.Namespace) -> None:
+def _run(arguments: argparse.Namespace) -> int:
+    """Carry out a command; return the exit status."""
     if arguments.command == "models":
         _report.list_models()
-        return
+        return 0
+    if arguments.command == "prove":
+        if arguments.timeout is not None and not arguments.timeout > 0:
+            raise UsageError(f"--timeout must be positive, got {arguments.timeout}")
+        return _report.prove(arguments.claim, arguments.json, arguments.timeout)
     if arguments.command == "demo":
         _report.demo(
             pathlib.Path(arguments.out),
@@ -118,7 +132,7 @@ def _run(arguments: argparse.Namespace) -> None:
             arguments.n,
             not arguments.no_progress,
         )
-        return
+        return 0
     params = _assignments(arguments.param, "parameter")
     if arguments.command == "analyze":
         _report.analyze(arguments.model, params)
@@ -146,19 +160,20 @@ def _run(arguments: argparse.Namespace) -> None:
             t1=arguments.t1,
             progress=not arguments.no_progress,
         )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
-    Bad input prints one line, `basinlab: error: ...`, on stderr and returns 2.
+    Bad input prints one line, `basinlab: error: ...`, on stderr and returns 2;
+    `basinlab prove` returns 1 when a claim meant to be proved fails.
     """
     try:
-        _run(_parser().parse_args(argv))
+        return _run(_parser().parse_args(argv))
     except (ValueError, TypeError, OSError) as error:
         print(f"basinlab: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("basinlab: interrupted; finished chunks are kept and reused", file=sys.stderr)
         return 130
-    return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 import time
 from collections.abc import Mapping, Sequence
@@ -9,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpyro.distributions as dist
 
+from . import proofs
 from .simulations import basin_fractions, plot_basin_map, save
 from .simulations import basin_map as compute_basin_map
 from .theory import (
@@ -236,3 +238,27 @@ def demo(out: pathlib.Path, resolution: int, n: int, progress: bool) -> None:
     fractions(
         name, {}, n=n, seed=0, bounds=None, out=out, t1=200.0, progress=progress, points=points
     )
+
+
+def prove(ids: Sequence[str] | None, as_json: bool, timeout: float | None) -> int:
+    """Check claims, print a table (or JSON), and return 1 if any claim FAILED."""
+    verdicts = proofs.check_claims(ids, timeout)
+    if as_json:
+        print(json.dumps([v.as_json() for v in verdicts], indent=2))
+    else:
+        rows = [
+            (
+                v.id,
+                v.statement if len(v.statement) <= 70 else v.statement[:67] + "...",
+                v.status,
+                f"{v.seconds:.2f}",
+            )
+            for v in verdicts
+        ]
+        print(_table(("id", "statement", "status", "seconds"), rows))
+        for v in verdicts:
+            if v.status != proofs.PROVED:
+                print(f"{v.id}: {v.status}: {v.detail}")
+        counts = {s: sum(v.status == s for v in verdicts) for s in proofs.STATUSES}
+        print(", ".join(f"{n} {s.lower()}" for s, n in counts.items() if n))
+    return 1 if any(v.status == proofs.FAILED for v in verdicts) else 0

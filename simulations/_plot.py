@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import matplotlib
 import matplotlib.colors as mcolors
 import matplotlib.patches as mpatches
 import matplotlib.pyplot as plt
+import numpy as np
 import xarray as xr
 
 from ..theory import NON_HYPERBOLIC, SADDLE, STABLE_FOCUS, STABLE_NODE, UNSTABLE
@@ -40,12 +42,37 @@ def _percent(fraction: float) -> str:
     return f"{100 * fraction:.1f}%"
 
 
+_REGION_STYLES = ["black", "magenta", "yellow", "cyan"]
+
+
+def _outline(ax, result: xr.Dataset, region, colour: str) -> plt.Line2D:
+    """Draw the boundary of `region` on the map's grid; return its legend handle."""
+    if not callable(getattr(region, "contains", None)):
+        raise ValueError(f"a region to outline needs a contains(points) method, got {region!r}")
+    x, y = result.attrs["x"], result.attrs["y"]
+    states = [str(s) for s in result["state"].values]
+    fixed = json.loads(result.attrs["slice_fixed"])
+    xs, ys = result[x].values, result[y].values
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    points = np.zeros((grid_x.size, len(states)))
+    for k, state in enumerate(states):
+        points[:, k] = fixed.get(state, 0.0)
+    points[:, states.index(x)] = grid_x.ravel()
+    points[:, states.index(y)] = grid_y.ravel()
+    inside = np.asarray(region.contains(points), dtype=float).reshape(grid_x.shape)
+    if inside.any():
+        ax.contour(xs, ys, inside, levels=[0.5], colors=colour, linewidths=2, linestyles="--")
+    label = str(getattr(region, "label", "region"))
+    return plt.Line2D([], [], color=colour, linestyle="--", linewidth=2, label=label)
+
+
 def plot_basin_map(
     result: xr.Dataset,
     ax: matplotlib.axes.Axes | None = None,
     *,
     show_fixed_points: bool = True,
     title: str | None = None,
+    regions: Sequence[object] = (),
 ) -> tuple[matplotlib.figure.Figure, matplotlib.axes.Axes]:
     """Draw a basin map: each basin in its colour, fixed points marked by kind.
 
@@ -61,6 +88,9 @@ def plot_basin_map(
     - `ax`: axes to draw on; a new figure is made if `None`.
     - `show_fixed_points`: mark the fixed points.
     - `title`: the title; the model name and parameters by default.
+    - `regions`: regions to outline, such as a `basinlab.proofs.CertifiedRegion`: any
+      object with `contains(points)` (a boolean per row of an `(n, dim)` array of
+      states) and a `label`. Each is drawn as a dashed contour on the slice.
 
     **Returns:**
 
@@ -68,7 +98,7 @@ def plot_basin_map(
 
     **Raises:**
 
-    - `ValueError`: `result` is not a basin map.
+    - `ValueError`: `result` is not a basin map, or a region lacks `contains`.
     """
     if result.attrs.get("kind") != "basin_map":
         raise ValueError("plot_basin_map needs a result of basinlab.basin_map")
@@ -140,6 +170,8 @@ def plot_basin_map(
                     markeredgecolor=_MARKERS[kind]["edgecolor"],
                 )
             )
+    for k, region in enumerate(regions):
+        handles.append(_outline(ax, result, region, _REGION_STYLES[k % len(_REGION_STYLES)]))
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     if title is None:

@@ -51,12 +51,22 @@ def _paths(
     times: Float[Array, " time"],
     p: Float[Array, " m"],
 ):
+    observing = bool(compiled.observable_names)
+
     def one(y0):
         solution = saved_path(compiled, settings, y0, times, p)
+        solved = solution.result == dfx.RESULTS.successful
+        if not observing:
+            return solution.ys, solved
         observed = jax.vmap(lambda y: compiled.observables(y, p))(solution.ys)
-        return solution.ys, observed, solution.result == dfx.RESULTS.successful
+        return solution.ys, solved, observed
 
-    return jax.lax.map(one, y0s, batch_size=min(settings.batch_size, y0s.shape[0]))
+    mapped = jax.lax.map(one, y0s, batch_size=min(settings.batch_size, y0s.shape[0]))
+    # lax.map cannot batch outputs of size zero, so a model without observables gets
+    # its empty array here.
+    ys, solved = mapped[:2]
+    observed = mapped[2] if observing else jnp.zeros((*ys.shape[:2], 0), ys.dtype)
+    return ys, observed, solved
 
 
 def trajectories(
