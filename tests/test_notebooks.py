@@ -13,6 +13,7 @@ def test_every_notebook_is_collected():
         "00_alignment_double_well.py",
         "01_deep_linear_learning_order.py",
         "02_teacher_student_plateaus.py",
+        "03_certified_basins.py",
     ]
 
 
