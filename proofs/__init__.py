@@ -7,6 +7,7 @@ from ._claim import STATUSES as STATUSES
 from ._claim import UNDECIDED as UNDECIDED
 from ._claim import CertificateFailed as CertificateFailed
 from ._claim import Claim as Claim
+from ._claim import Undecided as Undecided
 from ._claim import Verdict as Verdict
 from ._identities import polynomial_identity as polynomial_identity
 from ._identities import vanishes as vanishes

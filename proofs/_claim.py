@@ -22,6 +22,10 @@ class CertificateFailed(Exception):
     """An exact check did not hold; the message says which and, if known, where."""
 
 
+class Undecided(Exception):
+    """A check ran out of its budget (boxes, iterations) without settling the claim."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Verdict:
     """The outcome of checking one claim.
@@ -110,7 +114,8 @@ class Claim:
         **Returns:**
 
         A [`Verdict`][]: PROVED when the exact check held, FAILED when it did not
-        (or the certificate raised), UNDECIDED when it ran out of time, ADMITTED for
+        (or the certificate raised), UNDECIDED when it ran out of time or of another
+        budget, ADMITTED for
         an admitted claim.
         """
         if self.certificate is None:
@@ -123,6 +128,8 @@ class Claim:
             status = PROVED
         except TimeLimitExceeded:
             status, detail = UNDECIDED, f"the certificate ran past its {limit:g} s limit"
+        except Undecided as reason:
+            status, detail = UNDECIDED, str(reason)
         except CertificateFailed as failure:
             status, detail = FAILED, str(failure)
         except Exception as error:  # a certificate that crashes proves nothing

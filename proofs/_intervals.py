@@ -11,13 +11,13 @@ from fractions import Fraction
 
 import sympy as sp
 
-from ._claim import CertificateFailed
+from ._claim import CertificateFailed, Undecided
 
 Interval = tuple[Fraction, Fraction]
 Terms = list[tuple[tuple[int, ...], Fraction]]
 
 
-class BoxesExhausted(Exception):
+class BoxesExhausted(Undecided):
     """Branch and bound needed more boxes than it was allowed."""
 
 

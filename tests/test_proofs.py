@@ -277,6 +277,15 @@ def test_timeouts_are_undecided_and_admitted_claims_are_not_proved():
 
     verdict = proofs.Claim("tests.slow", "Never ends.", certificate=slow, timeout=0.2).check()
     assert verdict.status == proofs.UNDECIDED and verdict.seconds >= 0.2
+
+    def exhausted() -> str:
+        x = sp.Symbol("x")
+        box = [(sp.Integer(-1), sp.Integer(1))]
+        p = sp.expand((x - sp.Rational(1, 3)) ** 2 + sp.Rational(1, 10**9))
+        return str(proofs.prove_positive(p, [x], box, "p", 50))
+
+    budget = proofs.Claim("tests.budget", "Needs many boxes.", certificate=exhausted).check()
+    assert budget.status == proofs.UNDECIDED and "50 boxes" in budget.detail
     admitted = proofs.Claim("tests.admitted", "Taken on trust.", admitted="no certificate yet")
     assert admitted.check().status == proofs.ADMITTED
 
