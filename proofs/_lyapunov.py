@@ -48,6 +48,8 @@ class LyapunovCertificate:
     - `epsilon`: the rational margin $\epsilon$.
     - `multiplier`, `slack`: $\lambda$ and $\sigma_0$ as rational sums of squares in $z$.
     - `decay`: $-\dot V$ as a polynomial in $z$.
+    - `report`: what [`LyapunovCertificate.verify`][] established when the certificate
+      was found; empty for one built by hand and not yet verified.
     """
 
     state: tuple[sp.Symbol, ...]
@@ -60,6 +62,7 @@ class LyapunovCertificate:
     multiplier: SumOfSquares
     slack: SumOfSquares
     decay: sp.Expr
+    report: str = ""
 
     def __post_init__(self):
         assert len(self.state) == len(self.shift) == len(self.centre)
@@ -205,7 +208,7 @@ def lyapunov_certificate(
 
     **Returns:**
 
-    A [`LyapunovCertificate`][] whose exact checks have passed.
+    A [`LyapunovCertificate`][] whose exact checks have passed, with their `report`.
 
     **Raises:**
 
@@ -275,8 +278,7 @@ def lyapunov_certificate(
                     slack,
                     decay,
                 )
-                certificate.verify()
-                return certificate
+                return dataclasses.replace(certificate, report=certificate.verify())
             except CertificateFailed:
                 pass
         level *= 0.9

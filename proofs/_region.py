@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -61,7 +62,6 @@ class CertifiedRegion:
       ($\{V < c\}$ of a Lyapunov function certified by sums of squares).
     - `description`: the region as a SymPy relation of the state symbols.
     - `certificate`: the [`SublevelCertificate`][] or [`LyapunovCertificate`][].
-    - `detail`: one line saying what the exact checks established.
     - `comparison`: a [`BasinComparison`][], or `None` when it was not computed.
     """
 
@@ -72,7 +72,6 @@ class CertifiedRegion:
     method: str
     description: sp.Basic
     certificate: SublevelCertificate | LyapunovCertificate
-    detail: str
     comparison: BasinComparison | None = None
 
     def __post_init__(self):
@@ -82,6 +81,17 @@ class CertifiedRegion:
     @property
     def label(self) -> str:
         return f"certified ({self.method})"
+
+    @property
+    def detail(self) -> str:
+        """One line saying what the exact checks established."""
+        return self.certificate.report
+
+    @functools.cached_property
+    def _inside(self):
+        by_name = {str(s): s for s in self.description.free_symbols}
+        symbols = [by_name.get(name, sp.Dummy(name)) for name in self.state]
+        return sp.lambdify([symbols], self.description, "numpy")
 
     def contains(self, points: Float[ArrayLike, "n dim"]) -> Bool[np.ndarray, " n"]:
         """Whether each point lies in the region (evaluated in floating point, so
@@ -94,10 +104,8 @@ class CertifiedRegion:
         points = np.asarray(points, dtype=float)
         if points.ndim != 2 or points.shape[1] != len(self.state):
             raise ValueError(f"points must have shape (n, {len(self.state)}), got {points.shape}")
-        by_name = {str(s): s for s in self.description.free_symbols}
-        symbols = [by_name.get(name, sp.Dummy(name)) for name in self.state]
-        inside = sp.lambdify([symbols], self.description, "numpy")
-        return np.broadcast_to(np.asarray(inside(points.T), dtype=bool), points.shape[:1]).copy()
+        inside = np.asarray(self._inside(points.T), dtype=bool)
+        return np.broadcast_to(inside, points.shape[:1]).copy()
 
 
 def _description(certificate: SublevelCertificate | LyapunovCertificate) -> sp.Basic:
@@ -248,7 +256,6 @@ def certified_region(
         method,
         _description(certificate),
         certificate,
-        certificate.verify(),
     )
     if not compare:
         return region

@@ -87,6 +87,8 @@ class SublevelCertificate:
     - `minimum`: $x^*$, exact.
     - `box`: $B$, a rational `(low, high)` per state.
     - `level`: $c$, rational.
+    - `report`: what [`SublevelCertificate.verify`][] established when the certificate
+      was found; empty for one built by hand and not yet verified.
     """
 
     state: tuple[sp.Symbol, ...]
@@ -94,6 +96,7 @@ class SublevelCertificate:
     minimum: tuple[sp.Expr, ...]
     box: tuple[tuple[sp.Rational, sp.Rational], ...]
     level: sp.Rational
+    report: str = ""
 
     def __post_init__(self):
         assert len(self.state) == len(self.minimum) == len(self.box)
@@ -116,12 +119,11 @@ class SublevelCertificate:
         if positive != len(self.state):
             raise CertificateFailed(f"{self.minimum} is not a strict minimum (Hessian inertia)")
         points = critical_points(self.loss, self.state)
-        if not any(all(sp.simplify(a - b) == 0 for a, b in zip(p, self.minimum)) for p in points):
+        is_minimum = [all(sp.simplify(a - b) == 0 for a, b in zip(p, self.minimum)) for p in points]
+        if not any(is_minimum):
             raise CertificateFailed(f"{self.minimum} is not a critical point")
         others = 0
-        for point in points:
-            if all(sp.simplify(a - b) == 0 for a, b in zip(point, self.minimum)):
-                continue
+        for point in (p for p, same in zip(points, is_minimum) if not same):
             outside = any(
                 exact_sign(x - lo, "a coordinate") < 0 or exact_sign(hi - x, "a coordinate") < 0
                 for x, (lo, hi) in zip(point, self.box)
@@ -205,7 +207,7 @@ def sublevel_certificate(
 
     **Returns:**
 
-    A [`SublevelCertificate`][] whose exact checks have passed.
+    A [`SublevelCertificate`][] whose exact checks have passed, with their `report`.
 
     **Raises:**
 
@@ -266,5 +268,4 @@ def sublevel_certificate(
     certificate = SublevelCertificate(
         state, loss, minimum, box, _rational_below(best - margin * (best - base))
     )
-    certificate.verify(max_boxes)
-    return certificate
+    return dataclasses.replace(certificate, report=certificate.verify(max_boxes))
