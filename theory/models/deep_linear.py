@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+import scipy.integrate
 import sympy as sp
 
 from .._model import Model
@@ -266,6 +267,34 @@ def reduced_depth_rate(u: object, s: object, depth: object, tau: object = 1) -> 
     """
     u, s, depth, tau = (sp.sympify(v) for v in (u, s, depth, tau))
     return _result((depth - 1) * u ** (2 - 2 / (depth - 1)) * (s - u) / tau)
+
+
+def depth_learning_time(s: float, u0: float, uf: float, depth: int, tau: float = 1.0) -> float:
+    r"""The time the balanced depth-$N_l$ mode takes from $u_0$ to $u_f$ (Eq 15).
+
+    $$t = \tau\int_{u_0}^{u_f}\frac{du}{(N_l - 1)\,u^{2 - 2/(N_l-1)}\,(s - u)},$$
+
+    by adaptive quadrature. For $N_l = 3$ it is Eq 11 ([`learning_time`][]); as
+    $N_l \to \infty$ it approaches Eq 17 ([`infinite_depth_learning_time`][]).
+
+    **Arguments:**
+
+    - `s`, `u0`, `uf`, `tau`: as for [`learning_time`][], as numbers.
+    - `depth`: the number of layers $N_l \ge 2$, weights in between.
+
+    **Raises:**
+
+    - `ValueError`: values outside $0 < u_0 < s$, $0 < u_f < s$, $\tau > 0$, or
+      `depth < 2`.
+    """
+    _check_interval(float(s), float(u0), float(uf), float(tau))
+    if not isinstance(depth, int) or depth < 2:
+        raise ValueError(f"depth must be an integer of at least 2, got {depth!r}")
+    power = 2 - 2 / (depth - 1)
+    integral, _ = scipy.integrate.quad(
+        lambda u: 1.0 / ((depth - 1) * u**power * (s - u)), u0, uf, epsabs=0, epsrel=1e-11
+    )
+    return tau * integral
 
 
 def _check_interval(s: object, u0: object, uf: object, tau: object) -> None:

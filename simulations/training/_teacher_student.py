@@ -1,0 +1,328 @@
+r"""A real soft committee machine trained by online SGD, logging its order parameters.
+
+D. Saad and S. A. Solla, Phys. Rev. E 52, 4225 (1995); S. Goldt, M. S. Advani,
+A. M. Saxe, F. Krzakala and L. Zdeborová, NeurIPS 2019.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+from jaxtyping import Array, Float
+
+from .._progress import progress_bar
+from .._provenance import versions
+
+ACTIVATIONS = ("erf", "linear")
+
+
+def _g(activation: str, x: Array) -> Array:
+    return jax.scipy.special.erf(x / math.sqrt(2)) if activation == "erf" else x
+
+
+def _g_prime(activation: str, x: Array) -> Array:
+    if activation == "erf":
+        return math.sqrt(2 / math.pi) * jnp.exp(-(x**2) / 2)
+    return jnp.ones_like(x)
+
+
+def _i2(activation: str, c_ab: Array, c_aa: Array, c_bb: Array) -> Array:
+    if activation == "linear":
+        return c_ab
+    return 2 / math.pi * jnp.arcsin(c_ab / jnp.sqrt((1 + c_aa) * (1 + c_bb)))
+
+
+def error_from_overlaps(
+    activation: str,
+    q: Float[Array, "K K"],
+    r: Float[Array, "K M"],
+    t: Float[Array, "M M"],
+    v: Float[Array, " K"],
+    v_star: Float[Array, " M"],
+    sigma: float,
+) -> Float[Array, ""]:
+    r"""$\epsilon_g$ of a committee machine from its order parameters (Saad & Solla 1995).
+
+    $$\epsilon_g = \tfrac12\sum_{ik} v_i v_k I_2(i,k) - \sum_{in} v_i v^*_n I_2(i,n)
+      + \tfrac12\sum_{nm} v^*_n v^*_m I_2(n,m) + \sigma^2/2,$$
+
+    with $I_2(a,b) = \frac{2}{\pi}\arcsin\bigl(C_{ab}/\sqrt{(1+C_{aa})(1+C_{bb})}\bigr)$
+    for $g(x) = \operatorname{erf}(x/\sqrt2)$ and $I_2 = C_{ab}$ for linear $g$.
+    """
+    dq, dt = jnp.diag(q), jnp.diag(t)
+    student = _i2(activation, q, dq[:, None], dq[None, :])
+    cross = _i2(activation, r, dq[:, None], dt[None, :])
+    teacher = _i2(activation, t, dt[:, None], dt[None, :])
+    return v @ student @ v / 2 - v @ cross @ v_star + v_star @ teacher @ v_star / 2 + sigma**2 / 2
+
+
+def state_names(k_units: int, m_units: int, train_second_layer: bool) -> list[str]:
+    """The order parameters in the order of `basinlab.models.teacher_student`'s state."""
+    names = [f"Q_{i}_{k}" for i in range(1, k_units + 1) for k in range(i, k_units + 1)]
+    names += [f"R_{i}_{n}" for i in range(1, k_units + 1) for n in range(1, m_units + 1)]
+    if train_second_layer:
+        names += [f"v_{i}" for i in range(1, k_units + 1)]
+    return names
+
+
+def _flatten(q: np.ndarray, r: np.ndarray, v: np.ndarray, train_second_layer: bool) -> np.ndarray:
+    upper = np.triu_indices(q.shape[-1])
+    parts = [q[..., upper[0], upper[1]], r.reshape(*r.shape[:-2], -1)]
+    if train_second_layer:
+        parts.append(v)
+    return np.concatenate(parts, axis=-1)
+
+
+@functools.partial(jax.jit, static_argnames=("activation",))
+def _measure(
+    w: Float[Array, "K N"],
+    v: Float[Array, " K"],
+    teacher: Float[Array, "M N"],
+    test_inputs: Float[Array, "P N"],
+    test_targets: Float[Array, " P"],
+    sigma: float,
+    *,
+    activation: str,
+):
+    n = w.shape[1]
+    student = _g(activation, test_inputs @ w.T / math.sqrt(n)) @ v
+    # The label noise is independent of the inputs, so its share of the test error is
+    # exactly sigma^2 / 2; adding it instead of sampling it lowers the variance.
+    held_out = jnp.mean((student - test_targets) ** 2) / 2 + sigma**2 / 2
+    return w @ w.T / n, w @ teacher.T / n, held_out
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "train_second_layer"))
+def _advance(
+    w: Float[Array, "K N"],
+    v: Float[Array, " K"],
+    teacher: Float[Array, "M N"],
+    v_star: Float[Array, " M"],
+    key: Array,
+    start: Array,
+    stop: Array,
+    eta: float,
+    eta_v: float,
+    sigma: float,
+    kappa: float,
+    *,
+    activation: str,
+    train_second_layer: bool,
+):
+    n = w.shape[1]
+    root = math.sqrt(n)
+
+    def step(index, carry):
+        w, v = carry
+        sample_key = jax.random.fold_in(key, index)
+        input_key, noise_key = jax.random.split(sample_key)
+        x = jax.random.normal(input_key, (n,), w.dtype)
+        local, teacher_local = w @ x / root, teacher @ x / root
+        label = v_star @ _g(activation, teacher_local)
+        label += sigma * jax.random.normal(noise_key, (), w.dtype)
+        hidden = _g(activation, local)
+        delta = v @ hidden - label
+        w_next = w - (eta / root) * (delta * v * _g_prime(activation, local))[:, None] * x
+        w_next -= (kappa / n) * w
+        if train_second_layer:
+            v = v - (eta_v / n) * delta * hidden - (kappa / n) * v
+        return w_next, v
+
+    return jax.lax.fori_loop(start, stop, step, (w, v))
+
+
+def teacher_student_run(
+    K: int = 2,
+    M: int = 2,
+    N: int = 1000,
+    eta: float = 1.0,
+    alpha_max: float = 40.0,
+    seed: int = 0,
+    *,
+    alphas: Float[np.ndarray, " time"] | None = None,
+    train_second_layer: bool = False,
+    eta_v: float | None = None,
+    sigma: float = 0.0,
+    kappa: float = 0.0,
+    activation: str = "erf",
+    init_scale: float = 0.1,
+    initial_overlap: float = 0.0,
+    orthogonal_teacher: bool = True,
+    test_samples: int = 10_000,
+    progress: bool = True,
+) -> xr.Dataset:
+    r"""Train a two-layer student on a random teacher by online SGD, logging overlaps.
+
+    The student $\phi(x) = \sum_{i=1}^K v_i\, g(w_i\cdot x/\sqrt N)$ with
+    $g(x) = \operatorname{erf}(x/\sqrt2)$ (or linear $g$) sees one fresh sample
+    $x \sim \mathcal N(0, I_N)$ per step, labelled by the teacher
+    $y = \sum_{n=1}^M v^*_n g(w^*_n\cdot x/\sqrt N) + \sigma\zeta$, $v^* = 1$, and
+    takes the SGD step of the loss $\Delta^2/2$, $\Delta = \phi(x) - y$
+    (Goldt et al. 2019, Eqs 4–5):
+
+    $$w_i \leftarrow w_i - \frac{\eta}{\sqrt N}\,v_i\,\Delta\, g'(\lambda_i)\,x
+        - \frac{\kappa}{N} w_i, \qquad
+      v_i \leftarrow v_i - \frac{\eta_v}{N}\,\Delta\, g(\lambda_i) - \frac{\kappa}{N} v_i ,$$
+
+    the second only with `train_second_layer`. In the standard parametrisation
+    $\lambda = \hat w\cdot x$, $\hat w = w/\sqrt N$, the first update is SGD with rate
+    $\eta/N$. At each logged $\alpha$ = steps$/N$ the run records
+    $Q = w w^T/N$, $R = w (w^*)^T/N$, $v$, the held-out error
+    $\epsilon_g = \tfrac12 E[(\phi - \phi^*)^2] + \sigma^2/2$ over `test_samples` fixed
+    test inputs, and the same error computed from the order parameters
+    ([`error_from_overlaps`][]). As $N \to \infty$ the overlaps follow the ODEs of
+    [`basinlab.models.teacher_student`][] (Saad & Solla 1995).
+
+    The student starts from $w_i \sim \mathcal N(0, \text{init\_scale}^2 I_N)$ and
+    $v = 1$, so $Q(0) \approx \text{init\_scale}^2 I$ and $R(0) = O(\text{init\_scale}
+    /\sqrt N)$. With `orthogonal_teacher` the teacher's weights are $\sqrt N$ times
+    orthonormal rows, so $T = I$ exactly; otherwise they are Gaussian and $T \approx I$.
+
+    Sample $s$ of the run is drawn from a key folded from the seed and $s$, so the
+    run does not depend on which $\alpha$ are logged.
+
+    **Arguments:**
+
+    - `K`, `M`: student and teacher widths.
+    - `N`: the input dimension.
+    - `eta`: the first-layer learning rate $\eta$.
+    - `alpha_max`: the length of the run in $\alpha$ (when `alphas` is not given).
+    - `seed`: the seed of the teacher, the student, the samples and the test set.
+    - `alphas`: increasing times to log, from 0; 81 points up to `alpha_max` by
+      default. Each is rounded to a whole step.
+    - `train_second_layer`: also train $v$, with rate `eta_v` (default `eta`).
+    - `sigma`: the output-noise level $\sigma$.
+    - `kappa`: weight decay $\kappa$.
+    - `activation`: `"erf"` or `"linear"`.
+    - `init_scale`: the standard deviation of the student's first-layer weights.
+    - `orthogonal_teacher`: make $T = I$ exactly.
+    - `test_samples`: the size of the held-out set.
+    - `progress`: show a progress bar.
+
+    **Returns:**
+
+    An `xarray.Dataset` over `time` ($\alpha$, with the SGD `step` alongside): `Q`
+    over `(time, student, student_)`, `R` over `(time, student, teacher)`, `v` over
+    `(time, student)`, `T` over `(teacher, teacher_)`, `eps_g` (held out),
+    `eps_g_overlaps` (from the order parameters), and `y` over `(time, state)`: the
+    order parameters named and ordered as the state of
+    `basinlab.models.teacher_student(K, M, activation, train_second_layer)`. The attrs
+    record every setting, the seed and the package versions.
+
+    **Raises:**
+
+    - `ValueError`: a width, `N` or `test_samples` below 1, an unknown activation, a
+      learning rate or `alpha_max` that is not positive, a negative `sigma`, `kappa`
+      or `init_scale`, `K > N` or `M > N`, or `alphas` that do not start at 0, are not
+      increasing after rounding to steps, or are not finite.
+    """
+    for name, value in (("K", K), ("M", M), ("N", N), ("test_samples", test_samples)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if max(K, M) > N:
+        raise ValueError(f"the widths K={K} and M={M} must not exceed N={N}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    eta_v = eta if eta_v is None else eta_v
+    for name, value in (("eta", eta), ("eta_v", eta_v), ("alpha_max", alpha_max)):
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
+    for name, value in (
+        ("sigma", sigma),
+        ("kappa", kappa),
+        ("init_scale", init_scale),
+        ("initial_overlap", initial_overlap),
+    ):
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+    times = np.linspace(0.0, alpha_max, 81) if alphas is None else np.asarray(alphas, float)
+    steps = np.rint(times * N).astype(np.int64)
+    if times.ndim != 1 or not np.all(np.isfinite(times)) or times.size < 2:
+        raise ValueError("alphas must be a finite 1-D sequence of at least 2 times")
+    if steps[0] != 0 or np.any(np.diff(steps) <= 0):
+        raise ValueError(
+            f"alphas must start at 0 and increase by at least one step (1/N = {1 / N:g})"
+        )
+
+    key = jax.random.PRNGKey(seed)
+    teacher_key, student_key, sample_key, test_key = jax.random.split(key, 4)
+    if orthogonal_teacher:
+        basis, _ = jnp.linalg.qr(jax.random.normal(teacher_key, (N, M)))
+        teacher = math.sqrt(N) * basis.T
+    else:
+        teacher = jax.random.normal(teacher_key, (M, N))
+    w = init_scale * jax.random.normal(student_key, (K, N))
+    w += initial_overlap * teacher[jnp.arange(K) % M]
+    v, v_star = jnp.ones(K), jnp.ones(M)
+    test_inputs = jax.random.normal(test_key, (test_samples, N))
+    test_targets = _g(activation, test_inputs @ teacher.T / math.sqrt(N)) @ v_star
+    settings = dict(activation=activation, train_second_layer=train_second_layer)
+    t = np.asarray(teacher @ teacher.T / N)
+
+    log_q, log_r, log_v, held_out = [], [], [], []
+
+    def record(w, v):
+        q, r, error = _measure(
+            w, v, teacher, test_inputs, test_targets, sigma, activation=activation
+        )
+        log_q.append(np.asarray(q))
+        log_r.append(np.asarray(r))
+        log_v.append(np.asarray(v))
+        held_out.append(float(error))
+
+    record(w, v)
+    segments = list(zip(steps[:-1], steps[1:]))
+    sizes = [int(stop - start) for start, stop in segments]
+    for start, stop in progress_bar(segments, sizes, "SGD", progress, unit="step"):
+        w, v = _advance(
+            w, v, teacher, v_star, sample_key, start, stop, eta, eta_v, sigma, kappa, **settings
+        )
+        record(w, v)
+
+    q, r, v_log = np.stack(log_q), np.stack(log_r), np.stack(log_v)
+    overlaps_error = jax.vmap(
+        lambda q_, r_, v_: error_from_overlaps(
+            activation, q_, r_, jnp.asarray(t), v_, v_star, sigma
+        )
+    )(q, r, v_log)
+    return xr.Dataset(
+        {
+            "Q": (("time", "student", "student_"), q),
+            "R": (("time", "student", "teacher"), r),
+            "v": (("time", "student"), v_log),
+            "T": (("teacher", "teacher_"), t),
+            "eps_g": ("time", np.array(held_out)),
+            "eps_g_overlaps": ("time", np.asarray(overlaps_error)),
+            "y": (("time", "state"), _flatten(q, r, v_log, train_second_layer)),
+        },
+        coords={
+            "time": steps / N,
+            "step": ("time", steps),
+            "state": state_names(K, M, train_second_layer),
+        },
+        attrs={
+            "experiment": "teacher_student",
+            "K": K,
+            "M": M,
+            "N": N,
+            "eta": float(eta),
+            "eta_v": float(eta_v),
+            "sigma": float(sigma),
+            "kappa": float(kappa),
+            "activation": activation,
+            "train_second_layer": int(train_second_layer),
+            "init_scale": float(init_scale),
+            "initial_overlap": float(initial_overlap),
+            "orthogonal_teacher": int(orthogonal_teacher),
+            "test_samples": test_samples,
+            "seed": seed,
+            "time_unit": "alpha = SGD steps / N",
+            "versions": json.dumps(versions()),
+        },
+    )
