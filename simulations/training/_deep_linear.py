@@ -7,12 +7,14 @@ of learning in deep linear neural networks", ICLR 2014, arXiv:1312.6120.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import xarray as xr
 from jaxtyping import Array, Float
 
@@ -36,7 +38,7 @@ def _initial_weights(widths: list[int], scale: float, balanced: bool, key: Array
     frames = [
         jnp.linalg.qr(jax.random.normal(k, (width, rank)))[0] for k, width in zip(keys, widths)
     ]
-    return [scale * after @ before.T for before, after in zip(frames[:-1], frames[1:])]
+    return [scale * after @ before.T for before, after in itertools.pairwise(frames)]
 
 
 def _loss(layers: list[Array], inputs: Array, outputs: Array) -> Array:
@@ -44,13 +46,21 @@ def _loss(layers: list[Array], inputs: Array, outputs: Array) -> Array:
     return jnp.sum(residual**2) / (2 * inputs.shape[0])
 
 
-@functools.partial(jax.jit, static_argnames=("steps",))
-def _descend(layers: list[Array], inputs: Array, outputs: Array, rate: float, steps: int):
-    def step(layers, _):
-        grads = jax.grad(_loss)(layers, inputs, outputs)
-        return [w - rate * g for w, g in zip(layers, grads)], None
+@functools.partial(jax.jit, static_argnames=("optimiser", "steps"))
+def _descend(
+    layers: list[Array],
+    state: optax.OptState,
+    inputs: Array,
+    outputs: Array,
+    optimiser: optax.GradientTransformation,
+    steps: int,
+):
+    def step(carry, _):
+        layers, state = carry
+        updates, state = optimiser.update(jax.grad(_loss)(layers, inputs, outputs), state)
+        return (optax.apply_updates(layers, updates), state), None
 
-    return jax.lax.scan(step, layers, None, length=steps)[0]
+    return jax.lax.scan(step, (layers, state), None, length=steps)[0]
 
 
 def deep_linear_run(
@@ -144,8 +154,10 @@ def deep_linear_run(
     if times[-1] != steps:
         times = np.append(times, steps)
     sizes = np.diff(times).tolist()
+    optimiser = optax.sgd(learning_rate)
+    state = optimiser.init(weights)
     for size in progress_bar(sizes, sizes, "gradient descent", progress, unit="step"):
-        weights = _descend(weights, data_x, data_y, learning_rate, int(size))
+        weights, state = _descend(weights, state, data_x, data_y, optimiser, int(size))
         record(weights)
 
     return xr.Dataset(

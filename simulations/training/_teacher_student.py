@@ -7,12 +7,15 @@ A. M. Saxe, F. Krzakala and L. Zdeborová, NeurIPS 2019.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import xarray as xr
 from jaxtyping import Array, Float
 
@@ -24,12 +27,6 @@ ACTIVATIONS = ("erf", "linear")
 
 def _g(activation: str, x: Array) -> Array:
     return jax.scipy.special.erf(x / math.sqrt(2)) if activation == "erf" else x
-
-
-def _g_prime(activation: str, x: Array) -> Array:
-    if activation == "erf":
-        return math.sqrt(2 / math.pi) * jnp.exp(-(x**2) / 2)
-    return jnp.ones_like(x)
 
 
 def _i2(activation: str, c_ab: Array, c_aa: Array, c_bb: Array) -> Array:
@@ -79,62 +76,77 @@ def _flatten(q: np.ndarray, r: np.ndarray, v: np.ndarray, train_second_layer: bo
     return np.concatenate(parts, axis=-1)
 
 
-@functools.partial(jax.jit, static_argnames=("activation",))
+@jax.jit
 def _measure(
-    w: Float[Array, "K N"],
-    v: Float[Array, " K"],
+    student: CommitteeMachine,
     teacher: Float[Array, "M N"],
     test_inputs: Float[Array, "P N"],
     test_targets: Float[Array, " P"],
     sigma: float,
-    *,
-    activation: str,
 ):
-    n = w.shape[1]
-    student = _g(activation, test_inputs @ w.T / math.sqrt(n)) @ v
+    n = student.w.shape[1]
     # The label noise is independent of the inputs, so its share of the test error is
     # exactly sigma^2 / 2; adding it instead of sampling it lowers the variance.
-    held_out = jnp.mean((student - test_targets) ** 2) / 2 + sigma**2 / 2
-    return w @ w.T / n, w @ teacher.T / n, held_out
+    squared = (jax.vmap(student)(test_inputs) - test_targets) ** 2
+    held_out = jnp.mean(squared) / 2 + sigma**2 / 2
+    return student.w @ student.w.T / n, student.w @ teacher.T / n, held_out
 
 
-@functools.partial(jax.jit, static_argnames=("activation", "train_second_layer"))
+class CommitteeMachine(eqx.Module):
+    r"""$\phi(x) = \sum_i v_i\, g(w_i\cdot x/\sqrt N)$, student or teacher."""
+
+    w: Float[Array, "K N"]
+    v: Float[Array, " K"]
+    activation: str = eqx.field(static=True)
+
+    def __check_init__(self):
+        assert self.activation in ACTIVATIONS
+        assert self.w.ndim == 2 and self.v.shape == self.w.shape[:1]
+
+    def __call__(self, x: Float[Array, " N"]) -> Float[Array, ""]:
+        local = self.w @ x / math.sqrt(self.w.shape[1])
+        return self.v @ _g(self.activation, local)
+
+
+def _optimiser(
+    n: int, eta: float, eta_v: float, kappa: float, train_second_layer: bool
+) -> optax.GradientTransformation:
+    """Rate eta on w and eta_v / N on v, with decay kappa / N per step on both."""
+    first = optax.chain(optax.add_decayed_weights(kappa / (n * eta)), optax.sgd(eta))
+    if train_second_layer:
+        second = optax.chain(optax.add_decayed_weights(kappa / eta_v), optax.sgd(eta_v / n))
+    else:
+        second = optax.set_to_zero()
+
+    def labels(student: CommitteeMachine) -> CommitteeMachine:
+        return eqx.tree_at(lambda m: (m.w, m.v), student, ("first", "second"))
+
+    return optax.multi_transform({"first": first, "second": second}, labels)
+
+
+@functools.partial(jax.jit, static_argnames=("optimiser",))
 def _advance(
-    w: Float[Array, "K N"],
-    v: Float[Array, " K"],
-    teacher: Float[Array, "M N"],
-    v_star: Float[Array, " M"],
+    student: CommitteeMachine,
+    state: optax.OptState,
+    teacher: CommitteeMachine,
+    optimiser: optax.GradientTransformation,
     key: Array,
     start: Array,
     stop: Array,
-    eta: float,
-    eta_v: float,
     sigma: float,
-    kappa: float,
-    *,
-    activation: str,
-    train_second_layer: bool,
 ):
-    n = w.shape[1]
-    root = math.sqrt(n)
+    n = student.w.shape[1]
 
     def step(index, carry):
-        w, v = carry
-        sample_key = jax.random.fold_in(key, index)
-        input_key, noise_key = jax.random.split(sample_key)
-        x = jax.random.normal(input_key, (n,), w.dtype)
-        local, teacher_local = w @ x / root, teacher @ x / root
-        label = v_star @ _g(activation, teacher_local)
-        label += sigma * jax.random.normal(noise_key, (), w.dtype)
-        hidden = _g(activation, local)
-        delta = v @ hidden - label
-        w_next = w - (eta / root) * (delta * v * _g_prime(activation, local))[:, None] * x
-        w_next -= (kappa / n) * w
-        if train_second_layer:
-            v = v - (eta_v / n) * delta * hidden - (kappa / n) * v
-        return w_next, v
+        student, state = carry
+        input_key, noise_key = jax.random.split(jax.random.fold_in(key, index))
+        x = jax.random.normal(input_key, (n,), student.w.dtype)
+        label = teacher(x) + sigma * jax.random.normal(noise_key, (), student.w.dtype)
+        grads = jax.grad(lambda network: (network(x) - label) ** 2 / 2)(student)
+        updates, state = optimiser.update(grads, state, student)
+        return optax.apply_updates(student, updates), state
 
-    return jax.lax.fori_loop(start, stop, step, (w, v))
+    return jax.lax.fori_loop(start, stop, step, (student, state))
 
 
 def teacher_student_run(
@@ -259,31 +271,32 @@ def teacher_student_run(
         teacher = jax.random.normal(teacher_key, (M, N))
     w = init_scale * jax.random.normal(student_key, (K, N))
     w += initial_overlap * teacher[jnp.arange(K) % M]
-    v, v_star = jnp.ones(K), jnp.ones(M)
+    v_star = jnp.ones(M)
+    student = CommitteeMachine(w, jnp.ones(K), activation)
+    teacher_network = CommitteeMachine(teacher, v_star, activation)
+    optimiser = _optimiser(N, eta, eta_v, kappa, train_second_layer)
+    state = optimiser.init(student)
     test_inputs = jax.random.normal(test_key, (test_samples, N))
-    test_targets = _g(activation, test_inputs @ teacher.T / math.sqrt(N)) @ v_star
-    settings = dict(activation=activation, train_second_layer=train_second_layer)
+    test_targets = jax.vmap(teacher_network)(test_inputs)
     t = np.asarray(teacher @ teacher.T / N)
 
     log_q, log_r, log_v, held_out = [], [], [], []
 
-    def record(w, v):
-        q, r, error = _measure(
-            w, v, teacher, test_inputs, test_targets, sigma, activation=activation
-        )
+    def record(network: CommitteeMachine):
+        q, r, error = _measure(network, teacher, test_inputs, test_targets, sigma)
         log_q.append(np.asarray(q))
         log_r.append(np.asarray(r))
-        log_v.append(np.asarray(v))
+        log_v.append(np.asarray(network.v))
         held_out.append(float(error))
 
-    record(w, v)
-    segments = list(zip(steps[:-1], steps[1:]))
+    record(student)
+    segments = list(itertools.pairwise(steps))
     sizes = [int(stop - start) for start, stop in segments]
     for start, stop in progress_bar(segments, sizes, "SGD", progress, unit="step"):
-        w, v = _advance(
-            w, v, teacher, v_star, sample_key, start, stop, eta, eta_v, sigma, kappa, **settings
+        student, state = _advance(
+            student, state, teacher_network, optimiser, sample_key, start, stop, sigma
         )
-        record(w, v)
+        record(student)
 
     q, r, v_log = np.stack(log_q), np.stack(log_r), np.stack(log_v)
     overlaps_error = jax.vmap(
