@@ -27,10 +27,12 @@ _SIMULATIONS = (
     "SolverSettings",
     "basin_fractions",
     "basin_map",
+    "calibrate",
     "compile_model",
     "integrate",
     "load",
     "plot_basin_map",
+    "plot_calibration",
     "save",
     "trajectories",
 )

@@ -7,6 +7,7 @@ from ._attractors import LabelSettings as LabelSettings
 from ._attractors import label_attractors as label_attractors
 from ._basins import basin_fractions as basin_fractions
 from ._basins import basin_map as basin_map
+from ._calibrate import calibrate as calibrate
 from ._compile import CompiledModel as CompiledModel
 from ._compile import compile_model as compile_model
 from ._integrate import CONVERGED as CONVERGED
@@ -14,7 +15,10 @@ from ._integrate import DIVERGED as DIVERGED
 from ._integrate import UNCONVERGED as UNCONVERGED
 from ._integrate import SolverSettings as SolverSettings
 from ._integrate import integrate as integrate
+from ._observations import Observations as Observations
+from ._observations import as_observations as as_observations
 from ._plot import plot_basin_map as plot_basin_map
+from ._plot_calibration import plot_calibration as plot_calibration
 from ._results import load as load
 from ._results import save as save
 from ._trajectories import trajectories as trajectories

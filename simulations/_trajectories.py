@@ -25,13 +25,14 @@ def saved_path(
     y0: Float[Array, " n"],
     times: Float[Array, " time"],
     p: Float[Array, " m"],
+    t0: Float[Array, ""] | None = None,
 ) -> dfx.Solution:
-    """One solve from `times[0]` to `times[-1]`, saved at `times`; failures are not
-    raised but reported in `result`."""
+    """One solve from `t0` (by default `times[0]`) to `times[-1]`, saved at `times`;
+    failures are not raised but reported in `result`."""
     return dfx.diffeqsolve(
         dfx.ODETerm(compiled.vector_field),
         settings.solver,
-        t0=times[0],
+        t0=times[0] if t0 is None else t0,
         t1=times[-1],
         dt0=settings.dt0,
         y0=y0,
