@@ -9,7 +9,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from . import _report
+from . import _calibration_example, _report
 
 _PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.+)$")
 
@@ -108,6 +108,19 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, help="seconds per claim, overriding each claim's own limit"
     )
 
+    calibration = commands.add_parser(
+        "calibrate", help="a real training run, its theory and a NUTS fit, end to end"
+    )
+    calibration.add_argument(
+        "example", help=f"a built-in example: {', '.join(_calibration_example.EXAMPLES)}"
+    )
+    calibration.add_argument("--out", default="basinlab-calibration", help="output directory")
+    calibration.add_argument("--seed", type=int, default=0, help="seed of the run and the fit")
+    calibration.add_argument(
+        "--fast", action="store_true", help="a smaller run and shorter chains (for tests)"
+    )
+    calibration.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
     demo = commands.add_parser("demo", help="analyze, map and fractions of the default model")
     demo.add_argument("--out", default="basinlab-demo", help="output directory")
     demo.add_argument("--resolution", type=int, default=256, help="grid points per axis")
@@ -125,6 +138,15 @@ def _run(arguments: argparse.Namespace) -> int:
         if arguments.timeout is not None and not arguments.timeout > 0:
             raise UsageError(f"--timeout must be positive, got {arguments.timeout}")
         return _report.prove(arguments.claim, arguments.json, arguments.timeout)
+    if arguments.command == "calibrate":
+        _report.calibrate(
+            arguments.example,
+            pathlib.Path(arguments.out),
+            arguments.seed,
+            arguments.fast,
+            not arguments.no_progress,
+        )
+        return 0
     if arguments.command == "demo":
         _report.demo(
             pathlib.Path(arguments.out),

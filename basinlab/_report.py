@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpyro.distributions as dist
 
-from . import proofs
+from . import _calibration_example, proofs
 from .simulations import basin_fractions, plot_basin_map, save
 from .simulations import basin_map as compute_basin_map
 from .theory import (
@@ -262,3 +262,23 @@ def prove(ids: Sequence[str] | None, as_json: bool, timeout: float | None) -> in
         counts = {s: sum(v.status == s for v in verdicts) for s in proofs.STATUSES}
         print(", ".join(f"{n} {s.lower()}" for s, n in counts.items() if n))
     return 1 if any(v.status == proofs.FAILED for v in verdicts) else 0
+
+
+def calibrate(name: str, out: pathlib.Path, seed: int, fast: bool, progress: bool) -> None:
+    """Run a built-in calibration example and print what it found."""
+    summary = _calibration_example.run_example(name, out, seed, fast, progress)
+    low, high = summary["eta_interval"]
+    p_low, p_high = summary["p_specialised_interval"]
+    rows = [
+        ("real run", f"N = {summary['N']}, eta = {summary['eta_true']:g}"),
+        ("max |eps_g run - ODE|", f"{summary['eps_g_max_gap']:.3g}"),
+        ("eta (posterior mean)", f"{summary['eta_mean']:.4f}"),
+        ("eta 90% interval", f"[{low:.4f}, {high:.4f}]"),
+        ("max R-hat", f"{summary['r_hat']:.4f}"),
+        ("min bulk ESS", f"{summary['ess_bulk']:.0f}"),
+        ("divergences", str(summary["divergences"])),
+        ("sampling seconds", f"{summary['seconds']:.1f}"),
+        ("P(ends specialised)", f"{summary['p_specialised']:.3f} [{p_low:.3f}, {p_high:.3f}]"),
+    ]
+    print(_table(("quantity", "value"), rows))
+    print(f"wrote run.nc, comparison.nc, calibration.nc and PNGs to {out}")

@@ -13,7 +13,9 @@ def _band(group, name: str, level: float) -> tuple[np.ndarray, np.ndarray, np.nd
     return low, median, high
 
 
-def plot_calibration(idata, name: str | None = None, level: float = 0.9, ax=None):
+def plot_calibration(
+    idata, name: str | None = None, level: float = 0.9, yscale: str = "linear", ax=None
+):
     """Data, the posterior predictive band and the prior band of one fitted quantity.
 
     **Arguments:**
@@ -21,6 +23,7 @@ def plot_calibration(idata, name: str | None = None, level: float = 0.9, ax=None
     - `idata`: the result of [`basinlab.calibrate`][].
     - `name`: the observed quantity to draw; the first one by default.
     - `level`: the central probability of the bands.
+    - `yscale`: a matplotlib scale for the vertical axis, such as `"log"`.
     - `ax`: axes to draw on; a new figure by default.
 
     **Returns:**
@@ -56,6 +59,7 @@ def plot_calibration(idata, name: str | None = None, level: float = 0.9, ax=None
     ax.plot(data["time"].values, data.values, "o", ms=3, color="black", label="data")
     ax.set_xlabel("time")
     ax.set_ylabel(name)
+    ax.set_yscale(yscale)
     ax.legend(frameon=False, fontsize="small")
     ax.set_title(f"calibration of {idata.posterior.attrs.get('model', 'the model')}")
     return fig, ax

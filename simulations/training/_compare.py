@@ -33,6 +33,31 @@ def _teacher_student_model(
     return compile_model(model)
 
 
+def teacher_student_model(run: xr.Dataset) -> tuple[CompiledModel, dict[str, float]]:
+    r"""The compiled order-parameter ODE matching a teacher–student run, and its
+    parameters ($\eta, \eta_v, \sigma, \kappa$) at the run's values.
+
+    The teacher overlaps are $T = I$ for an orthogonal teacher and the run's measured
+    $T$ otherwise. Compiled models are cached, so repeated runs reuse one.
+
+    **Raises:**
+
+    - `ValueError`: `run` is not a teacher–student run.
+    """
+    _check_experiment(run, "teacher_student")
+    a = run.attrs
+    t = run["T"].values
+    exact_identity = bool(a["orthogonal_teacher"]) and np.allclose(t, np.eye(len(t)), atol=1e-9)
+    compiled = _teacher_student_model(
+        int(a["K"]),
+        int(a["M"]),
+        str(a["activation"]),
+        bool(a["train_second_layer"]),
+        None if exact_identity else tuple(map(tuple, t.tolist())),
+    )
+    return compiled, {name: float(a[name]) for name in ("eta", "eta_v", "sigma", "kappa")}
+
+
 def teacher_student_theory(run: xr.Dataset) -> xr.Dataset:
     r"""Run the order-parameter ODEs from a real teacher–student run's first overlaps.
 
@@ -61,18 +86,7 @@ def teacher_student_theory(run: xr.Dataset) -> xr.Dataset:
 
     - `ValueError`: `run` is not a teacher–student run.
     """
-    _check_experiment(run, "teacher_student")
-    a = run.attrs
-    t = run["T"].values
-    exact_identity = bool(a["orthogonal_teacher"]) and np.allclose(t, np.eye(len(t)), atol=1e-9)
-    compiled = _teacher_student_model(
-        int(a["K"]),
-        int(a["M"]),
-        str(a["activation"]),
-        bool(a["train_second_layer"]),
-        None if exact_identity else tuple(map(tuple, t.tolist())),
-    )
-    params = {name: float(a[name]) for name in ("eta", "eta_v", "sigma", "kappa")}
+    compiled, params = teacher_student_model(run)
     times = run["time"].values
     path = trajectories(compiled, run["y"].values[:1], times, params, **_TIGHT)
     theory = path["y"].values[0]
@@ -89,13 +103,13 @@ def teacher_student_theory(run: xr.Dataset) -> xr.Dataset:
         coords={"time": times, "state": run["state"].values},
         attrs={
             "experiment": "teacher_student",
-            "N": int(a["N"]),
+            "N": int(run.attrs["N"]),
             "eps_g_max_gap": float(np.max(np.abs(gap))),
             "eps_g_rms_gap": float(np.sqrt(np.mean(gap**2))),
             "eps_g_overlaps_max_gap": float(np.max(np.abs(overlaps_gap))),
             "overlap_max_gap": float(np.max(np.abs(run["y"].values - theory))),
             "solved": int(path["solved"].values[0]),
-            "run_attrs": json.dumps({k: v for k, v in a.items() if k != "versions"}),
+            "run_attrs": json.dumps({k: v for k, v in run.attrs.items() if k != "versions"}),
         },
     )
 
