@@ -246,8 +246,8 @@ def calibrate(
     params: Mapping[str, float] | None = None,
     y0: ArrayLike | Mapping[str, float] | None = None,
     noise: float | None = None,
-    num_warmup: int = 500,
-    num_samples: int = 500,
+    num_warmup: int = 1000,
+    num_samples: int = 1000,
     num_chains: int = 2,
     seed: int = 0,
     prior_draws: int = 200,
@@ -361,7 +361,8 @@ def calibrate(
     with jax.default_device(jax.devices("cpu")[0]):
         mcmc = MCMC(
             NUTS(
-                setup.numpyro_model(priors, obs.times), init_strategy=init_to_median(num_samples=15)
+                setup.numpyro_model(priors, obs.times),
+                init_strategy=init_to_median(num_samples=15),
             ),
             num_warmup=num_warmup,
             num_samples=num_samples,
