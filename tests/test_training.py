@@ -180,7 +180,7 @@ def test_depth_learning_time_is_eq_11_at_depth_3(s, start, end):
 
 
 def test_depth_learning_time_is_the_reduced_rate_integral():
-    u, s, depth = sp.symbols("u s N", positive=True)
+    u = sp.Symbol("u", positive=True)
     rate = dl.reduced_depth_rate(u, 2.0, 4, 1.5)
     exact = float(sp.Integral(1 / rate, (u, 0.2, 1.6)).evalf(30))
     assert dl.depth_learning_time(2.0, 0.2, 1.6, 4, 1.5) == pytest.approx(exact, rel=1e-9)
