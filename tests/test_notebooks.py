@@ -14,6 +14,7 @@ def test_every_notebook_is_collected():
         "01_deep_linear_learning_order.py",
         "02_teacher_student_plateaus.py",
         "03_certified_basins.py",
+        "04_calibration.py",
     ]
 
 
