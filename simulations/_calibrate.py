@@ -8,32 +8,21 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 
-import diffrax as dfx
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import numpyro
 import numpyro.distributions as dist
 import xarray as xr
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike
 from numpyro.infer import MCMC, NUTS, init_to_median
 
 from ..theory import Model
 from ._compile import CompiledModel
-from ._integrate import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings, _solve_one, as_compiled
-from ._observations import (
-    NOISE,
-    TIME_OFFSET,
-    TIME_SCALE,
-    Observations,
-    as_observations,
-    check_priors,
-    initial_name,
-)
+from ._integrate import SolverSettings, as_compiled
+from ._likelihood import Parametrisation, batched_curves, initial_state
+from ._observations import NOISE, Observations, as_observations, check_priors, initial_name
+from ._posterior_basins import flatten, posterior_basins
 from ._provenance import versions
-from ._trajectories import saved_path
-from ._wilson import wilson_interval
 
 with warnings.catch_warnings():
     # ArviZ 0.x announces its 1.0 refactor on import; the pin keeps us on 0.x.
@@ -41,131 +30,14 @@ with warnings.catch_warnings():
     import arviz as az
 
 
-class _Parametrisation(eqx.Module):
-    """How one draw of the unknowns sets the parameters, initial state and clock, and
-    which states and observables are compared with the data."""
-
-    compiled: CompiledModel
-    settings: SolverSettings = eqx.field(static=True)
-    state_columns: np.ndarray
-    observable_columns: np.ndarray
-    base_params: np.ndarray
-    base_state: np.ndarray
-    fitted_params: tuple[str, ...] = eqx.field(static=True)
-    fitted_states: tuple[str, ...] = eqx.field(static=True)
-    noise: float | None = eqx.field(static=True)
-
-    def __check_init__(self):
-        assert self.base_params.shape == (len(self.compiled.param_names),)
-        assert self.base_state.shape == (len(self.compiled.state_names),)
-        assert self.state_columns.shape == self.observable_columns.shape
-
-    def params_and_state(self, draw: Mapping[str, Array]) -> tuple[Array, Array]:
-        p = jnp.asarray(self.base_params, self.compiled.dtype)
-        for name in self.fitted_params:
-            p = p.at[self.compiled.param_names.index(name)].set(draw[name])
-        y0 = jnp.asarray(self.base_state, self.compiled.dtype)
-        for name in self.fitted_states:
-            y0 = y0.at[self.compiled.state_names.index(name)].set(draw[initial_name(name)])
-        return p, y0
-
-    def curves(
-        self, draw: Mapping[str, Array], times: Float[Array, " T"]
-    ) -> tuple[Float[Array, "T k"], Array]:
-        """The observed quantities at `times` (measured from the first observation),
-        with whether the solve succeeded; the curves are zero where it did not."""
-        p, y0 = self.params_and_state(draw)
-        clock = draw.get(TIME_SCALE, 1.0) * times + draw.get(TIME_OFFSET, 0.0)
-        solution = saved_path(self.compiled, self.settings, y0, clock, p, t0=jnp.zeros(()))
-        ys = solution.ys
-        observed = jax.vmap(lambda y: self.compiled.observables(y, p))(ys)
-        padded_states = jnp.concatenate([ys, jnp.zeros((ys.shape[0], 1), ys.dtype)], axis=1)
-        padded_observed = jnp.concatenate([observed, jnp.zeros((ys.shape[0], 1), ys.dtype)], axis=1)
-        values = jnp.where(
-            self.state_columns >= 0,
-            padded_states[:, self.state_columns],
-            padded_observed[:, self.observable_columns],
-        )
-        ok = (solution.result == dfx.RESULTS.successful) & jnp.all(jnp.isfinite(values))
-        return jnp.where(ok, values, 0.0), ok
-
-    def numpyro_model(self, priors: Mapping[str, dist.Distribution], observed_times: np.ndarray):
-        times = jnp.asarray(observed_times - observed_times[0])
-
-        def model(values=None):
-            draw = {name: numpyro.sample(name, prior) for name, prior in priors.items()}
-            curves, ok = self.curves(draw, times)
-            # A failed or stiff solve makes the draw impossible instead of raising, so
-            # NUTS warm-up can wander into bad regions and come back.
-            numpyro.factor("solve_failed", jnp.where(ok, 0.0, -jnp.inf))
-            scale = draw.get(NOISE, self.noise)
-            numpyro.sample("obs", dist.Normal(curves, scale).to_event(2), obs=values)
-
-        return model
-
-
-def _initial_state(
-    compiled: CompiledModel,
-    observations: Observations,
-    y0: ArrayLike | Mapping[str, float] | None,
-    fitted: Sequence[str],
-) -> np.ndarray:
-    names = compiled.state_names
-    if isinstance(y0, Mapping):
-        unknown = [k for k in y0 if k not in names]
-        if unknown:
-            raise ValueError(f"y0 names states the model lacks: {unknown}")
-        start = observations.first_state
-        state = np.full(len(names), np.nan) if start is None else start.copy()
-        for key, value in y0.items():
-            state[names.index(key)] = float(value)
-    elif y0 is not None:
-        state = np.asarray(y0, dtype=float)
-        if state.shape != (len(names),):
-            raise ValueError(
-                f"y0 has shape {state.shape} but the model {compiled.name!r} has "
-                f"{len(names)} states"
-            )
-    elif observations.first_state is not None:
-        state = observations.first_state.copy()
-    else:
-        state = np.full(len(names), np.nan)
-    missing = [n for i, n in enumerate(names) if not np.isfinite(state[i]) and n not in fitted]
-    if missing:
-        raise ValueError(
-            f"the initial value of {missing} is unknown: pass y0, observe the whole "
-            f"state, or give priors {[initial_name(n) for n in missing]}"
-        )
-    return np.where(np.isfinite(state), state, 0.0)
-
-
-@eqx.filter_jit
-def _batched_curves(setup: _Parametrisation, draws: dict[str, Array], times: Array):
-    return jax.vmap(lambda draw: setup.curves(draw, times))(draws)
-
-
-@eqx.filter_jit
-def _batched_outcomes(setup: _Parametrisation, settings: SolverSettings, draws: dict):
-    def one(draw):
-        p, y0 = setup.params_and_state(draw)
-        y, _, status = _solve_one(setup.compiled, settings, settings.max_steps, y0, 0.0, p)
-        return y, status, setup.compiled.predicates(y, p)
-
-    return jax.vmap(one)(draws)
-
-
-def _flatten(samples: Mapping[str, np.ndarray]) -> dict[str, Array]:
-    return {k: jnp.asarray(np.reshape(v, -1)) for k, v in samples.items()}
-
-
 def _band_dataset(
-    setup: _Parametrisation,
+    setup: Parametrisation,
     observations: Observations,
     draws: dict[str, Array],
     grid: np.ndarray,
     shape: tuple[int, int],
 ) -> xr.Dataset:
-    curves, ok = _batched_curves(setup, draws, jnp.asarray(grid - observations.times[0]))
+    curves, ok = batched_curves(setup, draws, jnp.asarray(grid - observations.times[0]))
     curves = np.where(np.asarray(ok)[:, None, None], np.asarray(curves), np.nan)
     return xr.Dataset(
         {
@@ -173,43 +45,6 @@ def _band_dataset(
             for j, name in enumerate(observations.names)
         },
         coords={"prediction_time": grid},
-    )
-
-
-def _basin_dataset(
-    setup: _Parametrisation,
-    samples: Mapping[str, np.ndarray],
-    count: int,
-    settings: SolverSettings,
-    confidence: float,
-) -> xr.Dataset:
-    draws = _flatten(samples)
-    total = next(iter(draws.values())).shape[0]
-    keep = np.unique(np.linspace(0, total - 1, min(count, total)).astype(int))
-    y, status, holds = _batched_outcomes(setup, settings, {k: v[keep] for k, v in draws.items()})
-    y, status, holds = np.asarray(y), np.asarray(status), np.asarray(holds)
-    names = list(setup.compiled.predicate_names)
-    converged = status == CONVERGED
-    counts = [int(np.sum(converged & holds[:, j])) for j in range(len(names))]
-    counts += [int(np.sum(status == DIVERGED)), int(np.sum(status == UNCONVERGED))]
-    low, high = wilson_interval(np.array(counts), len(keep), confidence)
-    return xr.Dataset(
-        {
-            "count": ("outcome", np.array(counts)),
-            "probability": ("outcome", np.array(counts) / len(keep)),
-            "low": ("outcome", low),
-            "high": ("outcome", high),
-            "final_state": (("basin_draw", "state"), y),
-            "status": ("basin_draw", status),
-            "holds": (("basin_draw", "predicate"), holds.reshape(len(keep), len(names))),
-        },
-        coords={
-            "outcome": [*names, "DIVERGED", "UNCONVERGED"],
-            "predicate": names,
-            "state": list(setup.compiled.state_names),
-            "basin_draw": keep,
-        },
-        attrs={"draws": len(keep), "confidence": confidence, "t1": settings.t1},
     )
 
 
@@ -345,13 +180,13 @@ def calibrate(
     overlap = sorted(set(fixed) & set(fitted_params))
     if overlap:
         raise ValueError(f"parameters {overlap} are both fixed in params and fitted")
-    setup = _Parametrisation(
+    setup = Parametrisation(
         compiled=compiled,
         settings=settings,
         state_columns=obs.state_columns,
         observable_columns=obs.observable_columns,
         base_params=np.asarray(compiled.param_vector(fixed)),
-        base_state=_initial_state(compiled, obs, y0, fitted_states),
+        base_state=initial_state(compiled, obs, y0, fitted_states),
         fitted_params=fitted_params,
         fitted_states=fitted_states,
         noise=None if NOISE in priors else float(noise),
@@ -382,9 +217,9 @@ def calibrate(
         }
         grid = np.linspace(obs.times[0], obs.times[-1], prediction_points)
         posterior_band = _band_dataset(
-            setup, obs, _flatten(samples), grid, (num_chains, num_samples)
+            setup, obs, flatten(samples), grid, (num_chains, num_samples)
         )
-        prior_band = _band_dataset(setup, obs, _flatten(prior_samples), grid, (1, prior_draws))
+        prior_band = _band_dataset(setup, obs, flatten(prior_samples), grid, (1, prior_draws))
         idata = az.from_dict(
             posterior=samples,
             sample_stats={"diverging": diverging},
@@ -403,7 +238,7 @@ def calibrate(
             default = dataclasses.replace(
                 settings, t1=max(SolverSettings().t1, 20 * span), max_steps=16384
             )
-            groups["basins"] = _basin_dataset(
+            groups["basins"] = posterior_basins(
                 setup, samples, basin_draws, basin_settings or default, confidence
             )
         idata.add_groups(groups)

@@ -12,7 +12,7 @@ from numpyro.infer.util import log_density
 import basinlab as bl
 from basinlab import _cli
 from basinlab.simulations import SolverSettings, calibrate, plot_calibration
-from basinlab.simulations._calibrate import _Parametrisation
+from basinlab.simulations._likelihood import Parametrisation
 from basinlab.simulations._observations import as_observations
 
 with warnings.catch_warnings():
@@ -126,7 +126,7 @@ def test_failed_solve_has_log_likelihood_minus_infinity():
     data = noisy_observations()
     observations = as_observations(WELL, data)
     tight = SolverSettings(max_steps=8)
-    setup = _Parametrisation(
+    setup = Parametrisation(
         WELL,
         tight,
         observations.state_columns,
