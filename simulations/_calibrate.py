@@ -19,9 +19,9 @@ from numpyro.infer import MCMC, NUTS, init_to_median
 from ..theory import Model
 from ._compile import CompiledModel
 from ._integrate import SolverSettings, as_compiled
-from ._likelihood import Parametrisation, batched_curves, initial_state
+from ._likelihood import Parametrisation, batched_curves, flatten, initial_state
 from ._observations import NOISE, Observations, as_observations, check_priors, initial_name
-from ._posterior_basins import flatten, posterior_basins
+from ._posterior_basins import posterior_basins
 from ._provenance import versions
 
 with warnings.catch_warnings():
@@ -132,7 +132,8 @@ def calibrate(
     - `prediction_points`: the time grid of the predictive bands.
     - `basin_draws`: posterior draws pushed to their attractor.
     - `basin_settings`: how those draws are integrated (by default until steady
-      state, up to 20 times the observed span or 200, whichever is longer).
+      state, up to 20 times the observed span or 200, whichever is longer, in at
+      most 16384 steps).
     - `confidence`: the level of the intervals on basin probabilities.
     - `settings`: solver settings of the fit.
     - `progress`: show NUTS progress bars.
@@ -234,7 +235,7 @@ def calibrate(
             "diagnostics": _diagnostics(idata, seconds),
         }
         if compiled.predicate_names:
-            span = float(np.max(np.abs(posterior_band["prediction_time"].values))) or 1.0
+            span = float(obs.times[-1] - obs.times[0])
             default = dataclasses.replace(
                 settings, t1=max(SolverSettings().t1, 20 * span), max_steps=16384
             )

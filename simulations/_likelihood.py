@@ -129,3 +129,8 @@ def initial_state(
 @eqx.filter_jit
 def batched_curves(setup: Parametrisation, draws: dict[str, Array], times: Array):
     return jax.vmap(lambda draw: setup.curves(draw, times))(draws)
+
+
+def flatten(samples: Mapping[str, np.ndarray]) -> dict[str, Array]:
+    """Draws grouped by chain (or any shape) as one flat batch per name."""
+    return {k: jnp.asarray(np.reshape(v, -1)) for k, v in samples.items()}

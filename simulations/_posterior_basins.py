@@ -6,13 +6,11 @@ from collections.abc import Mapping
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 import xarray as xr
-from jaxtyping import Array
 
 from ._integrate import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings, _solve_one
-from ._likelihood import Parametrisation
+from ._likelihood import Parametrisation, flatten
 from ._wilson import wilson_interval
 
 
@@ -24,10 +22,6 @@ def _batched_outcomes(setup: Parametrisation, settings: SolverSettings, draws: d
         return y, status, setup.compiled.predicates(y, p)
 
     return jax.vmap(one)(draws)
-
-
-def flatten(samples: Mapping[str, np.ndarray]) -> dict[str, Array]:
-    return {k: jnp.asarray(np.reshape(v, -1)) for k, v in samples.items()}
 
 
 def posterior_basins(

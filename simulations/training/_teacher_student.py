@@ -19,10 +19,9 @@ import optax
 import xarray as xr
 from jaxtyping import Array, Float
 
+from ...theory.models.teacher_student import ACTIVATIONS
 from .._progress import progress_bar
 from .._provenance import versions
-
-ACTIVATIONS = ("erf", "linear")
 
 
 def _g(activation: str, x: Array) -> Array:
