@@ -8,21 +8,21 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.cluster.hierarchy
 import sympy as sp
 import xarray as xr
 from jaxtyping import Array, Bool, Float
 
 from ..theory import FixedPoint
+from ._batched_map import map_in_batches
 from ._compile import CompiledModel
 from ._integrate import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
+from ._rest_sets import connected_rest_sets
 from ._trajectories import saved_path
 
 LIMIT_CYCLE = "limit cycle"
 NON_STATIONARY = "non-stationary"
 UNLISTED_FIXED_POINT = "fixed point not found by analysis"
 FIXED_POINT_CONTINUUM = "continuum of fixed points"
-_MAX_REPRESENTATIVES = 20_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +68,10 @@ class LabelSettings:
       agree to this tolerance (relative, as above) for the trajectory to count as
       settled; sets whose boxes agree to it are the same attractor.
     - `continuum_gap`: rest points the theory did not list are grouped into one
-      attractor when a chain of them with steps below this (relative) joins them; a
-      continuum of fixed points thus becomes one attractor per connected piece.
+      attractor when a chain of them with steps below this (relative) joins them, or
+      when a path of rest points between them is found by projecting onto $f = 0$;
+      a continuum of fixed points thus becomes one attractor per connected piece,
+      however few trajectories sample it.
     """
 
     match_tol: float = 1e-3
@@ -128,7 +130,7 @@ def _follow(
         holds = jax.vmap(lambda y: compiled.predicates(y, p))(path).all(axis=0)
         return low, high, holds
 
-    return jax.lax.map(one, y0s, batch_size=min(settings.batch_size, y0s.shape[0]))
+    return map_in_batches(one, y0s, min(settings.batch_size, y0s.shape[0]))
 
 
 def _follow_all(
@@ -149,29 +151,6 @@ def _follow_all(
         parts.append([np.asarray(a)[: len(block)] for a in out])
     low, high, holds = (np.concatenate(column) for column in zip(*parts))
     return low, high, holds
-
-
-def _connected(points: np.ndarray, resolution: float, gap: float) -> np.ndarray:
-    """Label the connected groups of `points`: chains with steps below `gap`.
-
-    Points are first snapped to a grid of spacing `resolution` (relative), coarsened
-    until at most 20,000 distinct cells remain, so that single-linkage clustering of
-    the cells stays cheap however many points there are.
-    """
-    if len(points) == 0:
-        return np.zeros(0, dtype=int)
-    spacing = resolution * (1 + np.max(np.abs(points)))
-    while True:
-        cells, inverse = np.unique(np.round(points / spacing), axis=0, return_inverse=True)
-        if len(cells) <= _MAX_REPRESENTATIVES:
-            break
-        spacing *= 2
-    if len(cells) == 1:
-        return np.zeros(len(points), dtype=int)
-    tree = scipy.cluster.hierarchy.linkage(cells * spacing, method="single", metric="chebyshev")
-    threshold = max(gap * (1 + np.max(np.abs(points))), 2 * spacing)
-    groups = scipy.cluster.hierarchy.fcluster(tree, t=threshold, criterion="distance") - 1
-    return groups[inverse.ravel()]
 
 
 def _cluster(features: np.ndarray, tol: float) -> np.ndarray:
@@ -274,7 +253,7 @@ def label_attractors(
 
     rest = np.flatnonzero(status == CONVERGED)
     stray = match_points(rest, state[rest], labels.match_tol)
-    cluster = _connected(state[stray], labels.match_tol, labels.continuum_gap)
+    cluster = connected_rest_sets(compiled, p, state[stray], labels.match_tol, labels.continuum_gap)
     stray_truth = np.asarray(
         jax.vmap(lambda y: compiled.predicates(y, p))(jnp.asarray(state[stray], compiled.dtype))
     )

@@ -21,7 +21,8 @@ jax.config.update("jax_enable_x64", True)
 
 
 class _Printer(JaxPrinter):
-    """SymPy's JAX printer, with the special functions it prints as `math.*`."""
+    """SymPy's JAX printer, with the special functions it prints as `math.*` (which
+    fail on traced arrays) printed through `jax.scipy.special`."""
 
     def _print_erf(self, expr):
         return f"jax.scipy.special.erf({self._print(expr.args[0])})"
@@ -29,11 +30,36 @@ class _Printer(JaxPrinter):
     def _print_erfc(self, expr):
         return f"jax.scipy.special.erfc({self._print(expr.args[0])})"
 
+    def _print_gamma(self, expr):
+        return f"jax.scipy.special.gamma({self._print(expr.args[0])})"
+
+    def _print_loggamma(self, expr):
+        return f"jax.scipy.special.gammaln({self._print(expr.args[0])})"
+
+    def _nested(self, function: str, arguments) -> str:
+        first, *rest = (self._print(a) for a in arguments)
+        for argument in rest:
+            first = f"{function}({first}, {argument})"
+        return first
+
+    # SymPy prints these through functools.reduce, which the generated code lacks.
+    def _print_Max(self, expr):
+        return self._nested("jax.numpy.maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._nested("jax.numpy.minimum", expr.args)
+
 
 def _lambdify(model: Model, expressions: list[sp.Basic]) -> Callable:
     arguments = [*model.state, *model.param_symbols]
+    # Dummy argument names: a state called `jax` or `lambda` must not break the code.
     return sp.lambdify(
-        arguments, expressions, modules=[{"jax": jax}, "jax"], printer=_Printer, cse=_cse
+        arguments,
+        expressions,
+        modules=[{"jax": jax}, "jax"],
+        printer=_Printer,
+        cse=_cse,
+        dummify=True,
     )
 
 

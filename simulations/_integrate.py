@@ -5,7 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import diffrax as dfx
 import equinox as eqx
@@ -13,13 +13,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
-from jaxtyping import Array, ArrayLike, Float, Int
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from ..theory import Model
+from ..theory._checks import check_count
 from ._checkpoint import ChunkStore
 from ._compile import CompiledModel, compile_model
-from ._progress import progress_bar
+from ._progress import Progress
 from ._provenance import provenance
+from ._step_size import CarriedStepSize
 
 CONVERGED = 0
 DIVERGED = -1
@@ -33,15 +35,20 @@ class SolverSettings:
 
     A trajectory stops at steady state, when $\|f(y)\|_\infty <
     \text{steady\_tol}\,(1 + \|y\|_\infty)$ (CONVERGED); when it leaves the box
-    $\|y\|_\infty > \text{divergence\_bound}$ or stops being finite (DIVERGED); or
-    at `t1` or after `max_steps` steps (UNCONVERGED).
+    $\|y\|_\infty > \text{divergence\_bound}$, or its state or its field $f(y)$
+    stops being finite (DIVERGED: it blew up, or left the domain of the field, as
+    $-\log x$ does at $x < 0$); or at `t1` or after `max_steps` steps (UNCONVERGED).
 
     **Fields:**
 
     - `solver`: any diffrax solver; `diffrax.Tsit5()` by default.
     - `t1`: the final time.
-    - `dt0`: the first step (the only step for a solver without error estimate).
-    - `rtol`, `atol`: tolerances of the PID step-size controller.
+    - `dt0`: the first step. `None` (the default) picks it from the scale of the field
+      at the start (diffrax's rule, after Hairer, Nørsett and Wanner, *Solving
+      Ordinary Differential Equations I*, §II.4) for an adaptive solver; a solver
+      without an error estimate needs it, and takes only steps of this size.
+    - `rtol`, `atol`: tolerances of the step-size controller (an integral
+      controller, diffrax's `PIDController` with its default coefficients).
     - `steady_tol`: the steady-state tolerance above. Keep it well above `rtol`:
       near a stable point an adaptive solver hovers at its own error level, about
       `rtol` times the state, and a stricter test would never fire.
@@ -51,18 +58,19 @@ class SolverSettings:
     - `pass_steps`: the step budget of one pass. A vectorised adaptive solve runs in
       lockstep until its slowest member stops, so trajectories are integrated in
       passes of this many steps, and those still running after a pass are packed
-      into full batches for the next one. Each pass restarts the step-size controller
-      from `dt0`, so results depend slightly on it.
+      into full batches for the next one. Each pass resumes with the step size the
+      previous pass would have taken next, so passes do not change the steps taken
+      (up to the one step a pass boundary cuts).
     - `batch_size`: trajectories that are integrated in lockstep (vectorised) at a
       time; small batches waste less work on their slowest member, large ones
       amortise more overhead.
-    - `chunk_size`: trajectories per compiled call; each finished chunk updates the
-      progress bar and, with a checkpoint directory, is written to disk.
+    - `chunk_size`: trajectories per compiled call; each finished chunk is written to
+      disk when there is a checkpoint directory.
     """
 
     solver: dfx.AbstractSolver = dataclasses.field(default_factory=dfx.Tsit5)
     t1: float = 200.0
-    dt0: float = 0.01
+    dt0: float | None = None
     rtol: float = 1e-6
     atol: float = 1e-8
     steady_tol: float = 1e-5
@@ -77,25 +85,47 @@ class SolverSettings:
             raise TypeError(f"solver must be a diffrax solver, got {self.solver!r}")
         for name in ("t1", "dt0", "rtol", "atol", "steady_tol", "divergence_bound"):
             value = getattr(self, name)
-            if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
+            if name == "dt0" and value is None:
+                continue
+            if isinstance(value, bool) or not (
+                isinstance(value, int | float) and np.isfinite(value) and value > 0
+            ):
                 raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        if self.dt0 is None and not self.adaptive:
+            raise ValueError(
+                f"{type(self.solver).__name__} has no error estimate, so it needs a fixed "
+                "step: give dt0"
+            )
         for name in ("max_steps", "pass_steps", "batch_size", "chunk_size"):
-            value = getattr(self, name)
-            if not (isinstance(value, int) and value >= 1):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_count(getattr(self, name), name)
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the solver estimates its error, so that steps adapt."""
+        return isinstance(self.solver, dfx.AbstractAdaptiveSolver)
 
     def controller(self) -> dfx.AbstractStepSizeController:
-        """A PID controller at `rtol`, `atol` for an adaptive solver; fixed steps of
-        `dt0` for one without an error estimate."""
-        if isinstance(self.solver, dfx.AbstractAdaptiveSolver):
-            return dfx.PIDController(rtol=self.rtol, atol=self.atol)
+        """A controller at `rtol`, `atol` that carries its next step in its state, for
+        an adaptive solver; fixed steps of `dt0` for one without an error estimate."""
+        if self.adaptive:
+            return CarriedStepSize(dfx.PIDController(rtol=self.rtol, atol=self.atol))
         return dfx.ConstantStepSize()
 
     def describe(self) -> dict[str, object]:
         """The settings as attrs for a result."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         fields["solver"] = type(self.solver).__name__
+        if self.dt0 is None:
+            fields["dt0"] = "automatic"
         return fields
+
+
+def _stop(compiled: CompiledModel, settings: SolverSettings, t, y, p) -> Bool[Array, ""]:
+    """Whether to stop at state `y`: at rest, out of bounds, or not finite."""
+    size = jnp.max(jnp.abs(y))
+    speed = jnp.max(jnp.abs(compiled.vector_field(t, y, p)))
+    escaped = (size > settings.divergence_bound) | ~jnp.isfinite(size) | ~jnp.isfinite(speed)
+    return escaped | (speed < settings.steady_tol * (1 + size))
 
 
 def _solve_one(
@@ -104,39 +134,70 @@ def _solve_one(
     steps: int,
     y0: Float[Array, " n"],
     t0: Float[Array, ""],
+    dt: Float[Array, ""],
     p: Float[Array, " m"],
-) -> tuple[Float[Array, " n"], Float[Array, ""], Int[Array, ""]]:
-    def steady(t, y, args, **kwargs):
-        speed = jnp.max(jnp.abs(compiled.vector_field(t, y, args)))
-        return speed < settings.steady_tol * (1 + jnp.max(jnp.abs(y)))
-
-    def escaped(t, y, args, **kwargs):
-        size = jnp.max(jnp.abs(y))
-        return (size > settings.divergence_bound) | ~jnp.isfinite(size)
-
+) -> tuple[Float[Array, " n"], Float[Array, ""], Float[Array, ""], Int[Array, ""]]:
+    """One pass of at most `steps` steps from `(t0, y0)`; `dt` is the step to start
+    with, or NaN to choose one. Returns the state, time, next step and status."""
+    term = dfx.ODETerm(compiled.vector_field)
+    controller = settings.controller()
+    resumable = isinstance(controller, CarriedStepSize)
+    if resumable:
+        automatic, initial = controller.init(
+            term,
+            t0,
+            settings.t1,
+            y0,
+            settings.dt0,
+            p,
+            settings.solver.func,
+            settings.solver.error_order(term),
+        )
+        dt = jnp.where(dt > 0, dt, automatic - t0)
+        state = (initial[0], dt)
     solution = dfx.diffeqsolve(
-        dfx.ODETerm(compiled.vector_field),
+        term,
         settings.solver,
         t0=t0,
         t1=settings.t1,
-        dt0=settings.dt0,
+        dt0=dt if resumable else settings.dt0,
         y0=y0,
         args=p,
-        saveat=dfx.SaveAt(t1=True),
-        stepsize_controller=settings.controller(),
-        event=dfx.Event((steady, escaped)),
+        saveat=dfx.SaveAt(t1=True, controller_state=resumable),
+        stepsize_controller=controller,
+        controller_state=state if resumable else None,
+        # One condition, so the field is evaluated once per step for all of them.
+        event=dfx.Event(lambda t, y, args, **kwargs: _stop(compiled, settings, t, y, args)),
         max_steps=steps,
         throw=False,
     )
-    y = solution.ys[-1]
-    settled, left = solution.event_mask
+    y, t = solution.ys[-1], solution.ts[-1]
     size = jnp.max(jnp.abs(y))
-    diverged = left | ~jnp.isfinite(size) | (size > settings.divergence_bound)
+    speed = jnp.max(jnp.abs(compiled.vector_field(t, y, p)))
+    diverged = ~jnp.isfinite(size) | ~jnp.isfinite(speed) | (size > settings.divergence_bound)
+    stopped = solution.event_mask
     out_of_steps = solution.result == dfx.RESULTS.max_steps_reached
     status = jnp.select(
-        [diverged, settled, out_of_steps], [DIVERGED, CONVERGED, _RUNNING], UNCONVERGED
+        [diverged, stopped, out_of_steps], [DIVERGED, CONVERGED, _RUNNING], UNCONVERGED
     ).astype(jnp.int32)
-    return y, solution.ts[-1], status
+    next_dt = solution.controller_state[1] if resumable else jnp.asarray(settings.dt0, t.dtype)
+    return y, t, next_dt, status
+
+
+def solve_to_rest(
+    compiled: CompiledModel,
+    settings: SolverSettings,
+    y0: Float[Array, " n"],
+    p: Float[Array, " m"],
+) -> tuple[Float[Array, " n"], Float[Array, ""], Int[Array, ""]]:
+    """One solve from $t = 0$ of at most `settings.max_steps` steps, for use inside
+    `jit` and `vmap`; returns the final state, its time and its status (CONVERGED,
+    DIVERGED or UNCONVERGED)."""
+    t0 = jnp.zeros((), compiled.dtype)
+    y, t, _, status = _solve_one(
+        compiled, settings, settings.max_steps, y0, t0, jnp.full((), jnp.nan, t0.dtype), p
+    )
+    return y, t, jnp.where(status == _RUNNING, UNCONVERGED, status)
 
 
 @eqx.filter_jit
@@ -146,44 +207,57 @@ def _solve_batch(
     steps: int,
     y0s: Float[Array, "batch n"],
     t0s: Float[Array, " batch"],
+    dts: Float[Array, " batch"],
     p: Float[Array, " m"],
 ):
-    return jax.vmap(lambda y0, t0: _solve_one(compiled, settings, steps, y0, t0, p))(y0s, t0s)
+    return jax.vmap(lambda y0, t0, dt: _solve_one(compiled, settings, steps, y0, t0, dt, p))(
+        y0s, t0s, dts
+    )
 
 
 def _solve_ensemble(
-    compiled: CompiledModel, settings: SolverSettings, initial: np.ndarray, p: Array
+    compiled: CompiledModel,
+    settings: SolverSettings,
+    initial: np.ndarray,
+    p: Array,
+    finished: Callable[[int], None] = lambda count: None,
 ) -> dict[str, np.ndarray]:
     """Integrate in passes of `pass_steps`, regrouping the unfinished between passes.
 
     A vectorised adaptive solve runs until its slowest member stops. Giving each pass
     a small step budget and packing the trajectories that are still running into
-    fresh batches for the next pass keeps the batches full of live trajectories.
+    fresh batches for the next one keeps the batches full of live trajectories. Each
+    trajectory carries its time and next step from pass to pass. `finished` is called
+    with the number of trajectories that stopped after each batch.
     """
     n = len(initial)
     size = min(settings.batch_size, n)
-    y, t = initial.copy(), np.zeros(n)
+    y, t, dt = initial.copy(), np.zeros(n), np.full(n, np.nan)
     status = np.full(n, _RUNNING, dtype=np.int32)
     running = np.arange(n)
     for _ in range(-(-settings.max_steps // settings.pass_steps)):
         for start in range(0, len(running), size):
             rows = running[start : start + size]
             padded = np.concatenate([rows, np.repeat(rows[:1], size - len(rows))])
-            ys, ts, codes = _solve_batch(
+            ys, ts, dts, codes = _solve_batch(
                 compiled,
                 settings,
                 settings.pass_steps,
                 jnp.asarray(y[padded], compiled.dtype),
                 jnp.asarray(t[padded], compiled.dtype),
+                jnp.asarray(dt[padded], compiled.dtype),
                 p,
             )
             y[rows] = np.asarray(ys)[: len(rows)]
             t[rows] = np.asarray(ts)[: len(rows)]
+            dt[rows] = np.asarray(dts)[: len(rows)]
             status[rows] = np.asarray(codes)[: len(rows)]
+            finished(int(np.sum(status[rows] != _RUNNING)))
         running = running[status[running] == _RUNNING]
         if len(running) == 0:
             break
     status[running] = UNCONVERGED
+    finished(len(running))
     return {"y_final": y, "t_final": t, "status": status}
 
 
@@ -281,27 +355,27 @@ def integrate(
         checkpoint_dir, compiled.model, np.asarray(p), initial, settings.describe(), chunk
     )
 
-    def solve(index: int) -> tuple[int, dict[str, np.ndarray]]:
-        saved = store.read(index)
-        if saved is None:
-            start, stop = index * chunk, min((index + 1) * chunk, n)
-            saved = _solve_ensemble(compiled, settings, initial[start:stop], p)
-            store.write(index, saved)
-        return index, saved
-
     y_final = np.empty_like(initial)
     t_final = np.empty(n)
     status = np.empty(n, dtype=np.int32)
     chunks = -(-n // chunk)
-    # XLA runs each call on one core; chunks in threads keep every core busy.
-    with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
-        finished = pool.map(solve, range(chunks))
-        sizes = [min(chunk, n - index * chunk) for index in range(chunks)]
-        for index, saved in progress_bar(finished, sizes, "integrating", progress):
+    with Progress(n, "integrating", progress) as bar:
+
+        def solve(index: int) -> None:
             part = slice(index * chunk, min((index + 1) * chunk, n))
+            saved = store.read(index)
+            if saved is None:
+                saved = _solve_ensemble(compiled, settings, initial[part], p, bar.advance)
+                store.write(index, saved)
+            else:
+                bar.advance(part.stop - part.start)
             y_final[part] = saved["y_final"]
             t_final[part] = saved["t_final"]
             status[part] = saved["status"]
+
+        # XLA runs each call on one core; chunks in threads keep every core busy.
+        with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+            list(pool.map(solve, range(chunks)))
     coords = {"trajectory": np.arange(n), "state": list(compiled.state_names)}
     return xr.Dataset(
         {

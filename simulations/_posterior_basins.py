@@ -9,7 +9,7 @@ import jax
 import numpy as np
 import xarray as xr
 
-from ._integrate import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings, _solve_one
+from ._integrate import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings, solve_to_rest
 from ._likelihood import Parametrisation, flatten
 from ._wilson import wilson_interval
 
@@ -18,7 +18,7 @@ from ._wilson import wilson_interval
 def _batched_outcomes(setup: Parametrisation, settings: SolverSettings, draws: dict):
     def one(draw):
         p, y0 = setup.params_and_state(draw)
-        y, _, status = _solve_one(setup.compiled, settings, settings.max_steps, y0, 0.0, p)
+        y, _, status = solve_to_rest(setup.compiled, settings, y0, p)
         return y, status, setup.compiled.predicates(y, p)
 
     return jax.vmap(one)(draws)

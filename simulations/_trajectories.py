@@ -14,6 +14,7 @@ import xarray as xr
 from jaxtyping import Array, ArrayLike, Float
 
 from ..theory import Model
+from ._batched_map import map_in_batches
 from ._compile import CompiledModel
 from ._integrate import SolverSettings, as_compiled, as_initial_conditions
 from ._provenance import provenance
@@ -52,22 +53,13 @@ def _paths(
     times: Float[Array, " time"],
     p: Float[Array, " m"],
 ):
-    observing = bool(compiled.observable_names)
-
     def one(y0):
         solution = saved_path(compiled, settings, y0, times, p)
         solved = solution.result == dfx.RESULTS.successful
-        if not observing:
-            return solution.ys, solved
         observed = jax.vmap(lambda y: compiled.observables(y, p))(solution.ys)
-        return solution.ys, solved, observed
+        return solution.ys, observed, solved
 
-    mapped = jax.lax.map(one, y0s, batch_size=min(settings.batch_size, y0s.shape[0]))
-    # lax.map cannot batch outputs of size zero, so a model without observables gets
-    # its empty array here.
-    ys, solved = mapped[:2]
-    observed = mapped[2] if observing else jnp.zeros((*ys.shape[:2], 0), ys.dtype)
-    return ys, observed, solved
+    return map_in_batches(one, y0s, min(settings.batch_size, y0s.shape[0]))
 
 
 def trajectories(

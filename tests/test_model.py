@@ -9,12 +9,34 @@ a, c, k, q = sp.symbols("a c k q")
 def test_gradient_flow_is_minus_the_gradient_and_keeps_the_loss():
     loss = (a**2 - 1) ** 2 + k * c**2
     model = bl.Model.gradient_flow(loss, [a, c], {k: 0.5}, predicates={"aligned": a > 0})
-    assert model.loss == loss
-    assert model.observables["loss"] == loss
-    expected = sp.Matrix([-sp.diff(loss, a), -sp.diff(loss, c)])
+    # The plain symbols a, c, k are replaced by real ones of the same names.
+    ra, rc, rk = (sp.Symbol(s.name, real=True) for s in (a, c, k))
+    real_loss = loss.xreplace({a: ra, c: rc, k: rk})
+    assert model.state == [ra, rc] and model.params == {rk: 0.5}
+    assert model.loss == real_loss
+    assert model.observables["loss"] == real_loss
+    expected = sp.Matrix([-sp.diff(real_loss, ra), -sp.diff(real_loss, rc)])
     assert sp.simplify(model.vector_field - expected) == sp.zeros(2, 1)
-    assert model.state_names == ["a", "c"] and model.params == {k: 0.5}
+    assert model.state_names == ["a", "c"]
     assert sp.simplify(bl.hessian(model) + bl.jacobian(model)) == sp.zeros(2, 2)
+
+
+def test_symbols_that_are_already_real_are_kept():
+    x = sp.Symbol("x", positive=True)
+    model = bl.Model("m", [x], [-x])
+    assert model.state[0] is x and model.vector_field[0] == -x
+
+
+def test_abs_sign_and_piecewise_of_plain_symbols_differentiate_as_real():
+    model = bl.Model.gradient_flow(sp.Abs(a) + sp.Piecewise((c**2, c > 0), (-c, True)), [a, c])
+    ra, rc = model.state
+    assert model.vector_field[0] == -sp.sign(ra)
+    assert model.vector_field[1] == -sp.Piecewise((2 * rc, rc > 0), (-1, True))
+    # re() of a real symbol is the symbol, so |z|^2 of z = a + ic is a real polynomial.
+    z = a + sp.I * c
+    ring = bl.Model.gradient_flow(sp.re(z**2) ** 2 + sp.Abs(z) ** 2, [a, c])
+    assert all(component.is_polynomial(*ring.state) for component in ring.vector_field)
+    assert not any(component.has(sp.I) for component in ring.vector_field)
 
 
 def test_dimension_mismatch_is_named():

@@ -1,4 +1,5 @@
 from . import models as models
+from ._expressions import SUPPORTED_FUNCTIONS as SUPPORTED_FUNCTIONS
 from ._fixed_points import KINDS as KINDS
 from ._fixed_points import NON_HYPERBOLIC as NON_HYPERBOLIC
 from ._fixed_points import SADDLE as SADDLE

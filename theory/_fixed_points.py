@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import mpmath
 import numpy as np
 import scipy.optimize
 import sympy as sp
 
+from ._checks import check_count, check_seed
+from ._expressions import SUPPORTED_FUNCTIONS
 from ._model import Model, ParamKey
 from ._time_limit import TimeLimitExceeded, time_limit
 
@@ -136,7 +138,10 @@ def classify(
     with mpmath.workdps(_DIGITS):
         rows = jac.evalf(_DIGITS).tolist()
         matrix = mpmath.matrix([[mpmath.mpmathify(v) for v in row] for row in rows])
-        eigenvalues = [complex(e) for e in mpmath.eig(matrix, left=False, right=False)]
+        # mpmath.eig returns a tuple with eigenvectors for a 1x1 matrix whatever it is
+        # asked, so the one eigenvalue of a 1-D model is read off directly.
+        found = [matrix[0, 0]] if model.dim == 1 else mpmath.eig(matrix, left=False, right=False)
+        eigenvalues = [complex(e) for e in found]
     eigenvalues.sort(key=lambda e: (e.real, e.imag))
     scale = max([1.0] + [abs(e) for e in eigenvalues])
     zero = _EXACT_ZERO * scale if exact else 1e-8 * scale
@@ -195,6 +200,82 @@ def fixed_point_continua(
 _SYMBOLIC_JACOBIAN_MAX_DIM = 4
 
 
+def _numeric_field(
+    model: Model, params: Mapping[ParamKey, float] | None
+) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray] | None]:
+    """The field as a NumPy function, and its symbolic Jacobian where that is cheap
+    and printable (`None` otherwise)."""
+    substitution = model.param_substitution(params, exact=False)
+    field = model.vector_field.subs(substitution)
+    # Dummy argument names: a state called `numpy` or `lambda` must not break the code.
+    compiled = sp.lambdify([model.state], list(field), "numpy", cse=True, dummify=True)
+
+    def function(x: np.ndarray) -> np.ndarray:
+        return np.asarray(compiled(x), dtype=float)
+
+    if model.dim > _SYMBOLIC_JACOBIAN_MAX_DIM:
+        return function, None
+    # sign and Heaviside differentiate to DiracDelta, zero wherever it is defined.
+    jacobian = field.jacobian(model.state).replace(
+        lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero
+    )
+    if any(f.func not in SUPPORTED_FUNCTIONS for f in jacobian.atoms(sp.Function)):
+        # Derivatives such as polygamma (of loggamma) have no NumPy form; MINPACK
+        # then differentiates by finite differences.
+        return function, None
+    rows = sp.lambdify([model.state], jacobian.tolist(), "numpy", dummify=True)
+
+    def derivative(x: np.ndarray) -> np.ndarray:
+        return np.asarray(rows(x), dtype=float)
+
+    return function, derivative
+
+
+def _finite_difference_jacobian(
+    function: Callable[[np.ndarray], np.ndarray], x: np.ndarray
+) -> np.ndarray:
+    steps = 1e-7 * np.maximum(1.0, np.abs(x))
+    columns = [
+        (function(x + h * e) - function(x - h * e)) / (2 * h) for h, e in zip(steps, np.eye(len(x)))
+    ]
+    return np.stack(columns, axis=1)
+
+
+def _is_isolated(
+    function: Callable[[np.ndarray], np.ndarray], jacobian: np.ndarray, root: np.ndarray
+) -> bool:
+    r"""Whether a numeric root is an isolated zero of the field, not a point of a
+    curve or surface of zeros.
+
+    A root with a regular Jacobian is isolated. At a singular one, step a small
+    distance along the null direction and solve $f = 0$ on the hyperplane through
+    that point orthogonal to it: on a continuum that succeeds, at an isolated
+    degenerate root (such as $\dot x = -x^3$ at 0) the residual stays of the order
+    of the step to some power.
+    """
+    _, singular, right = np.linalg.svd(jacobian)
+    if singular[-1] > 1e-6 * max(1.0, singular[0]):
+        return True
+    direction, across = right[-1], right[:-1].T
+    scale = max(1.0, np.max(np.abs(root)))
+    for step in (0.05 * scale, -0.05 * scale):
+        start = root + step * direction
+        if across.shape[1] == 0:
+            residual = function(start)
+        else:
+            fit = scipy.optimize.least_squares(
+                lambda z, start=start: function(start + across @ z),
+                np.zeros(across.shape[1]),
+                xtol=1e-15,
+                ftol=1e-15,
+                gtol=1e-15,
+            )
+            residual = fit.fun
+        if np.all(np.isfinite(residual)) and np.max(np.abs(residual)) <= 1e-10 * scale:
+            return False
+    return True
+
+
 def _numeric_roots(
     model: Model,
     params: Mapping[ParamKey, float] | None,
@@ -203,20 +284,13 @@ def _numeric_roots(
     seed: int,
     timeout: float | None,
 ) -> list[tuple[float, ...]]:
-    """Roots from seeded hybrid Powell solves; those found before `timeout` are kept."""
-    substitution = model.param_substitution(params, exact=False)
-    field = model.vector_field.subs(substitution)
-    function = sp.lambdify([model.state], list(field), modules="numpy", cse=True)
-    derivative = None
-    if model.dim <= _SYMBOLIC_JACOBIAN_MAX_DIM:
-        rows = sp.lambdify([model.state], field.jacobian(model.state).tolist(), "numpy")
-
-        def derivative(x):
-            return np.asarray(rows(x), dtype=float)
-
+    """Isolated roots from seeded hybrid Powell solves; those found before `timeout`
+    are kept, and roots on a continuum of roots are left out."""
+    function, derivative = _numeric_field(model, params)
     low, high = np.array(search_box, dtype=float).T
     seeds = np.random.default_rng(seed).uniform(low, high, size=(n_seeds, model.dim))
     roots: list[np.ndarray] = []
+    on_continuum: list[np.ndarray] = []
     with np.errstate(all="ignore"), warnings.catch_warnings():
         # Seeds outside a field's domain (sqrt of a negative) are expected; they fail.
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -225,7 +299,7 @@ def _numeric_roots(
                 for start in seeds:
                     try:
                         result = scipy.optimize.root(
-                            lambda x: np.asarray(function(x), dtype=float),
+                            function,
                             start,
                             jac=derivative,
                             method="hybr",
@@ -236,12 +310,19 @@ def _numeric_roots(
                     x = result.x
                     if not (np.all(np.isfinite(x)) and np.all(x >= low) and np.all(x <= high)):
                         continue
-                    residual = np.max(np.abs(np.asarray(function(x), dtype=float)))
+                    residual = np.max(np.abs(function(x)))
                     if not residual <= 1e-10 * max(1.0, np.max(np.abs(x))):
                         continue
-                    scale = [1e-6 * max(1.0, np.max(np.abs(r))) for r in roots]
-                    if all(np.max(np.abs(x - r)) > d for r, d in zip(roots, scale)):
-                        roots.append(x)
+                    known = roots + on_continuum
+                    scale = [1e-6 * max(1.0, np.max(np.abs(r))) for r in known]
+                    if any(np.max(np.abs(x - r)) <= d for r, d in zip(known, scale)):
+                        continue
+                    jacobian = (
+                        _finite_difference_jacobian(function, x)
+                        if derivative is None
+                        else derivative(x)
+                    )
+                    (roots if _is_isolated(function, jacobian, x) else on_continuum).append(x)
         except TimeLimitExceeded:
             pass
     return [tuple(float(v) for v in r) for r in roots]
@@ -267,7 +348,10 @@ def fixed_points(
     a hybrid Powell solve (MINPACK, through SciPy) from `n_seeds` random starts in
     `search_box`, polished to a residual below $10^{-10}$ and deduplicated; only roots
     inside the box, and those found within another `timeout`, are returned, so the
-    numeric search can miss some.
+    numeric search can miss some. A numeric root at which $f = 0$ can be continued
+    along the null direction of the Jacobian lies on a continuum (such as a circle
+    of rest points) and is left out as well; basin computations find such continua
+    from the trajectories that come to rest on them.
 
     **Arguments:**
 
@@ -285,9 +369,13 @@ def fixed_points(
 
     **Raises:**
 
-    - `ValueError`: a parameter is unknown, or `search_box` does not give one
-      non-empty interval per state.
+    - `ValueError`: a parameter is unknown, `search_box` does not give one
+      non-empty interval per state, `n_seeds` is not a positive integer, or `seed`
+      is outside $[0, 2^{63})$.
+    - `TypeError`: `seed` is not an integer.
     """
+    seed = check_seed(seed)
+    n_seeds = check_count(n_seeds, "n_seeds")
     if search_box is None:
         search_box = model.search_box or [(-10.0, 10.0)] * model.dim
     search_box = [tuple(map(float, interval)) for interval in search_box]

@@ -8,18 +8,9 @@ from numbers import Real
 
 import sympy as sp
 
+from ._expressions import as_expression, checked, real_symbols
+
 ParamKey = sp.Symbol | str
-
-
-def _as_expr(value: object, what: str) -> sp.Expr:
-    if isinstance(value, str):
-        # Text never reaches `sympify` here: models are built from SymPy objects, and the
-        # command line only ever names catalogue models.
-        raise TypeError(f"{what} must be a SymPy expression, not the string {value!r}")
-    try:
-        return sp.sympify(value, strict=True)
-    except sp.SympifyError as error:
-        raise TypeError(f"{what} must be a SymPy expression, got {value!r}") from error
 
 
 def _finite_real(value: object, what: str) -> float:
@@ -41,6 +32,13 @@ class Model:
     relation there or, for a real-valued expression, when it is positive there.
 
     Use [`basinlab.Model.gradient_flow`][] for $f = -\nabla L$.
+
+    States and parameters are real: a symbol given without the `real` assumption is
+    replaced, everywhere in the model, by a real symbol of the same name, so
+    `model.state` may hold other (equal-named) symbols than those passed in. Refer to
+    states and parameters by name, or take the symbols from `model.state` and
+    `model.params`. Expressions may use the functions in
+    `basinlab.theory.SUPPORTED_FUNCTIONS`, each of which compiles to JAX.
 
     **Arguments:**
 
@@ -65,8 +63,10 @@ class Model:
     - `TypeError`: an argument has the wrong type (a string in place of an expression,
       a non-symbol state, a non-numeric default).
     - `ValueError`: the dimensions disagree, a name is used twice, a default is not
-      finite, or an expression has a free symbol that is neither a state nor a
-      parameter. The message names the culprit.
+      finite, an expression has a free symbol that is neither a state nor a
+      parameter, calls an undefined function (`Function('f')(x)`) or one outside
+      `SUPPORTED_FUNCTIONS`, holds an unevaluated derivative or integral, or is
+      complex-valued. The message names the culprit.
     """
 
     def __init__(
@@ -98,10 +98,11 @@ class Model:
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"model {name!r} uses the name(s) {duplicates} twice")
+        symbols = real_symbols([*state, *params], name)
         self.name = name
-        self.state: list[sp.Symbol] = state
+        self.state: list[sp.Symbol] = [symbols[s.name] for s in state]
         self.params: dict[sp.Symbol, float] = {
-            s: _finite_real(v, f"default of parameter {s}") for s, v in params.items()
+            symbols[s.name]: _finite_real(v, f"default of parameter {s}") for s, v in params.items()
         }
         if isinstance(vector_field, sp.MatrixBase):
             rows = list(vector_field)
@@ -116,15 +117,20 @@ class Model:
                 f"vector field of {name!r} has {len(rows)} components but the state has "
                 f"{len(state)}"
             )
+
+        def expression(value: object, what: str) -> sp.Basic:
+            what = f"{what} of {name!r}"
+            return checked(as_expression(value, what), symbols, what)
+
         self.vector_field = sp.Matrix(
-            [_as_expr(r, f"component {i} of the vector field") for i, r in enumerate(rows)]
+            [expression(r, f"component {i} of the vector field") for i, r in enumerate(rows)]
         )
-        self.loss = None if loss is None else _as_expr(loss, "loss")
+        self.loss = None if loss is None else expression(loss, "loss")
         self.predicates: dict[str, sp.Basic] = {
-            str(k): _as_expr(v, f"predicate {k!r}") for k, v in (predicates or {}).items()
+            str(k): expression(v, f"predicate {k!r}") for k, v in (predicates or {}).items()
         }
         self.observables: dict[str, sp.Expr] = {
-            str(k): _as_expr(v, f"observable {k!r}") for k, v in (observables or {}).items()
+            str(k): expression(v, f"observable {k!r}") for k, v in (observables or {}).items()
         }
         clash = set(self.predicates) & set(self.observables)
         if clash:
@@ -150,14 +156,16 @@ class Model:
             if missing:
                 raise ValueError(f"default_slice of {name!r} names states it lacks: {missing}")
             self.default_slice = dict(default_slice)
-        allowed = set(state) | set(self.params)
-        checked = {f"component {i} of the vector field": e for i, e in enumerate(rows)}
-        checked |= {f"predicate {k!r}": v for k, v in self.predicates.items()}
-        checked |= {f"observable {k!r}": v for k, v in self.observables.items()}
+        allowed = set(self.state) | set(self.params)
+        checked_expressions = {
+            f"component {i} of the vector field": e for i, e in enumerate(self.vector_field)
+        }
+        checked_expressions |= {f"predicate {k!r}": v for k, v in self.predicates.items()}
+        checked_expressions |= {f"observable {k!r}": v for k, v in self.observables.items()}
         if self.loss is not None:
-            checked["loss"] = self.loss
-        for what, expr in checked.items():
-            stray = sp.sympify(expr).free_symbols - allowed
+            checked_expressions["loss"] = self.loss
+        for what, expr in checked_expressions.items():
+            stray = expr.free_symbols - allowed
             if stray:
                 raise ValueError(
                     f"{what} of {name!r} has free symbol(s) {sorted(map(str, stray))} that "
@@ -194,7 +202,14 @@ class Model:
         As for [`basinlab.Model`][].
         """
         state = list(state)
-        loss = _as_expr(loss, "loss")
+        for symbol in state:
+            if not isinstance(symbol, sp.Symbol):
+                raise TypeError(f"state entries must be SymPy symbols, got {symbol!r}")
+        parameters = [s for s in (params or {}) if isinstance(s, sp.Symbol)]
+        # Differentiate in real symbols: d|x|/dx is sign(x) only for real x.
+        symbols = real_symbols([*state, *parameters], name)
+        loss = checked(as_expression(loss, "loss"), symbols, f"loss of {name!r}")
+        state = [symbols[s.name] for s in state]
         field = [-sp.diff(loss, s) for s in state]
         observables = {"loss": loss, **(observables or {})}
         return cls(name, state, field, params, predicates, observables, loss, description)
