@@ -1,29 +1,33 @@
 """basinlab: basins of attraction of training dynamics, exact and at scale.
 
-The symbolic names (from `basinlab.theory`) are imported at once; the numerical ones
-(from `basinlab.simulations`, which needs JAX) and `certified_region` (from
-`basinlab.proofs`) on first use, so that
-`import basinlab.theory` stays free of JAX.
+Every public name is re-exported from its subpackage on first use: the symbolic ones
+from `basinlab.theory` (SymPy), the numerical ones from `basinlab.simulations`
+(JAX), and `certified_region` from `basinlab.proofs`. Importing `basinlab` itself
+loads none of them, so the command line starts at once and `import basinlab.theory`
+stays free of JAX.
 """
 
 import importlib
 
-from .theory import FixedPoint as FixedPoint
-from .theory import Model as Model
-from .theory import classify as classify
-from .theory import fixed_point_continua as fixed_point_continua
-from .theory import fixed_points as fixed_points
-from .theory import hessian as hessian
-from .theory import jacobian as jacobian
-from .theory import models as models
-
+_THEORY = (
+    "FixedPoint",
+    "Model",
+    "classify",
+    "fixed_point_continua",
+    "fixed_points",
+    "hessian",
+    "jacobian",
+    "models",
+)
 _SIMULATIONS = (
     "CONVERGED",
     "DIVERGED",
     "UNCONVERGED",
     "Attractor",
     "CompiledModel",
+    "DamagedChunkWarning",
     "LabelSettings",
+    "ResultFileError",
     "SolverSettings",
     "basin_fractions",
     "basin_map",
@@ -36,20 +40,20 @@ _SIMULATIONS = (
     "save",
     "trajectories",
 )
-
-
-_PROOFS = ("certified_region", "proofs")
+_PROOFS = ("certified_region",)
+_SUBPACKAGES = ("theory", "simulations", "proofs")
 
 
 def __getattr__(name: str):
-    if name in _SIMULATIONS:
-        return getattr(importlib.import_module(".simulations", __name__), name)
-    if name == "proofs":
-        return importlib.import_module(".proofs", __name__)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    for subpackage, names in (("theory", _THEORY), ("simulations", _SIMULATIONS)):
+        if name in names:
+            return getattr(importlib.import_module(f".{subpackage}", __name__), name)
     if name in _PROOFS:
         return getattr(importlib.import_module(".proofs", __name__), name)
     raise AttributeError(f"module 'basinlab' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_SIMULATIONS, *_PROOFS])
+    return sorted([*globals(), *_THEORY, *_SIMULATIONS, *_PROOFS, *_SUBPACKAGES])

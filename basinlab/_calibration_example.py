@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import pathlib
-
-import numpy as np
-import numpyro.distributions as dist
-
-from .simulations import calibrate, plot_calibration, save
-from .simulations.training import (
-    compare_with_theory,
-    plot_comparison,
-    teacher_student_model,
-    teacher_student_run,
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +34,11 @@ EXAMPLES = ("teacher-student",)
 
 
 def teacher_student(
-    out: pathlib.Path, seed: int = 0, size: ExampleSize = FULL, progress: bool = True
+    out: pathlib.Path,
+    seed: int = 0,
+    size: ExampleSize = FULL,
+    progress: bool = True,
+    request: dict | None = None,
 ) -> dict[str, object]:
     """Train a K = M = 2 committee machine, compare it with its ODE, and fit $\\eta$.
 
@@ -57,13 +51,31 @@ def teacher_student(
     probability that the run ends specialised.
 
     Writes `run.nc`, `comparison.nc`, `calibration.nc` (ArviZ), `comparison.png` and
-    `calibration.png` to `out`.
+    `calibration.png` to `out`, each atomically; `request` (what the command line
+    asked) is recorded in `run.nc`, which is written last.
 
     **Returns:**
 
     A summary: the true and fitted $\\eta$ with its 90% interval, R-hat, ESS,
     divergences, seconds and the posterior probability of specialising.
     """
+    # Imported here, so that the command line can list EXAMPLES without loading JAX.
+    import numpy as np
+    import numpyro.distributions as dist
+
+    from .simulations import calibrate, plot_calibration, save
+    from .simulations._atomic import atomic_output
+    from .simulations.training import (
+        compare_with_theory,
+        plot_comparison,
+        teacher_student_model,
+        teacher_student_run,
+    )
+
+    def write_figure(fig, name: str) -> None:
+        with atomic_output(out / name) as temporary:
+            fig.savefig(temporary, dpi=120, format="png")
+
     out.mkdir(parents=True, exist_ok=True)
     eta = 1.0
     run = teacher_student_run(
@@ -74,11 +86,10 @@ def teacher_student(
         initial_overlap=0.02,
         progress=progress,
     )
-    save(run, out / "run.nc")
     comparison = compare_with_theory(run)
     save(comparison, out / "comparison.nc")
     fig, _ = plot_comparison(comparison)
-    fig.savefig(out / "comparison.png", dpi=120)
+    write_figure(fig, "comparison.png")
     compiled, params = teacher_student_model(run)
     del params["eta"]
     idata = calibrate(
@@ -92,9 +103,13 @@ def teacher_student(
         seed=seed,
         progress=progress,
     )
-    idata.to_netcdf(str(out / "calibration.nc"))
+    with atomic_output(out / "calibration.nc") as temporary:
+        idata.to_netcdf(str(temporary))
     fig, _ = plot_calibration(idata, "eps_g", yscale="log")
-    fig.savefig(out / "calibration.png", dpi=120)
+    write_figure(fig, "calibration.png")
+    # The run is written last, with the request that made it: a run.nc on disk means
+    # the whole example finished.
+    save(run.assign_attrs(request=json.dumps(request or {})), out / "run.nc")
     draws = idata.posterior["eta"].values.ravel()
     diagnostics = idata.diagnostics
     basins = idata.basins
@@ -117,7 +132,12 @@ def teacher_student(
 
 
 def run_example(
-    name: str, out: pathlib.Path, seed: int, fast: bool, progress: bool
+    name: str,
+    out: pathlib.Path,
+    seed: int,
+    fast: bool,
+    progress: bool,
+    request: dict | None = None,
 ) -> dict[str, object]:
     """Run the built-in example `name` (one of `EXAMPLES`).
 
@@ -127,4 +147,4 @@ def run_example(
     """
     if name not in EXAMPLES:
         raise ValueError(f"unknown calibration example {name!r}; choose from {list(EXAMPLES)}")
-    return teacher_student(out, seed, FAST if fast else FULL, progress)
+    return teacher_student(out, seed, FAST if fast else FULL, progress, request)

@@ -1,37 +1,86 @@
-"""The `basinlab` command line."""
+"""The `basinlab` command line.
+
+Arguments are parsed and checked before anything heavy is imported: SymPy only once
+a model has to be built, JAX only once work starts. A usage error therefore costs a
+fraction of a second, and no work is done before every argument has been checked.
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
-import pathlib
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 
-from . import _calibration_example, _report
+from ._calibration_example import EXAMPLES
 
-_PARAM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.+)$")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_ASSIGNMENT = re.compile(rf"^({_NAME})=(.+)$")
+# Plain decimals only: Python's float() would also take "1_0" (as 10) and "0x1p3".
+_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_NON_FINITE = re.compile(r"^[+-]?(inf|infinity|nan)$", re.IGNORECASE)
+_INTEGER = re.compile(r"^[+-]?\d+$")
+SEED_LIMIT = 2**63
 
 
 class UsageError(ValueError):
     """Bad input on the command line."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UsageError(message)
+def _number(text: str) -> float:
+    """A decimal number; `inf` and `nan` are read so that the error can say
+    'must be finite' where that is the problem."""
+    stripped = text.strip()
+    if _DECIMAL.match(stripped) or _NON_FINITE.match(stripped):
+        return float(stripped)
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a number (write plain decimals such as 0.5, -2 or 1e-3)"
+    )
+
+
+def _integer(text: str) -> int:
+    stripped = text.strip()
+    if not _INTEGER.match(stripped):
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}")
+    return int(stripped)
+
+
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        value = _integer(text)
+        if value < minimum:
+            kind = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
+            raise argparse.ArgumentTypeError(f"must be {kind}, got {value}")
+        return value
+
+    return parse
+
+
+def _seed(text: str) -> int:
+    value = _integer(text)
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 2**63), got {text.strip()}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _number(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
 
 
 def _assignment(text: str) -> tuple[str, float]:
-    """Parse `name=value` with a float value; text is never evaluated."""
-    match = _PARAM.match(text.strip())
+    """Parse `name=value` with a decimal value; text is never evaluated."""
+    match = _ASSIGNMENT.match(text.strip())
     if match is None:
         raise UsageError(f"malformed assignment {text!r}: expected NAME=NUMBER")
     name, raw = match.groups()
     try:
-        value = float(raw)
-    except ValueError:
+        value = _number(raw)
+    except argparse.ArgumentTypeError:
         raise UsageError(f"malformed assignment {text!r}: {raw!r} is not a number") from None
     if not math.isfinite(value):
         raise UsageError(f"malformed assignment {text!r}: the value must be finite")
@@ -46,6 +95,19 @@ def _assignments(texts: Sequence[str] | None, what: str) -> dict[str, float]:
             raise UsageError(f"{what} {name!r} is given twice")
         values[name] = value
     return values
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # argparse takes "-inf" or "-1e-3" for an option unless told they are values.
+        self._negative_number_matcher = re.compile(
+            r"^-(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|nan)$",
+            re.IGNORECASE,
+        )
+
+    def error(self, message: str):
+        raise UsageError(message)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,21 +128,32 @@ def _parser() -> argparse.ArgumentParser:
 
     with_model("analyze", "print the fixed points with their kind and eigenvalues")
 
-    def with_ensemble(sub: argparse.ArgumentParser, out: str) -> None:
+    def with_output(sub: argparse.ArgumentParser, out: str) -> None:
         sub.add_argument("--out", default=out, help="directory for the .nc and .png files")
-        sub.add_argument("--t1", type=float, default=200.0, help="final time of each solve")
+        sub.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="replace results in --out that were made with other settings",
+        )
         sub.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
+    def with_ensemble(sub: argparse.ArgumentParser, out: str) -> None:
+        sub.add_argument("--t1", type=_positive, default=200.0, help="final time of each solve")
+        with_output(sub, out)
+
     mapping = with_model("map", "map the basins on a 2-D slice; write a PNG and a .nc file")
-    mapping.add_argument("--resolution", type=int, default=256, help="grid points per axis")
+    mapping.add_argument("--resolution", type=_count(2), default=256, help="grid points per axis")
     mapping.add_argument("--x", help="state on the horizontal axis (default: the first)")
-    mapping.add_argument("--y", help="state on the vertical axis (default: the second)")
+    mapping.add_argument(
+        "--y", help="state on the vertical axis (default: the second; none for 1-D models)"
+    )
     mapping.add_argument(
         "--bounds",
-        type=float,
-        nargs=4,
-        metavar=("X_LOW", "X_HIGH", "Y_LOW", "Y_HIGH"),
-        help="the slice's window (default: a box around the fixed points)",
+        type=_number,
+        nargs="+",
+        metavar="LOW_HIGH",
+        help="X_LOW X_HIGH Y_LOW Y_HIGH, or X_LOW X_HIGH for a 1-D model "
+        "(default: a box around the attractors)",
     )
     mapping.add_argument(
         "--fixed", action="append", metavar="STATE=VALUE", help="value of a state off the slice"
@@ -88,14 +161,14 @@ def _parser() -> argparse.ArgumentParser:
     with_ensemble(mapping, "basinlab-map")
 
     fractions = with_model("fractions", "basin fractions of uniform initial conditions")
-    fractions.add_argument("--n", type=int, default=20_000, help="number of samples")
-    fractions.add_argument("--seed", type=int, default=0, help="seed of the samples")
+    fractions.add_argument("--n", type=_count(1), default=20_000, help="number of samples")
+    fractions.add_argument("--seed", type=_seed, default=0, help="seed of the samples")
     fractions.add_argument(
         "--bounds",
-        type=float,
+        type=_number,
         nargs="+",
         metavar="LOW_HIGH",
-        help="low and high for each state (default: a box around the fixed points)",
+        help="low and high for each state (default: a box around the attractors)",
     )
     with_ensemble(fractions, "basinlab-fractions")
 
@@ -105,96 +178,126 @@ def _parser() -> argparse.ArgumentParser:
     )
     prove.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     prove.add_argument(
-        "--timeout", type=float, help="seconds per claim, overriding each claim's own limit"
+        "--timeout",
+        type=_positive,
+        help="seconds per claim, overriding each claim's own limit",
     )
 
     calibration = commands.add_parser(
         "calibrate", help="a real training run, its theory and a NUTS fit, end to end"
     )
-    calibration.add_argument(
-        "example", help=f"a built-in example: {', '.join(_calibration_example.EXAMPLES)}"
-    )
-    calibration.add_argument("--out", default="basinlab-calibration", help="output directory")
-    calibration.add_argument("--seed", type=int, default=0, help="seed of the run and the fit")
+    calibration.add_argument("example", choices=EXAMPLES, help="a built-in example")
+    calibration.add_argument("--seed", type=_seed, default=0, help="seed of the run and the fit")
     calibration.add_argument(
         "--fast", action="store_true", help="a smaller run and shorter chains (for tests)"
     )
-    calibration.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    with_output(calibration, "basinlab-calibration")
 
     demo = commands.add_parser("demo", help="analyze, map and fractions of the default model")
-    demo.add_argument("--out", default="basinlab-demo", help="output directory")
-    demo.add_argument("--resolution", type=int, default=256, help="grid points per axis")
-    demo.add_argument("--n", type=int, default=20_000, help="samples for the fractions")
-    demo.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    demo.add_argument("--resolution", type=_count(2), default=256, help="grid points per axis")
+    demo.add_argument("--n", type=_count(1), default=20_000, help="samples for the fractions")
+    with_output(demo, "basinlab-demo")
     return parser
 
 
 def _run(arguments: argparse.Namespace) -> int:
-    """Carry out a command; return the exit status."""
-    if arguments.command == "models":
-        _report.list_models()
-        return 0
+    """Check every argument, then carry out the command; return the exit status."""
     if arguments.command == "prove":
-        if arguments.timeout is not None and not arguments.timeout > 0:
-            raise UsageError(f"--timeout must be positive, got {arguments.timeout}")
+        from . import _report
+
         return _report.prove(arguments.claim, arguments.json, arguments.timeout)
     if arguments.command == "calibrate":
-        _report.calibrate(
-            arguments.example,
-            pathlib.Path(arguments.out),
-            arguments.seed,
-            arguments.fast,
-            not arguments.no_progress,
-        )
+        from . import _report
+        from ._output_folder import OutputFolder
+
+        with OutputFolder(arguments.out, arguments.overwrite) as folder:
+            record = {
+                "kind": "calibrate",
+                "example": arguments.example,
+                "seed": arguments.seed,
+                "fast": arguments.fast,
+            }
+            path = folder.claim("run.nc", record)
+            _report.calibrate(arguments.example, path, record, not arguments.no_progress)
+        return 0
+    # Everything below needs a model: SymPy, not yet JAX.
+    from . import _requests
+    from ._output_folder import OutputFolder
+
+    if arguments.command == "models":
+        from . import _report
+
+        _report.list_models()
         return 0
     if arguments.command == "demo":
-        _report.demo(
-            pathlib.Path(arguments.out),
-            arguments.resolution,
-            arguments.n,
-            not arguments.no_progress,
+        from .theory import models
+
+        name = models.DEFAULT_MODEL
+        requests = (
+            _requests.map_request(name, resolution=arguments.resolution),
+            _requests.fractions_request(name, n=arguments.n),
         )
-        return 0
-    params = _assignments(arguments.param, "parameter")
-    if arguments.command == "analyze":
-        _report.analyze(arguments.model, params)
-    elif arguments.command == "map":
-        _report.basin_map(
-            arguments.model,
-            params,
-            x=arguments.x,
-            y=arguments.y,
-            bounds=arguments.bounds,
-            fixed=_assignments(arguments.fixed, "fixed state"),
-            resolution=arguments.resolution,
-            out=pathlib.Path(arguments.out),
-            t1=arguments.t1,
-            progress=not arguments.no_progress,
-        )
-    elif arguments.command == "fractions":
-        _report.fractions(
-            arguments.model,
-            params,
-            n=arguments.n,
-            seed=arguments.seed,
-            bounds=arguments.bounds,
-            out=pathlib.Path(arguments.out),
-            t1=arguments.t1,
-            progress=not arguments.no_progress,
-        )
+    else:
+        params = _assignments(arguments.param, "parameter")
+        if arguments.command == "analyze":
+            from .theory import models
+
+            model = models.build(arguments.model)
+            model.resolve_params(params)
+            from . import _report
+
+            _report.analyze(model, params)
+            return 0
+        if arguments.command == "map":
+            requests = (
+                _requests.map_request(
+                    arguments.model,
+                    params,
+                    x=arguments.x,
+                    y=arguments.y,
+                    bounds=arguments.bounds,
+                    fixed=_assignments(arguments.fixed, "fixed state"),
+                    resolution=arguments.resolution,
+                    t1=arguments.t1,
+                ),
+            )
+        else:
+            requests = (
+                _requests.fractions_request(
+                    arguments.model,
+                    params,
+                    n=arguments.n,
+                    seed=arguments.seed,
+                    bounds=arguments.bounds,
+                    t1=arguments.t1,
+                ),
+            )
+    with OutputFolder(arguments.out, arguments.overwrite) as folder:
+        paths = [folder.claim(r.file_name, r.record()) for r in requests]
+        from . import _report  # JAX: only now that every argument has been checked
+
+        demo = arguments.command == "demo"
+        _report.run(requests, paths, not arguments.no_progress, print_fixed_points=demo)
     return 0
+
+
+def _one_line_warnings(message, category, filename, lineno, file=None, line=None):
+    print(f"basinlab: warning: {message}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
     Bad input prints one line, `basinlab: error: ...`, on stderr and returns 2;
-    `basinlab prove` returns 1 when a claim meant to be proved fails.
+    `basinlab prove` returns 1 when a claim meant to be proved fails. Warnings (a
+    damaged chunk that is recomputed, say) are printed as one line each.
     """
+    warnings.showwarning = _one_line_warnings
     try:
         return _run(_parser().parse_args(argv))
     except (ValueError, TypeError, OSError) as error:
-        print(f"basinlab: error: {error}", file=sys.stderr)
+        message = " ".join(str(error).split())
+        print(f"basinlab: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("basinlab: interrupted; finished chunks are kept and reused", file=sys.stderr)

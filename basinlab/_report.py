@@ -9,18 +9,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpyro.distributions as dist
+import xarray as xr
 
 from . import _calibration_example, proofs
-from .simulations import basin_fractions, plot_basin_map, save
+from ._output_folder import REQUEST_ATTRIBUTE
+from ._requests import FractionsRequest, MapRequest
+from .simulations import attractor_window, basin_fractions, plot_basin_map, save
 from .simulations import basin_map as compute_basin_map
-from .theory import (
-    FixedPoint,
-    Model,
-    default_window,
-    fixed_point_continua,
-    fixed_points,
-    models,
-)
+from .simulations._atomic import atomic_output
+from .theory import FixedPoint, Model, fixed_point_continua, fixed_points, models
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -36,12 +33,6 @@ def _complex(value: complex) -> str:
     if abs(value.imag) < 1e-12 * max(1.0, abs(value)):
         return f"{value.real:.6g}"
     return f"{value.real:.6g}{value.imag:+.6g}i"
-
-
-def _model(name: str, params: Mapping[str, float]) -> Model:
-    model = models.build(name)
-    model.resolve_params(params)  # fail early, naming the parameter, before any work
-    return model
 
 
 def list_models() -> None:
@@ -66,8 +57,8 @@ def _fixed_point_table(points: list[FixedPoint]) -> str:
     return _table(("fixed point", "kind", "eigenvalues", "solution"), rows)
 
 
-def analyze(name: str, params: Mapping[str, float]) -> list[FixedPoint]:
-    model = _model(name, params)
+def analyze(model: Model, params: Mapping[str, float]) -> list[FixedPoint]:
+    """Print a model's equations, parameters, fixed points and continua of them."""
     values = model.resolve_params(params)
     equations = model.equations()
     if len(equations) > 600:  # whole order-parameter ODEs run to pages
@@ -110,134 +101,116 @@ def _print_fractions(result) -> None:
         print(f"ends where {name!s} holds: {fraction:.4f} [{low:.4f}, {high:.4f}]")
 
 
+def _save_figure(fig, path: pathlib.Path, dpi: int = 150) -> None:
+    with atomic_output(path) as temporary:
+        fig.savefig(temporary, dpi=dpi, format=path.suffix.lstrip("."))
+
+
 def basin_map(
-    name: str,
-    params: Mapping[str, float],
-    *,
-    x: str | None,
-    y: str | None,
-    bounds: Sequence[float] | None,
-    fixed: Mapping[str, float],
-    resolution: int,
-    out: pathlib.Path,
-    t1: float,
+    request: MapRequest,
+    path: pathlib.Path,
     progress: bool,
     points: list[FixedPoint] | None = None,
-) -> pathlib.Path:
-    model = _model(name, params)
-    if model.dim < 2:
-        raise ValueError(f"model {model.name!r} has one state; a map needs two")
-    preset = model.default_slice if (x, y, bounds) == (None, None, None) else None
-    if preset is not None:
-        x, y = preset["x"], preset["y"]
-        if "bounds" in preset:
-            bounds = (*preset["bounds"][0], *preset["bounds"][1])
-        fixed = {**preset.get("fixed", {}), **fixed}
-    x = x or model.state_names[0]
-    y = y or model.state_names[1]
+) -> xr.Dataset:
+    """Compute the map `request` asks for; write it to `path` and a PNG beside it."""
+    model, params = request.model, request.params
     if points is None:
         points = fixed_points(model, params)
+    bounds = request.bounds
+    axes = [request.x] if request.y is None else [request.x, request.y]
     if bounds is None:
-        box = default_window(model, points)
-        bounds = (*box[model.state_index(x)], *box[model.state_index(y)])
+        window = attractor_window(model, params, points, t1=request.t1)
+        bounds = tuple(v for axis in axes for v in window[model.state_index(axis)])
     started = time.perf_counter()
     result = compute_basin_map(
         model,
-        x,
-        y,
-        bounds=(bounds[:2], bounds[2:]),
-        resolution=resolution,
+        request.x,
+        request.y,
+        bounds=[bounds[i : i + 2] for i in range(0, len(bounds), 2)],
+        resolution=request.resolution,
         params=params,
-        fixed=fixed,
+        fixed=request.fixed,
         points=points,
         progress=progress,
-        checkpoint_dir=str(out / ".chunks"),
-        t1=t1,
+        checkpoint_dir=str(path.parent / ".chunks"),
+        t1=request.t1,
     )
     seconds = time.perf_counter() - started
-    nc = save(result, out / f"{model.name}_map.nc")
+    result.attrs[REQUEST_ATTRIBUTE] = json.dumps(request.record())
+    save(result, path)
     fig, _ = plot_basin_map(result)
-    png = out / f"{model.name}_map.png"
-    fig.savefig(png, dpi=150)
-    print(f"basin map of {model.name} on ({x}, {y}), {resolution}x{resolution} in {seconds:.1f} s")
+    png = path.with_suffix(".png")
+    _save_figure(fig, png)
+    grid = "x".join([str(request.resolution)] * len(axes))
+    print(f"basin map of {model.name} on ({', '.join(axes)}), {grid} in {seconds:.1f} s")
     _print_fractions(result)
-    print(f"wrote {nc} and {png}")
-    return png
+    print(f"wrote {path} and {png}")
+    return result
 
 
 def fractions(
-    name: str,
-    params: Mapping[str, float],
-    *,
-    n: int,
-    seed: int,
-    bounds: Sequence[float] | None,
-    out: pathlib.Path,
-    t1: float,
+    request: FractionsRequest,
+    path: pathlib.Path,
     progress: bool,
     points: list[FixedPoint] | None = None,
-) -> pathlib.Path:
-    model = _model(name, params)
+):
+    """Compute the fractions `request` asks for; write them to `path`."""
+    model, params = request.model, request.params
     if points is None:
         points = fixed_points(model, params)
-    if bounds is None:
-        box = default_window(model, points)
+    if request.bounds is None:
+        box = attractor_window(model, params, points, t1=request.t1)
     else:
-        if len(bounds) != 2 * model.dim:
-            raise ValueError(
-                f"--bounds needs a low and a high for each of the {model.dim} states, got "
-                f"{len(bounds)} numbers"
-            )
-        box = np.reshape(np.asarray(bounds, float), (model.dim, 2))
-    if not np.all(np.isfinite(box)) or np.any(box[:, 0] >= box[:, 1]):
-        raise ValueError(f"bounds must be finite with low < high, got {box.tolist()}")
+        box = np.reshape(np.asarray(request.bounds, float), (model.dim, 2))
     p0 = dist.Uniform(box[:, 0], box[:, 1]).to_event(1)
     started = time.perf_counter()
     result = basin_fractions(
         model,
         p0,
-        n=n,
-        seed=seed,
+        n=request.n,
+        seed=request.seed,
         params=params,
         points=points,
         progress=progress,
-        checkpoint_dir=str(out / ".chunks"),
-        t1=t1,
+        checkpoint_dir=str(path.parent / ".chunks"),
+        t1=request.t1,
     )
     seconds = time.perf_counter() - started
     box_text = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in box)
     print(
-        f"basin fractions of {model.name}: {n} uniform samples on {box_text}, seed {seed}, "
-        f"in {seconds:.1f} s"
+        f"basin fractions of {model.name}: {request.n} uniform samples on {box_text}, "
+        f"seed {request.seed}, in {seconds:.1f} s"
     )
     _print_fractions(result)
-    path = save(result, out / f"{model.name}_fractions.nc")
+    result.attrs[REQUEST_ATTRIBUTE] = json.dumps(request.record())
+    save(result, path)
     print(f"wrote {path}")
-    return path
+    return result
 
 
-def demo(out: pathlib.Path, resolution: int, n: int, progress: bool) -> None:
-    name = models.DEFAULT_MODEL
-    print("== fixed points ==")
-    points = analyze(name, {})
-    print("\n== basin map ==")
-    basin_map(
-        name,
-        {},
-        x=None,
-        y=None,
-        bounds=None,
-        fixed={},
-        resolution=resolution,
-        out=out,
-        t1=200.0,
-        progress=progress,
-        points=points,
-    )
-    print("\n== basin fractions ==")
-    fractions(
-        name, {}, n=n, seed=0, bounds=None, out=out, t1=200.0, progress=progress, points=points
-    )
+def run(
+    requests: Sequence[MapRequest | FractionsRequest],
+    paths: Sequence[pathlib.Path],
+    progress: bool,
+    print_fixed_points: bool = False,
+) -> None:
+    """Carry out checked requests into their claimed paths, in order; the fixed points
+    of a model are found once. With `print_fixed_points`, print them first (the
+    demo)."""
+    points: dict[str, list[FixedPoint]] = {}
+    for request, path in zip(requests, paths):
+        key = json.dumps([request.model.equations(), request.record()["params"]])
+        if key not in points:
+            if print_fixed_points:
+                print("== fixed points ==")
+                points[key] = analyze(request.model, request.params)
+            else:
+                points[key] = fixed_points(request.model, request.params)
+        if print_fixed_points:
+            title = "basin map" if isinstance(request, MapRequest) else "basin fractions"
+            print(f"\n== {title} ==")
+        work = basin_map if isinstance(request, MapRequest) else fractions
+        work(request, path, progress, points[key])
 
 
 def prove(ids: Sequence[str] | None, as_json: bool, timeout: float | None) -> int:
@@ -264,9 +237,11 @@ def prove(ids: Sequence[str] | None, as_json: bool, timeout: float | None) -> in
     return 1 if any(v.status == proofs.FAILED for v in verdicts) else 0
 
 
-def calibrate(name: str, out: pathlib.Path, seed: int, fast: bool, progress: bool) -> None:
-    """Run a built-in calibration example and print what it found."""
-    summary = _calibration_example.run_example(name, out, seed, fast, progress)
+def calibrate(name: str, run_path: pathlib.Path, record: dict, progress: bool) -> None:
+    """Run a built-in calibration example into `run_path`'s folder; print its summary."""
+    summary = _calibration_example.run_example(
+        name, run_path.parent, record["seed"], record["fast"], progress, record
+    )
     low, high = summary["eta_interval"]
     p_low, p_high = summary["p_specialised_interval"]
     rows = [
@@ -281,4 +256,4 @@ def calibrate(name: str, out: pathlib.Path, seed: int, fast: bool, progress: boo
         ("P(ends specialised)", f"{summary['p_specialised']:.3f} [{p_low:.3f}, {p_high:.3f}]"),
     ]
     print(_table(("quantity", "value"), rows))
-    print(f"wrote run.nc, comparison.nc, calibration.nc and PNGs to {out}")
+    print(f"wrote run.nc, comparison.nc, calibration.nc and PNGs to {run_path.parent}")

@@ -8,6 +8,7 @@ from ._attractors import label_attractors as label_attractors
 from ._basins import basin_fractions as basin_fractions
 from ._basins import basin_map as basin_map
 from ._calibrate import calibrate as calibrate
+from ._checkpoint import DamagedChunkWarning as DamagedChunkWarning
 from ._compile import CompiledModel as CompiledModel
 from ._compile import compile_model as compile_model
 from ._integrate import CONVERGED as CONVERGED
@@ -19,7 +20,9 @@ from ._observations import Observations as Observations
 from ._observations import as_observations as as_observations
 from ._plot import plot_basin_map as plot_basin_map
 from ._plot_calibration import plot_calibration as plot_calibration
+from ._results import ResultFileError as ResultFileError
 from ._results import load as load
 from ._results import save as save
 from ._trajectories import trajectories as trajectories
 from ._wilson import wilson_interval as wilson_interval
+from ._window import attractor_window as attractor_window

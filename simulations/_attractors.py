@@ -16,6 +16,7 @@ from ..theory import FixedPoint
 from ._batched_map import map_in_batches
 from ._compile import CompiledModel
 from ._integrate import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
+from ._progress import Progress
 from ._rest_sets import connected_rest_sets
 from ._trajectories import saved_path
 
@@ -106,7 +107,8 @@ def _close(points: np.ndarray, centre: np.ndarray, tol: float) -> np.ndarray:
     return np.max(np.abs(points - centre), axis=-1) < tol * scale
 
 
-_FOLLOW_CHUNK = 4096
+# Trajectories followed per compiled call; the progress bar moves once per call.
+_FOLLOW_CHUNK = 1024
 
 
 @eqx.filter_jit
@@ -139,16 +141,19 @@ def _follow_all(
     labels: LabelSettings,
     starts: np.ndarray,
     p: Float[Array, " m"],
+    progress: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`_follow` in chunks, so memory stays bounded however many trajectories move."""
     # Powers of two up to the chunk size: few distinct shapes, few compilations.
     size = min(_FOLLOW_CHUNK, 1 << int(np.ceil(np.log2(len(starts)))))
     parts = []
-    for begin in range(0, len(starts), size):
-        block = starts[begin : begin + size]
-        padded = np.concatenate([block, np.repeat(block[:1], size - len(block), 0)])
-        out = _follow(compiled, settings, labels, jnp.asarray(padded, compiled.dtype), p)
-        parts.append([np.asarray(a)[: len(block)] for a in out])
+    with Progress(len(starts), "following unsettled", progress) as bar:
+        for begin in range(0, len(starts), size):
+            block = starts[begin : begin + size]
+            padded = np.concatenate([block, np.repeat(block[:1], size - len(block), 0)])
+            out = _follow(compiled, settings, labels, jnp.asarray(padded, compiled.dtype), p)
+            parts.append([np.asarray(a)[: len(block)] for a in out])
+            bar.advance(len(block))
     low, high, holds = (np.concatenate(column) for column in zip(*parts))
     return low, high, holds
 
@@ -173,6 +178,7 @@ def label_attractors(
     points: list[FixedPoint],
     settings: SolverSettings,
     labels: LabelSettings | None = None,
+    progress: bool = False,
 ) -> tuple[np.ndarray, list[Attractor]]:
     """Give every trajectory the label of the attractor it ends on.
 
@@ -194,6 +200,7 @@ def label_attractors(
     - `points`: the fixed points from [`basinlab.fixed_points`][].
     - `settings`: the solver settings the ensemble was integrated with.
     - `labels`: matching tolerances.
+    - `progress`: show a progress bar while unsettled trajectories are followed.
 
     **Returns:**
 
@@ -281,7 +288,9 @@ def label_attractors(
     moving = np.flatnonzero((status == UNCONVERGED) & np.all(np.isfinite(state), axis=1))
     if len(moving) == 0:
         return result, attractors
-    halves_low, halves_high, holds = _follow_all(compiled, settings, labels, state[moving], p)
+    halves_low, halves_high, holds = _follow_all(
+        compiled, settings, labels, state[moving], p, progress
+    )
     first = np.concatenate([halves_low[:, 0], halves_high[:, 0]], axis=1)
     second = np.concatenate([halves_low[:, 1], halves_high[:, 1]], axis=1)
     low, high = halves_low.min(axis=1), halves_high.max(axis=1)

@@ -12,12 +12,46 @@ import numpyro.distributions as dist
 import xarray as xr
 
 from ..theory import FixedPoint, Model, fixed_points
+from ..theory._checks import check_count, check_seed
+from ..theory._resources import ensemble_bytes, require_memory
 from ._attractors import Attractor, LabelSettings, label_attractors
 from ._compile import CompiledModel
+from ._distribution_record import describe_distribution
 from ._integrate import DIVERGED, UNCONVERGED, SolverSettings, as_compiled, integrate
 from ._wilson import wilson_interval
 
-_RESERVED = {"state", "attractor", "fixed_point", "outcome", "predicate", "trajectory"}
+# Dimensions and variables of results: a state named like one could not be an axis.
+_RESERVED = {
+    "state",
+    "attractor",
+    "fixed_point",
+    "outcome",
+    "predicate",
+    "trajectory",
+    "label",
+    "t_final",
+    "status",
+    "y0",
+    "attractor_name",
+    "attractor_kind",
+    "attractor_location",
+    "attractor_extent",
+    "attractor_holds",
+    "fixed_point_location",
+    "fixed_point_exact",
+    "fixed_point_kind",
+    "fixed_point_index",
+    "outcome_label",
+    "outcome_name",
+    "count",
+    "fraction",
+    "fraction_low",
+    "fraction_high",
+    "predicate_count",
+    "predicate_fraction",
+    "predicate_low",
+    "predicate_high",
+}
 
 
 def _labelled_ensemble(
@@ -39,7 +73,7 @@ def _labelled_ensemble(
     if points is None:
         points = fixed_points(compiled.model, params)
     p = compiled.param_vector(params)
-    label, attractors = label_attractors(compiled, p, final, points, settings, labels)
+    label, attractors = label_attractors(compiled, p, final, points, settings, labels, progress)
     return final, label, attractors, points
 
 
@@ -68,7 +102,7 @@ def _tables(
     )
     p_low, p_high = wilson_interval(predicate_counts, n, confidence)
     dim = len(compiled_names)
-    return {
+    tables = {
         "attractor_name": ("attractor", np.array([a.name for a in attractors], dtype=object)),
         "attractor_kind": ("attractor", np.array([a.kind for a in attractors], dtype=object)),
         "attractor_location": (
@@ -104,6 +138,8 @@ def _tables(
         "predicate_low": ("predicate", p_low),
         "predicate_high": ("predicate", p_high),
     }
+    assert set(tables) <= _RESERVED, set(tables) - _RESERVED
+    return tables
 
 
 def _check_confidence(confidence: float) -> None:
@@ -111,10 +147,51 @@ def _check_confidence(confidence: float) -> None:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
 
 
+def _grid_axes(
+    compiled: CompiledModel,
+    axes: list[str],
+    bounds: Sequence[Sequence[float]],
+    resolution: int | tuple[int, ...],
+) -> tuple[list[int], np.ndarray, list[int]]:
+    """Check a slice's axes, bounds and resolution; return the axes' state indices, the
+    bounds as an array and the points per axis."""
+    indices = [compiled.model.state_index(name) for name in axes]
+    if len(set(indices)) < len(indices):
+        raise ValueError(f"the slice needs two different states, got {axes[0]!r} twice")
+    for name in axes:
+        if name in _RESERVED:
+            raise ValueError(f"state name {name!r} is reserved in results; rename it")
+    counts = [resolution] * len(axes) if np.ndim(resolution) == 0 else list(np.ravel(resolution))
+    if len(counts) != len(axes):
+        raise ValueError(
+            f"resolution must be one integer or one per axis ({len(axes)}), got {resolution!r}"
+        )
+    counts = [
+        check_count(c.item() if isinstance(c, np.generic) else c, "resolution", 2) for c in counts
+    ]
+    shape = " or ".join(
+        ["((x_low, x_high), (y_low, y_high))"] if len(axes) == 2 else ["((x_low, x_high),)"]
+    )
+    try:
+        box = np.asarray(bounds, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds must be {shape}, got {bounds!r}") from None
+    if box.shape == (2,) and len(axes) == 1:
+        box = box[None, :]
+    if box.shape != (len(axes), 2):
+        raise ValueError(f"bounds must be {shape}, got {bounds!r}")
+    if not np.all(np.isfinite(box)):
+        raise ValueError(f"bounds must be finite, got {box.tolist()}")
+    for axis, (low, high) in zip(axes, box):
+        if not low < high:
+            raise ValueError(f"bounds for {axis!r} are empty or inverted: ({low}, {high})")
+    return indices, box, counts
+
+
 def basin_map(
     model: Model | CompiledModel,
     x: str,
-    y: str,
+    y: str | None,
     bounds: Sequence[Sequence[float]],
     resolution: int | tuple[int, int] = 256,
     params: Mapping[str, float] | None = None,
@@ -128,19 +205,22 @@ def basin_map(
     checkpoint_dir: str | None = None,
     **setting_overrides,
 ) -> xr.Dataset:
-    """Map the basins of attraction on a 2-D slice through state space.
+    """Map the basins of attraction on a 2-D slice (or a line) through state space.
 
     A regular grid over `bounds` in the states `x` and `y`, with every other state
     held at its value in `fixed` (zero unless given), is integrated to its end and
     labelled by the attractor it reaches (see [`basinlab.integrate`][] and
-    [`basinlab.simulations.label_attractors`][]). Fractions are area fractions of
-    the slice, with Wilson intervals that treat the grid points as samples.
+    [`basinlab.simulations.label_attractors`][]). With `y=None` the slice is the line
+    along `x`, which is the whole state space of a 1-D model. Fractions are area (or
+    length) fractions of the slice, with Wilson intervals that treat the grid points
+    as samples.
 
     **Arguments:**
 
     - `model`: a [`basinlab.Model`][] or a compiled one.
-    - `x`, `y`: the names of the two states that span the slice.
-    - `bounds`: `((x_low, x_high), (y_low, y_high))`.
+    - `x`, `y`: the names of the states that span the slice; `y=None` for a line.
+    - `bounds`: `((x_low, x_high), (y_low, y_high))`, or `((x_low, x_high),)` for a
+      line.
     - `resolution`: grid points per axis, or `(nx, ny)`.
     - `params`: parameter overrides by name.
     - `fixed`: values of the other states.
@@ -154,69 +234,53 @@ def basin_map(
 
     **Returns:**
 
-    An `xarray.Dataset` with `label`, `t_final` and `status` over the two state
-    dimensions, the attractor and fixed-point tables, each outcome's `fraction`
-    with `fraction_low`/`fraction_high`, and each predicate's `predicate_fraction`
-    (the fraction that ends where it holds, e.g. the aligned basin).
+    An `xarray.Dataset` with `label`, `t_final` and `status` over the state
+    dimensions of the slice, the attractor and fixed-point tables, each outcome's
+    `fraction` with `fraction_low`/`fraction_high`, and each predicate's
+    `predicate_fraction` (the fraction that ends where it holds, e.g. the aligned
+    basin). Its attrs name the axes (`x`, and `y`, empty for a line) and their units.
 
     **Raises:**
 
-    - `ValueError`: `x` or `y` is not a state, or both are the same; `bounds` are
-      empty, inverted or not finite; `resolution < 2`; a fixed value names no other
-      state or is not finite; a parameter is unknown.
+    - `ValueError`: `x` or `y` is not a state, both are the same, or one is named
+      like a variable of the result; `bounds` are empty, inverted or not finite;
+      `resolution < 2`; the grid would not fit in memory; a fixed value names no
+      other state or is not finite; a parameter is unknown.
     """
     compiled = as_compiled(model)
     names = list(compiled.state_names)
-    ix, iy = compiled.model.state_index(x), compiled.model.state_index(y)
-    if ix == iy:
-        raise ValueError(f"the slice needs two different states, got {x!r} twice")
-    for name in (x, y):
-        if name in _RESERVED:
-            raise ValueError(f"state name {name!r} is reserved in results; rename it")
-    nx, ny = (resolution, resolution) if np.ndim(resolution) == 0 else tuple(resolution)
-    for count in (nx, ny):
-        if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 2:
-            raise ValueError(f"resolution must be an integer of at least 2, got {count!r}")
-    try:
-        box = np.asarray(bounds, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"bounds must be ((x_low, x_high), (y_low, y_high)), got {bounds!r}"
-        ) from None
-    if box.shape != (2, 2):
-        raise ValueError(f"bounds must be ((x_low, x_high), (y_low, y_high)), got {bounds!r}")
-    if not np.all(np.isfinite(box)):
-        raise ValueError(f"bounds must be finite, got {box.tolist()}")
-    for axis, (low, high) in zip((x, y), box):
-        if not low < high:
-            raise ValueError(f"bounds for {axis!r} are empty or inverted: ({low}, {high})")
+    axes = [x] if y is None else [x, y]
+    indices, box, counts = _grid_axes(compiled, axes, bounds, resolution)
+    size = int(np.prod(counts, dtype=object))
+    shape = "x".join(map(str, counts))
+    require_memory(ensemble_bytes(size, len(names)), f"a {shape} map")
+    _check_confidence(confidence)
     base = np.zeros(len(names))
     for name, value in (fixed or {}).items():
         index = compiled.model.state_index(name)
-        if index in (ix, iy):
+        if index in indices:
             raise ValueError(f"state {name!r} spans the slice and cannot also be fixed")
         if not np.isfinite(float(value)):
             raise ValueError(f"fixed value of {name!r} must be finite, got {value}")
         base[index] = float(value)
-    xs = np.linspace(box[0, 0], box[0, 1], nx)
-    ys = np.linspace(box[1, 0], box[1, 1], ny)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    y0s = np.tile(base, (nx * ny, 1))
-    y0s[:, ix], y0s[:, iy] = grid_x.ravel(), grid_y.ravel()
-    _check_confidence(confidence)
+    ticks = [np.linspace(low, high, count) for (low, high), count in zip(box, counts)]
+    grid = np.meshgrid(*ticks[::-1], indexing="ij")[::-1]  # first axis varies fastest
+    y0s = np.tile(base, (size, 1))
+    for index, values in zip(indices, grid):
+        y0s[:, index] = values.ravel()
     final, label, attractors, points = _labelled_ensemble(
         compiled, y0s, params, settings, labels, points, progress, checkpoint_dir, setting_overrides
     )
-    grid = (y, x)
+    dims = tuple(axes[::-1])  # (y, x): rows are y, as an image
+    shape = tuple(counts[::-1])
     data = {
-        "label": (grid, label.reshape(ny, nx)),
-        "t_final": (grid, final["t_final"].values.reshape(ny, nx)),
-        "status": (grid, final["status"].values.reshape(ny, nx)),
+        "label": (dims, label.reshape(shape)),
+        "t_final": (dims, final["t_final"].values.reshape(shape)),
+        "status": (dims, final["status"].values.reshape(shape)),
         **_tables(names, compiled.predicate_names, label, attractors, points, confidence),
     }
     coords = {
-        x: xs,
-        y: ys,
+        **dict(zip(axes, ticks)),
         "state": names,
         "predicate": list(compiled.predicate_names),
     }
@@ -224,9 +288,11 @@ def basin_map(
     attrs |= {
         "kind": "basin_map",
         "x": x,
-        "y": y,
+        "y": y or "",
+        "x_unit": compiled.model.unit(x),
+        "y_unit": "" if y is None else compiled.model.unit(y),
         "slice_fixed": json.dumps(
-            {n: float(base[i]) for i, n in enumerate(names) if i not in (ix, iy)}
+            {n: float(base[i]) for i, n in enumerate(names) if i not in indices}
         ),
         "confidence": confidence,
     }
@@ -275,9 +341,10 @@ def basin_fractions(
 
     **Raises:**
 
-    - `TypeError`: `p0` is not a NumPyro distribution.
-    - `ValueError`: `p0` has the wrong shape or draws non-finite states; `n < 1`; a
-      parameter is unknown.
+    - `TypeError`: `p0` is not a NumPyro distribution, or `seed` is not an integer.
+    - `ValueError`: `p0` has the wrong shape or draws non-finite states; `n` is not
+      a positive integer or would not fit in memory; `seed` is outside
+      $[0, 2^{63})$; a parameter is unknown.
     """
     compiled = as_compiled(model)
     dim = len(compiled.state_names)
@@ -288,10 +355,11 @@ def basin_fractions(
             f"p0 must draw states of shape ({dim},), but draws shape "
             f"{tuple(p0.batch_shape) + tuple(p0.event_shape)}"
         )
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = check_count(n, "n")
+    seed = check_seed(seed)
+    require_memory(ensemble_bytes(n, dim), f"{n} samples")
     _check_confidence(confidence)
-    y0s = np.asarray(p0.sample(jax.random.key(seed), (int(n),)), dtype=float)
+    y0s = np.asarray(p0.sample(jax.random.key(seed), (n,)), dtype=float)
     final, label, attractors, points = _labelled_ensemble(
         compiled, y0s, params, settings, labels, points, progress, checkpoint_dir, setting_overrides
     )
@@ -310,8 +378,8 @@ def basin_fractions(
     }
     attrs = dict(final.attrs) | {
         "kind": "basin_fractions",
-        "seed": int(seed),
-        "p0": repr(p0),
+        "seed": seed,
+        "p0": json.dumps(describe_distribution(p0), sort_keys=True),
         "confidence": confidence,
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)

@@ -7,11 +7,29 @@ import hashlib
 import json
 import os
 import pathlib
+import warnings
 
 import numpy as np
 
 from ..theory import Model
+from ._atomic import atomic_output
 from ._provenance import versions
+
+_CHECKSUM = "__checksum__"
+
+
+class DamagedChunkWarning(UserWarning):
+    """A stored chunk failed its checksum or could not be read; it is recomputed."""
+
+
+def _checksum(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the names, dtypes, shapes and bytes of the arrays."""
+    digest = hashlib.sha256()
+    for key in sorted(arrays):
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,9 +38,12 @@ class ChunkStore:
 
     The key hashes the package versions, the model's equations, the parameters, the
     initial conditions, the settings and the chunk size, so a chunk is only ever read
-    back by the same work done by the same code. Each chunk is written to a temporary
-    file and renamed into place, so a chunk on disk is always whole. A store without
-    a directory keeps nothing.
+    back by the same work done by the same code. Each chunk carries a SHA-256
+    checksum of its arrays and is written to a temporary file that is renamed into
+    place, so a chunk on disk is whole; one that is truncated or altered anyway is
+    reported with a `DamagedChunkWarning`, deleted and computed again. Runs that share
+    a directory compute identical chunks, so whichever rename comes last is right. A
+    store without a directory keeps nothing.
     """
 
     directory: pathlib.Path | None
@@ -59,16 +80,30 @@ class ChunkStore:
         return self.directory / f"chunk_{index:06d}.npz"
 
     def read(self, index: int) -> dict[str, np.ndarray] | None:
-        """The arrays of a finished chunk, or `None` if it is not on disk."""
+        """The arrays of a finished chunk, or `None` if it is not on disk or damaged."""
         if self.directory is None or not self._path(index).exists():
             return None
-        with np.load(self._path(index)) as saved:
-            return {key: saved[key] for key in saved.files}
+        path = self._path(index)
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                arrays = {key: saved[key] for key in saved.files}
+            stored = str(arrays.pop(_CHECKSUM))
+            problem = None if stored == _checksum(arrays) else "checksum mismatch"
+        except Exception as error:  # any failure to read it means a damaged chunk
+            problem = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        if problem is None:
+            return arrays
+        warnings.warn(
+            f"discarded damaged chunk {path} ({problem}); computing it again",
+            DamagedChunkWarning,
+            stacklevel=2,
+        )
+        path.unlink(missing_ok=True)
+        return None
 
     def write(self, index: int, arrays: dict[str, np.ndarray]) -> None:
-        """Write a finished chunk atomically."""
+        """Write a finished chunk, with its checksum, atomically."""
         if self.directory is None:
             return
-        temporary = self._path(index).with_suffix(".partial.npz")
-        np.savez(temporary, **arrays)
-        os.replace(temporary, self._path(index))
+        with atomic_output(self._path(index)) as temporary, open(temporary, "wb") as file:
+            np.savez(file, **arrays, **{_CHECKSUM: np.array(_checksum(arrays))})

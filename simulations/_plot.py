@@ -45,25 +45,70 @@ def _percent(fraction: float) -> str:
 _REGION_STYLES = ["black", "magenta", "yellow", "cyan"]
 
 
-def _outline(ax, result: xr.Dataset, region, colour: str) -> plt.Line2D:
-    """Draw the boundary of `region` on the map's grid; return its legend handle."""
-    if not callable(getattr(region, "contains", None)):
-        raise ValueError(f"a region to outline needs a contains(points) method, got {region!r}")
-    x, y = result.attrs["x"], result.attrs["y"]
+def _slice_points(result: xr.Dataset) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The states at the grid points of a map, one per row, and the grid's shape."""
+    axes = [result.attrs["x"], *([result.attrs["y"]] if result.attrs["y"] else [])]
     states = [str(s) for s in result["state"].values]
     fixed = json.loads(result.attrs["slice_fixed"])
-    xs, ys = result[x].values, result[y].values
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    points = np.zeros((grid_x.size, len(states)))
+    ticks = [result[a].values for a in axes]
+    grid = np.meshgrid(*ticks[::-1], indexing="ij")[::-1]
+    points = np.zeros((grid[0].size, len(states)))
     for k, state in enumerate(states):
         points[:, k] = fixed.get(state, 0.0)
-    points[:, states.index(x)] = grid_x.ravel()
-    points[:, states.index(y)] = grid_y.ravel()
-    inside = np.asarray(region.contains(points), dtype=float).reshape(grid_x.shape)
-    if inside.any():
-        ax.contour(xs, ys, inside, levels=[0.5], colors=colour, linewidths=2, linestyles="--")
+    for axis, values in zip(axes, grid):
+        points[:, states.index(axis)] = values.ravel()
+    return points, grid[0].shape
+
+
+def _check_region(result: xr.Dataset, region) -> None:
+    """Refuse a region certified for another model, other parameters or other states."""
+    if not callable(getattr(region, "contains", None)):
+        raise ValueError(f"a region to outline needs a contains(points) method, got {region!r}")
+    label = getattr(region, "label", "region")
+    model = getattr(region, "model", None)
+    if model is not None and model != result.attrs.get("model"):
+        raise ValueError(
+            f"{label} is a region of model {model!r}, but the map is of "
+            f"{result.attrs.get('model')!r}"
+        )
+    params = getattr(region, "params", None)
+    if params is not None and dict(params) != json.loads(result.attrs.get("params", "{}")):
+        raise ValueError(
+            f"{label} was certified at parameters {dict(params)}, but the map was made at "
+            f"{result.attrs.get('params')}"
+        )
+    state = getattr(region, "state", None)
+    if state is not None and list(state) != [str(s) for s in result["state"].values]:
+        raise ValueError(f"{label} is over the states {list(state)}, not those of the map")
+
+
+def _outline(ax, result: xr.Dataset, region, colour: str) -> plt.Line2D:
+    """Draw the boundary of `region` on the map's grid; return its legend handle."""
+    points, shape = _slice_points(result)
+    inside = np.asarray(region.contains(points), dtype=float).reshape(shape)
+    x = result.attrs["x"]
+    if not result.attrs["y"]:
+        # On a line, shade the stretch inside the region.
+        xs = result[x].values
+        ax.fill_between(xs, 0, 1, where=inside > 0.5, color=colour, alpha=0.3, step="mid")
+    elif inside.any():
+        ax.contour(
+            result[x].values,
+            result[result.attrs["y"]].values,
+            inside,
+            levels=[0.5],
+            colors=colour,
+            linewidths=2,
+            linestyles="--",
+        )
     label = str(getattr(region, "label", "region"))
     return plt.Line2D([], [], color=colour, linestyle="--", linewidth=2, label=label)
+
+
+def _axis_label(result: xr.Dataset, axis: str) -> str:
+    name = result.attrs[axis]
+    unit = result.attrs.get(f"{axis}_unit", "")
+    return f"{name} [{unit}]" if unit else name
 
 
 def plot_basin_map(
@@ -73,6 +118,7 @@ def plot_basin_map(
     show_fixed_points: bool = True,
     title: str | None = None,
     regions: Sequence[object] = (),
+    aspect: str | float | None = None,
 ) -> tuple[matplotlib.figure.Figure, matplotlib.axes.Axes]:
     """Draw a basin map: each basin in its colour, fixed points marked by kind.
 
@@ -80,7 +126,8 @@ def plot_basin_map(
     each basin's area fraction. `DIVERGED` points are black and `UNCONVERGED` points
     light grey. Fixed points are drawn when they lie on the slice: stable ones as
     white discs, saddles as crosses, unstable ones as rings, non-hyperbolic ones as
-    yellow diamonds.
+    yellow diamonds. A map along a line (a 1-D model, or `y=None`) is drawn as a
+    strip.
 
     **Arguments:**
 
@@ -90,7 +137,10 @@ def plot_basin_map(
     - `title`: the title; the model name and parameters by default.
     - `regions`: regions to outline, such as a `basinlab.proofs.CertifiedRegion`: any
       object with `contains(points)` (a boolean per row of an `(n, dim)` array of
-      states) and a `label`. Each is drawn as a dashed contour on the slice.
+      states) and a `label`. Each is drawn as a dashed contour on the slice. A
+      region that names its `model`, `params` or `state` must match the map's.
+    - `aspect`: `"equal"`, `"auto"` or a number; by default equal when both axes
+      have the same unit (see `Model(units=...)`), else auto.
 
     **Returns:**
 
@@ -98,25 +148,36 @@ def plot_basin_map(
 
     **Raises:**
 
-    - `ValueError`: `result` is not a basin map, or a region lacks `contains`.
+    - `ValueError`: `result` is not a basin map; a region lacks `contains`, or
+      belongs to another model, other parameters or other states.
     """
     if result.attrs.get("kind") != "basin_map":
         raise ValueError("plot_basin_map needs a result of basinlab.basin_map")
+    for region in regions:
+        _check_region(result, region)
     x, y = result.attrs["x"], result.attrs["y"]
+    line = not y
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
+        fig, ax = plt.subplots(figsize=(6.4, 2.8 if line else 5.2), layout="constrained")
     else:
         fig = ax.figure
     names = [str(v) for v in result["attractor_name"].values]
     colours = ["black", "#d9d9d9"] + [_PALETTE[i % len(_PALETTE)] for i in range(len(names))]
-    shifted = result["label"].values - UNCONVERGED  # -2 -> 0, -1 -> 1, attractor i -> i + 2
-    xs, ys = result[x].values, result[y].values
-    dx, dy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
+    # -2 -> 0, -1 -> 1, attractor i -> i + 2
+    shifted = np.atleast_2d(result["label"].values - UNCONVERGED)
+    xs = result[x].values
+    # A line is drawn as a strip of unit height around 0.5.
+    ys = np.array([0.5]) if line else result[y].values
+    dx = (xs[1] - xs[0]) / 2
+    dy = 0.5 if line else (ys[1] - ys[0]) / 2
+    if aspect is None:
+        same_unit = result.attrs.get("x_unit", "") == result.attrs.get("y_unit", "")
+        aspect = "equal" if same_unit and not line else "auto"
     ax.imshow(
         shifted,
         origin="lower",
         extent=(xs[0] - dx, xs[-1] + dx, ys[0] - dy, ys[-1] + dy),
-        aspect="auto",
+        aspect=aspect,
         cmap=mcolors.ListedColormap(colours),
         vmin=-0.5,
         vmax=len(colours) - 0.5,
@@ -139,41 +200,14 @@ def plot_basin_map(
                 mpatches.Patch(color=colour, label=f"{name}: {_percent(fraction[code])}")
             )
     if show_fixed_points:
-        states = [str(s) for s in result["state"].values]
-        ix, iy = states.index(x), states.index(y)
-        fixed = json.loads(result.attrs["slice_fixed"])
-        for location, kind in zip(
-            result["fixed_point_location"].values, result["fixed_point_kind"].values
-        ):
-            off_slice = any(
-                abs(location[k] - fixed[s]) > 1e-9 * (1 + abs(fixed[s]))
-                for k, s in enumerate(states)
-                if s in fixed
-            )
-            inside = xs[0] <= location[ix] <= xs[-1] and ys[0] <= location[iy] <= ys[-1]
-            if off_slice or not inside:
-                continue
-            ax.scatter(
-                location[ix], location[iy], s=70, zorder=3, linewidths=1.5, **_MARKERS[str(kind)]
-            )
-        for kind in dict.fromkeys(str(k) for k in result["fixed_point_kind"].values):
-            handles.append(
-                plt.Line2D(
-                    [],
-                    [],
-                    linestyle="none",
-                    markersize=8,
-                    label=kind,
-                    markeredgewidth=1.5,
-                    marker=_MARKERS[kind]["marker"],
-                    markerfacecolor=_MARKERS[kind]["facecolor"],
-                    markeredgecolor=_MARKERS[kind]["edgecolor"],
-                )
-            )
+        handles += _mark_fixed_points(ax, result, xs, ys)
     for k, region in enumerate(regions):
         handles.append(_outline(ax, result, region, _REGION_STYLES[k % len(_REGION_STYLES)]))
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set_xlabel(_axis_label(result, "x"))
+    if line:
+        ax.set_yticks([])
+    else:
+        ax.set_ylabel(_axis_label(result, "y"))
     if title is None:
         title = f"{result.attrs.get('model', '')}  {result.attrs.get('params', '')}"
     ax.set_title(title, fontsize=10)
@@ -181,9 +215,45 @@ def plot_basin_map(
     ax.legend(
         handles=handles,
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.12),
+        bbox_to_anchor=(0.5, -0.3 if line else -0.12),
         ncol=columns,
         fontsize=8,
         frameon=False,
     )
     return fig, ax
+
+
+def _mark_fixed_points(ax, result: xr.Dataset, xs: np.ndarray, ys: np.ndarray) -> list:
+    """Mark the fixed points that lie on the slice; return their legend handles."""
+    x, y = result.attrs["x"], result.attrs["y"]
+    states = [str(s) for s in result["state"].values]
+    ix = states.index(x)
+    iy = states.index(y) if y else None
+    fixed = json.loads(result.attrs["slice_fixed"])
+    for location, kind in zip(
+        result["fixed_point_location"].values, result["fixed_point_kind"].values
+    ):
+        off_slice = any(
+            abs(location[k] - fixed[s]) > 1e-9 * (1 + abs(fixed[s]))
+            for k, s in enumerate(states)
+            if s in fixed
+        )
+        vertical = 0.5 if iy is None else location[iy]
+        inside = xs[0] <= location[ix] <= xs[-1] and (iy is None or ys[0] <= vertical <= ys[-1])
+        if off_slice or not inside:
+            continue
+        ax.scatter(location[ix], vertical, s=70, zorder=3, linewidths=1.5, **_MARKERS[str(kind)])
+    return [
+        plt.Line2D(
+            [],
+            [],
+            linestyle="none",
+            markersize=8,
+            label=kind,
+            markeredgewidth=1.5,
+            marker=_MARKERS[kind]["marker"],
+            markerfacecolor=_MARKERS[kind]["facecolor"],
+            markeredgecolor=_MARKERS[kind]["edgecolor"],
+        )
+        for kind in dict.fromkeys(str(k) for k in result["fixed_point_kind"].values)
+    ]

@@ -3,6 +3,7 @@ import pytest
 import sympy as sp
 
 import basinlab as bl
+from basinlab.simulations._checkpoint import ChunkStore
 
 x, y = sp.symbols("x y")
 # x' = x^2 - 1 blows up in finite time from every x0 > 1 and settles at -1 below it.
@@ -79,11 +80,12 @@ def test_chunks_resume_from_disk(tmp_path):
     first = bl.integrate(ESCAPE, starts, progress=False, chunk_size=16, checkpoint_dir=tmp_path)
     files = sorted(tmp_path.rglob("chunk_*.npz"))
     assert len(files) == 3
-    # Mark one stored chunk; a resumed run must read it back rather than recompute it.
-    with np.load(files[1]) as stored:
-        arrays = dict(stored)
+    # Mark one stored chunk (written as the store writes, with a valid checksum); a
+    # resumed run must read it back rather than recompute it.
+    store = ChunkStore(files[1].parent)
+    arrays = store.read(1)
     arrays["t_final"] = np.full_like(arrays["t_final"], -7.0)
-    np.savez(files[1], **arrays)
+    store.write(1, arrays)
     resumed = bl.integrate(ESCAPE, starts, progress=False, chunk_size=16, checkpoint_dir=tmp_path)
     assert np.all(resumed["t_final"].values[16:32] == -7.0)
     np.testing.assert_array_equal(resumed["y_final"].values, first["y_final"].values)

@@ -27,7 +27,7 @@ def test_load_errors(tmp_path):
     with pytest.raises(FileNotFoundError):
         bl.load(tmp_path / "missing.nc")
     (tmp_path / "junk.nc").write_text("not netcdf")
-    with pytest.raises(ValueError, match="not a NetCDF"):
+    with pytest.raises(bl.ResultFileError, match=r"junk\.nc is not a readable NetCDF"):
         bl.load(tmp_path / "junk.nc")
 
 

@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 
 import mpmath
 import numpy as np
-import scipy.optimize
 import sympy as sp
 
 from ._checks import check_count, check_seed
@@ -253,6 +252,8 @@ def _is_isolated(
     degenerate root (such as $\dot x = -x^3$ at 0) the residual stays of the order
     of the step to some power.
     """
+    import scipy.optimize  # on use: loading SciPy would slow every model build
+
     _, singular, right = np.linalg.svd(jacobian)
     if singular[-1] > 1e-6 * max(1.0, singular[0]):
         return True
@@ -286,6 +287,8 @@ def _numeric_roots(
 ) -> list[tuple[float, ...]]:
     """Isolated roots from seeded hybrid Powell solves; those found before `timeout`
     are kept, and roots on a continuum of roots are left out."""
+    import scipy.optimize  # on use: loading SciPy would slow every model build
+
     function, derivative = _numeric_field(model, params)
     low, high = np.array(search_box, dtype=float).T
     seeds = np.random.default_rng(seed).uniform(low, high, size=(n_seeds, model.dim))

@@ -57,6 +57,9 @@ class Model:
     - `default_slice`: the 2-D slice a map shows by default: `x`, `y` (state names),
       and optionally `bounds` and `fixed` (values of the other states), as for
       [`basinlab.basin_map`][].
+    - `units`: the unit of each state, by name, for axis labels; states not named
+      here are dimensionless. Maps of two states with the same unit are drawn with
+      equal aspect.
 
     **Raises:**
 
@@ -81,6 +84,7 @@ class Model:
         description: str = "",
         search_box: Sequence[tuple[float, float]] | None = None,
         default_slice: Mapping[str, object] | None = None,
+        units: Mapping[str, str] | None = None,
     ):
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"model name must be an identifier, got {name!r}")
@@ -156,6 +160,13 @@ class Model:
             if missing:
                 raise ValueError(f"default_slice of {name!r} names states it lacks: {missing}")
             self.default_slice = dict(default_slice)
+        self.units: dict[str, str] = {}
+        for state_name, unit in (units or {}).items():
+            if str(state_name) not in self.state_names:
+                raise ValueError(f"units of {name!r} name {state_name!r}, which is not a state")
+            if not isinstance(unit, str):
+                raise TypeError(f"the unit of {state_name!r} must be a string, got {unit!r}")
+            self.units[str(state_name)] = unit
         allowed = set(self.state) | set(self.params)
         checked_expressions = {
             f"component {i} of the vector field": e for i, e in enumerate(self.vector_field)
@@ -230,6 +241,16 @@ class Model:
     @property
     def param_names(self) -> list[str]:
         return [str(s) for s in self.params]
+
+    def unit(self, name: str) -> str:
+        """The unit of a state; `""` for a dimensionless one.
+
+        **Raises:**
+
+        - `ValueError`: `name` is not a state of this model.
+        """
+        self.state_index(name)
+        return self.units.get(str(name), "")
 
     def state_index(self, name: str) -> int:
         """The position of a state variable.

@@ -10,6 +10,7 @@ import xarray as xr
 
 from ...theory import models
 from .._compile import CompiledModel, compile_model
+from .._provenance import versions
 from .._trajectories import trajectories
 
 _TIGHT = dict(rtol=1e-8, atol=1e-10, max_steps=200_000)
@@ -110,6 +111,7 @@ def teacher_student_theory(run: xr.Dataset) -> xr.Dataset:
             "overlap_max_gap": float(np.max(np.abs(run["y"].values - theory))),
             "solved": int(path["solved"].values[0]),
             "run_attrs": json.dumps({k: v for k, v in run.attrs.items() if k != "versions"}),
+            "versions": json.dumps(versions()),
         },
     )
 
@@ -222,6 +224,7 @@ def deep_linear_theory(
             "order_agrees": int(ordered == len(pairs)),
             "ordered_pairs": ordered,
             "pairs_checked": len(pairs),
+            "versions": json.dumps(versions()),
         },
     )
 

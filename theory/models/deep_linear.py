@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-import scipy.integrate
 import sympy as sp
 
 from .._model import Model
@@ -291,6 +290,8 @@ def depth_learning_time(s: float, u0: float, uf: float, depth: int, tau: float =
     if not isinstance(depth, int) or depth < 2:
         raise ValueError(f"depth must be an integer of at least 2, got {depth!r}")
     power = 2 - 2 / (depth - 1)
+    import scipy.integrate  # on use: loading SciPy would slow every model build
+
     integral, _ = scipy.integrate.quad(
         lambda u: 1.0 / ((depth - 1) * u**power * (s - u)), u0, uf, epsabs=0, epsrel=1e-11
     )

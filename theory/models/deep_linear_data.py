@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import scipy.optimize
 
 from .deep_linear import learning_time
 
@@ -218,6 +217,8 @@ def compare_spectra(before: ModeSpectrum, after: ModeSpectrum) -> SpectrumChange
     # A one-to-one matching of largest total overlap (Hungarian algorithm); modes of
     # `after` beyond the rank of `before` go to their best single match.
     match = overlap.argmax(axis=0)
+    import scipy.optimize  # on use: loading SciPy would slow every model build
+
     rows, columns = scipy.optimize.linear_sum_assignment(overlap, maximize=True)
     match[columns] = rows
     order_after = [int(match[j]) for j in after.order]

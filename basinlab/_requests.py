@@ -1,0 +1,244 @@
+"""What a command asks for, checked in full before any work starts.
+
+Everything here needs SymPy at most, never JAX, so a bad argument is refused in a
+fraction of a second and before any result is computed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+
+from .theory import Model, models
+from .theory._checks import check_count, check_seed
+from .theory._resources import ensemble_bytes, require_memory
+
+
+def _model(model: Model | str) -> Model:
+    if isinstance(model, Model):
+        return model
+    return models.build(model)
+
+
+def _positive_finite(value: float, what: str) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{what} must be a positive finite number, got {value}")
+    return float(value)
+
+
+def _bounds(bounds: Sequence[float] | None, axes: Sequence[str]) -> tuple[float, ...] | None:
+    """Check `low high` pairs, one per axis."""
+    if bounds is None:
+        return None
+    names = " ".join(f"{a.upper()}_LOW {a.upper()}_HIGH" for a in axes)
+    if len(bounds) != 2 * len(axes):
+        raise ValueError(
+            f"--bounds needs a low and a high for each of the {len(axes)} axes "
+            f"({', '.join(axes)}): {names}; got {len(bounds)} numbers"
+        )
+    values = tuple(float(b) for b in bounds)
+    for axis, low, high in zip(axes, values[::2], values[1::2]):
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"bounds must be finite, got ({low}, {high}) for {axis!r}")
+        if not low < high:
+            raise ValueError(f"bounds for {axis!r} are empty or inverted: ({low}, {high})")
+    return values
+
+
+def _resolved(model: Model, params: Mapping[str, float]) -> dict[str, float]:
+    return {str(k): v for k, v in model.resolve_params(params).items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class MapRequest:
+    """A basin map to compute: model, parameters, slice, grid and solve time.
+
+    **Fields:**
+
+    - `model`: the model.
+    - `params`: parameter overrides by name.
+    - `x`, `y`: the states of the slice; `y` is `None` for a line.
+    - `bounds`: `(x_low, x_high[, y_low, y_high])`, or `None` for the default window.
+    - `fixed`: values of the states off the slice.
+    - `resolution`: grid points per axis.
+    - `t1`: the final time of each solve.
+    """
+
+    model: Model
+    params: dict[str, float]
+    x: str
+    y: str | None
+    bounds: tuple[float, ...] | None
+    fixed: dict[str, float]
+    resolution: int
+    t1: float
+
+    def __post_init__(self):
+        assert self.resolution >= 2 and self.t1 > 0
+        assert self.bounds is None or len(self.bounds) == (2 if self.y is None else 4)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.model.name}_map.nc"
+
+    def record(self) -> dict[str, object]:
+        """What was asked, with defaults filled in, as stored in the result file."""
+        return {
+            "kind": "map",
+            "model": self.model.name,
+            "params": _resolved(self.model, self.params),
+            "x": self.x,
+            "y": self.y,
+            "bounds": None if self.bounds is None else list(self.bounds),
+            "fixed": dict(self.fixed),
+            "resolution": self.resolution,
+            "t1": self.t1,
+        }
+
+
+def map_request(
+    model: Model | str,
+    params: Mapping[str, float] | None = None,
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    bounds: Sequence[float] | None = None,
+    fixed: Mapping[str, float] | None = None,
+    resolution: int = 256,
+    t1: float = 200.0,
+) -> MapRequest:
+    """Check a map request in full; fill in the model's default slice.
+
+    **Arguments:**
+
+    - `model`: a catalogue name or a [`basinlab.Model`][].
+    - `params`, `x`, `y`, `bounds`, `fixed`, `resolution`, `t1`: as for
+      `basinlab map`; `bounds` is flat, `(x_low, x_high[, y_low, y_high])`.
+
+    **Returns:**
+
+    A `MapRequest`.
+
+    **Raises:**
+
+    - `ValueError`: an unknown model, parameter or state; the same state twice; a
+      second axis for a 1-D model; bounds of the wrong count, not finite or
+      inverted; a fixed state on the slice; a resolution below 2 or too large for
+      memory; `t1` not positive.
+    """
+    model = _model(model)
+    params = dict(params or {})
+    model.resolve_params(params)
+    fixed = dict(fixed or {})
+    preset = model.default_slice if (x, y, bounds) == (None, None, None) else None
+    if preset is not None:
+        x, y = preset["x"], preset["y"]
+        if "bounds" in preset:
+            bounds = (*preset["bounds"][0], *preset["bounds"][1])
+        fixed = {**preset.get("fixed", {}), **fixed}
+    x = x or model.state_names[0]
+    if y is None and model.dim > 1:
+        y = model.state_names[1] if x != model.state_names[1] else model.state_names[0]
+    if y is not None and model.dim == 1:
+        raise ValueError(f"model {model.name!r} has one state, so its map is a line: drop --y")
+    axes = [x] if y is None else [x, y]
+    for axis in axes:
+        model.state_index(axis)
+    if x == y:
+        raise ValueError(f"the slice needs two different states, got {x!r} twice")
+    for name, value in fixed.items():
+        model.state_index(name)
+        if name in axes:
+            raise ValueError(f"state {name!r} spans the slice and cannot also be fixed")
+        if not math.isfinite(value):
+            raise ValueError(f"fixed value of {name!r} must be finite, got {value}")
+    resolution = check_count(resolution, "resolution", 2)
+    require_memory(
+        ensemble_bytes(resolution ** len(axes), model.dim),
+        "a " + "x".join([str(resolution)] * len(axes)) + " map",
+    )
+    return MapRequest(
+        model,
+        params,
+        x,
+        y,
+        _bounds(bounds, axes),
+        fixed,
+        resolution,
+        _positive_finite(t1, "t1"),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class FractionsRequest:
+    """Basin fractions to compute under uniform initial conditions.
+
+    **Fields:**
+
+    - `model`, `params`: the model and parameter overrides.
+    - `n`: samples.
+    - `seed`: their seed.
+    - `bounds`: `low, high` per state, or `None` for the default window.
+    - `t1`: the final time of each solve.
+    """
+
+    model: Model
+    params: dict[str, float]
+    n: int
+    seed: int
+    bounds: tuple[float, ...] | None
+    t1: float
+
+    def __post_init__(self):
+        assert self.n >= 1 and self.seed >= 0 and self.t1 > 0
+        assert self.bounds is None or len(self.bounds) == 2 * self.model.dim
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.model.name}_fractions.nc"
+
+    def record(self) -> dict[str, object]:
+        """What was asked, with defaults filled in, as stored in the result file."""
+        return {
+            "kind": "fractions",
+            "model": self.model.name,
+            "params": _resolved(self.model, self.params),
+            "n": self.n,
+            "seed": self.seed,
+            "bounds": None if self.bounds is None else list(self.bounds),
+            "t1": self.t1,
+        }
+
+
+def fractions_request(
+    model: Model | str,
+    params: Mapping[str, float] | None = None,
+    *,
+    n: int = 20_000,
+    seed: int = 0,
+    bounds: Sequence[float] | None = None,
+    t1: float = 200.0,
+) -> FractionsRequest:
+    """Check a fractions request in full.
+
+    **Raises:**
+
+    - `ValueError`: an unknown model or parameter; `n` not a positive integer or too
+      large for memory; a seed outside $[0, 2^{63})$; bounds of the wrong count, not
+      finite or inverted; `t1` not positive.
+    - `TypeError`: a seed that is not an integer.
+    """
+    model = _model(model)
+    params = dict(params or {})
+    model.resolve_params(params)
+    n = check_count(n, "n")
+    require_memory(ensemble_bytes(n, model.dim), f"{n} samples")
+    return FractionsRequest(
+        model,
+        params,
+        n,
+        check_seed(seed),
+        _bounds(bounds, model.state_names),
+        _positive_finite(t1, "t1"),
+    )

@@ -1,0 +1,59 @@
+"""Memory that a piece of work will need, checked before anything is allocated."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+def _readable(size: float) -> str:
+    for unit in _UNITS:
+        if size < 1024 or unit == _UNITS[-1]:
+            return f"{size:.3g} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process can still use: `MemAvailable` from
+    `/proc/meminfo` where there is one, else the physical memory, else `None`."""
+    try:
+        for line in pathlib.Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def ensemble_bytes(trajectories: int, dim: int, saved_per_trajectory: int = 1) -> int:
+    """Bytes that an ensemble's results take: initial and final states, times, status
+    and labels, as arrays and as the dataset that holds them, times
+    `saved_per_trajectory` states kept along each trajectory."""
+    per_trajectory = 8 * dim * (2 + 2 * saved_per_trajectory) + 48
+    return int(trajectories) * per_trajectory
+
+
+def require_memory(needed: int, what: str) -> None:
+    """Refuse work whose results would not fit in memory.
+
+    **Arguments:**
+
+    - `needed`: the estimated bytes.
+    - `what`: the work, for the message (`"a 1000000x1000000 map"`).
+
+    **Raises:**
+
+    - `ValueError`: `needed` exceeds the memory available; the message gives both.
+    """
+    available = available_memory()
+    if available is not None and needed > available:
+        raise ValueError(
+            f"{what} needs about {_readable(needed)} of memory, more than the "
+            f"{_readable(available)} available; use fewer points"
+        )
