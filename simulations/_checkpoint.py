@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import pathlib
@@ -85,7 +86,8 @@ class ChunkStore:
             return None
         path = self._path(index)
         try:
-            with np.load(path, allow_pickle=False) as saved:
+            # Parsed from memory: np.load on a damaged file can leave the file open.
+            with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as saved:
                 arrays = {key: saved[key] for key in saved.files}
             stored = str(arrays.pop(_CHECKSUM))
             problem = None if stored == _checksum(arrays) else "checksum mismatch"

@@ -13,6 +13,7 @@ from jaxtyping import Array, Bool, Float
 from sympy.printing.numpy import JaxPrinter
 
 from ..theory import Model
+from ..theory._expressions import code_symbols
 
 # basinlab checks accuracy claims in float64, so JAX's 64-bit mode is switched on when
 # basinlab.simulations is imported. Pass `dtype=jnp.float32` to compile_model to
@@ -51,15 +52,13 @@ class _Printer(JaxPrinter):
 
 
 def _lambdify(model: Model, expressions: list[sp.Basic]) -> Callable:
-    arguments = [*model.state, *model.param_symbols]
-    # Dummy argument names: a state called `jax` or `lambda` must not break the code.
+    names = code_symbols(model.state, model.param_symbols)
     return sp.lambdify(
-        arguments,
-        expressions,
+        list(names.values()),
+        [sp.sympify(e).xreplace(names) for e in expressions],
         modules=[{"jax": jax}, "jax"],
         printer=_Printer,
         cse=_cse,
-        dummify=True,
     )
 
 

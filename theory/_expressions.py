@@ -89,6 +89,22 @@ def real_symbols(symbols: Iterable[sp.Symbol], model: str) -> dict[str, sp.Symbo
     return found
 
 
+def code_symbols(
+    state: Iterable[sp.Symbol], params: Iterable[sp.Symbol]
+) -> dict[sp.Symbol, sp.Symbol]:
+    """Fixed positional names for generated code: `_x0, _x1, ...` for the states and
+    `_p0, _p1, ...` for the parameters.
+
+    A state called `jax`, `math` or `lambda` would otherwise shadow a module or break
+    the generated function. SymPy's `dummify` avoids that too, but numbers its
+    dummies afresh on every call and orders terms by those numbers, so two compiles of
+    one model could sum in different orders and differ in the last bits.
+    """
+    names = {s: f"_x{i}" for i, s in enumerate(state)}
+    names |= {s: f"_p{i}" for i, s in enumerate(params)}
+    return {s: sp.Symbol(name, real=True) for s, name in names.items()}
+
+
 def _short(expression: sp.Basic) -> str:
     text = sp.sstr(expression)
     return text if len(text) <= 120 else text[:117] + "..."

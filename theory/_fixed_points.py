@@ -11,7 +11,7 @@ import numpy as np
 import sympy as sp
 
 from ._checks import check_count, check_seed
-from ._expressions import SUPPORTED_FUNCTIONS
+from ._expressions import SUPPORTED_FUNCTIONS, code_symbols
 from ._model import Model, ParamKey
 from ._time_limit import TimeLimitExceeded, time_limit
 
@@ -205,9 +205,10 @@ def _numeric_field(
     """The field as a NumPy function, and its symbolic Jacobian where that is cheap
     and printable (`None` otherwise)."""
     substitution = model.param_substitution(params, exact=False)
-    field = model.vector_field.subs(substitution)
-    # Dummy argument names: a state called `numpy` or `lambda` must not break the code.
-    compiled = sp.lambdify([model.state], list(field), "numpy", cse=True, dummify=True)
+    names = code_symbols(model.state, [])
+    field = model.vector_field.subs(substitution).xreplace(names)
+    arguments = [list(names.values())]
+    compiled = sp.lambdify(arguments, list(field), "numpy", cse=True)
 
     def function(x: np.ndarray) -> np.ndarray:
         return np.asarray(compiled(x), dtype=float)
@@ -215,14 +216,14 @@ def _numeric_field(
     if model.dim > _SYMBOLIC_JACOBIAN_MAX_DIM:
         return function, None
     # sign and Heaviside differentiate to DiracDelta, zero wherever it is defined.
-    jacobian = field.jacobian(model.state).replace(
+    jacobian = field.jacobian(list(names.values())).replace(
         lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero
     )
     if any(f.func not in SUPPORTED_FUNCTIONS for f in jacobian.atoms(sp.Function)):
         # Derivatives such as polygamma (of loggamma) have no NumPy form; MINPACK
         # then differentiates by finite differences.
         return function, None
-    rows = sp.lambdify([model.state], jacobian.tolist(), "numpy", dummify=True)
+    rows = sp.lambdify(arguments, jacobian.tolist(), "numpy")
 
     def derivative(x: np.ndarray) -> np.ndarray:
         return np.asarray(rows(x), dtype=float)
