@@ -17,6 +17,7 @@ from jaxtyping import Array, ArrayLike
 from numpyro.infer import MCMC, NUTS, init_to_median
 
 from ..theory import Model
+from ..theory._checks import check_count, check_seed
 from ._compile import CompiledModel
 from ._integrate import SolverSettings, as_compiled
 from ._likelihood import Parametrisation, batched_curves, flatten, initial_state
@@ -155,9 +156,9 @@ def calibrate(
     - `ValueError`: observation times that are not increasing, NaN in the data,
       data with a different number of states from the model, a prior naming
       something the model lacks, no noise prior or value, an unknown initial state,
-      or bad sampler settings.
-    - `TypeError`: observations that are not a Dataset, or a prior that is not a
-      NumPyro distribution.
+      bad sampler settings, or a seed outside $[0, 2^{63})$.
+    - `TypeError`: observations that are not a Dataset, a prior that is not a
+      NumPyro distribution, or a seed that is not an integer.
     """
     compiled = as_compiled(model)
     settings = settings or SolverSettings()
@@ -171,8 +172,8 @@ def calibrate(
         ("prediction_points", prediction_points),
         ("basin_draws", basin_draws),
     ):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_count(value, name)
+    seed = check_seed(seed)
     if NOISE not in priors and not (noise is not None and noise > 0):
         raise ValueError("give a prior for 'noise' or a positive noise=...")
     fitted_states = tuple(s for s in compiled.state_names if initial_name(s) in priors)

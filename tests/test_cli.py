@@ -2,9 +2,16 @@ import pathlib
 import subprocess
 import sys
 
-import pytest
+import matplotlib
+import numpy as np
+import numpyro.distributions as dist
+import sympy as sp
 
+import basinlab as bl
+
+matplotlib.use("Agg")
 EXECUTABLE = pathlib.Path(sys.executable).parent / "basinlab"
+MODEL = "alignment_double_well"
 
 
 def run(*arguments, cwd=None):
@@ -42,42 +49,76 @@ def test_map_writes_picture_and_data_and_prints_fractions(tmp_path):
     assert "95% Wilson" in out.stdout and "ends where aligned holds" in out.stdout
 
 
-@pytest.mark.parametrize(
-    "arguments, message",
-    [
-        (("analyze", "no_such_model"), "unknown model 'no_such_model'"),
-        (("analyze", "alignment_double_well", "--param", "bias"), "malformed assignment 'bias'"),
-        (("analyze", "alignment_double_well", "--param", "bias=high"), "'high' is not a number"),
-        (("analyze", "alignment_double_well", "--param", "bias=nan"), "must be finite"),
-        (
-            ("analyze", "alignment_double_well", "--param", "temperature=1"),
-            "no parameter 'temperature'",
-        ),
-        (("map", "alignment_double_well", "--x", "z"), "'z' is not a state"),
-        (
-            ("map", "alignment_double_well", "--resolution", "1"),
-            "resolution must be an integer of at least 2",
-        ),
-        (("map", "alignment_double_well", "--bounds", "1", "-1", "0", "1"), "empty or inverted"),
-        (("map", "alignment_double_well", "--bounds", "0", "0", "0", "1"), "empty or inverted"),
-        (("map", "alignment_double_well", "--resolution", "many"), "invalid int value"),
-        (
-            ("map", "alignment_double_well", "--bounds", "nan", "1", "0", "1"),
-            "bounds must be finite",
-        ),
-        (("map", "alignment_double_well", "--fixed", "a=1"), "cannot also be fixed"),
-        (("fractions", "alignment_double_well", "--bounds", "0", "1"), "needs a low and a high"),
-        (("fractions", "alignment_double_well", "--n", "0"), "positive integer"),
-        (("frobnicate",), "invalid choice"),
-    ],
-)
-def test_bad_input_is_one_line_and_a_nonzero_exit(arguments, message, tmp_path):
-    out = (
-        run(*arguments, "--out", str(tmp_path))
-        if arguments[0] in ("map", "fractions")
-        else run(*arguments)
+def _modules_loaded_by(*arguments):
+    code = (
+        "import sys\n"
+        "from basinlab._cli import main\n"
+        "try:\n"
+        f"    main({list(arguments)!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'jax', 'sympy', 'xarray'}))"
     )
-    assert out.returncode == 2
-    assert out.stderr.count("\n") == 1, out.stderr
-    assert out.stderr.startswith("basinlab: error:") and message in out.stderr
-    assert "Traceback" not in out.stderr
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_help_and_usage_errors_load_neither_jax_nor_sympy():
+    assert _modules_loaded_by("--help") == "[]"
+    assert _modules_loaded_by("map", MODEL, "--resolution", "1") == "[]"
+    assert _modules_loaded_by("fractions", MODEL, "--seed", "-1") == "[]"
+
+
+def test_model_errors_are_found_before_jax_is_loaded():
+    assert _modules_loaded_by("map", MODEL, "--x", "z") == "['sympy']"
+    assert _modules_loaded_by("map", MODEL, "--resolution", "10000000") == "['sympy']"
+    assert _modules_loaded_by("demo", "--n", "0") == "[]"
+
+
+def test_progress_bars_count_trajectories_for_any_size(tmp_path):
+    out = run("map", MODEL, "--resolution", "16", "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "integrating" in out.stderr and "256/256" in out.stderr
+
+
+def test_progress_advances_batch_by_batch_and_through_following(monkeypatch):
+    from basinlab.simulations import _progress
+
+    advanced = []
+    original = _progress.Progress.advance
+
+    def record(self, count):
+        advanced.append((self._bar.desc if self._bar else None, count))
+        original(self, count)
+
+    monkeypatch.setattr(_progress.Progress, "advance", record)
+    p0 = dist.Uniform(np.array([-3.0, -3.0]), np.array([3.0, 3.0])).to_event(1)
+    bl.basin_fractions(bl.models.bistable_cycle(), p0, n=3000, seed=0, batch_size=256, t1=40.0)
+    integrating = [count for label, count in advanced if label == "integrating"]
+    following = [count for label, count in advanced if label == "following unsettled"]
+    assert sum(integrating) == 3000 and len(integrating) >= 10  # one chunk, many batches
+    assert sum(following) > 1000  # the trajectories on the outer cycle
+
+
+def test_default_window_shows_the_limit_cycle(tmp_path):
+    out = run(
+        "map", "bistable_cycle", "--resolution", "24", "--out", str(tmp_path), "--no-progress"
+    )
+    assert out.returncode == 0, out.stderr
+    result = bl.load(tmp_path / "bistable_cycle_map.nc")
+    for axis in ("x", "y"):
+        ticks = result[axis].values
+        assert ticks[0] <= -2.2 and ticks[-1] >= 2.2  # the cycle r = 2, with a margin
+    assert "limit cycle" in " ".join(map(str, result["attractor_kind"].values))
+
+
+def test_equal_aspect_when_the_axes_share_units():
+    a, c = sp.symbols("a c", real=True)
+    same = bl.Model("same", [a, c], [-a, -c])
+    other = bl.Model("other", [a, c], [-a, -c], units={"a": "nats", "c": "steps"})
+    for model, aspect in ((same, 1.0), (other, "auto")):
+        result = bl.basin_map(model, "a", "c", ((-1, 1), (-3, 3)), resolution=6, progress=False)
+        _, ax = bl.plot_basin_map(result)
+        assert ax.get_aspect() == aspect
+    _, ax = bl.plot_basin_map(result)
+    assert ax.get_xlabel() == "a [nats]" and ax.get_ylabel() == "c [steps]"

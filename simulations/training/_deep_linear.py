@@ -18,6 +18,7 @@ import optax
 import xarray as xr
 from jaxtyping import Array, Float
 
+from ...theory._checks import check_count, check_seed
 from ...theory.models import hierarchical_data, mode_spectrum
 from .._progress import progress_bar
 from .._provenance import versions
@@ -118,12 +119,14 @@ def deep_linear_run(
     - `ValueError`: `layers < 2`, `hidden`, `steps` or `log_every` below 1, a learning
       rate or scale that is not positive, malformed data, or inputs whose correlation
       is not a multiple of the identity.
+    - `TypeError`: a seed that is not an integer (one outside $[0, 2^{63})$ is a
+      `ValueError`).
     """
     if not isinstance(layers, int) or layers < 2:
         raise ValueError(f"layers must be an integer of at least 2, got {layers!r}")
     for name, value in (("hidden", hidden), ("steps", steps), ("log_every", log_every)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_count(value, name)
+    seed = check_seed(seed)
     for name, value in (("learning_rate", learning_rate), ("init_scale", init_scale)):
         if not (math.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive number, got {value!r}")

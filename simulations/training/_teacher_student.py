@@ -19,6 +19,7 @@ import optax
 import xarray as xr
 from jaxtyping import Array, Float
 
+from ...theory._checks import check_count, check_seed
 from ...theory.models.teacher_student import ACTIVATIONS
 from .._progress import progress_bar
 from .._provenance import versions
@@ -232,10 +233,12 @@ def teacher_student_run(
       learning rate or `alpha_max` that is not positive, a negative `sigma`, `kappa`
       or `init_scale`, `K > N` or `M > N`, or `alphas` that do not start at 0, are not
       increasing after rounding to steps, or are not finite.
+    - `TypeError`: a seed that is not an integer (one outside $[0, 2^{63})$ is a
+      `ValueError`).
     """
     for name, value in (("K", K), ("M", M), ("N", N), ("test_samples", test_samples)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_count(value, name)
+    seed = check_seed(seed)
     if max(K, M) > N:
         raise ValueError(f"the widths K={K} and M={M} must not exceed N={N}")
     if activation not in ACTIVATIONS:

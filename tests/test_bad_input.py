@@ -1,0 +1,250 @@
+"""The bad-input corpus: what a new user gets wrong, through the command line and the
+Python API. Each case names the error type and a fragment of its message; on the
+command line each is one line on stderr, exit status 2, no traceback."""
+
+import pathlib
+import subprocess
+import sys
+
+import diffrax
+import numpy as np
+import numpyro.distributions as dist
+import pytest
+import sympy as sp
+
+import basinlab as bl
+from basinlab._output_folder import OutputFolder
+from basinlab.simulations import LabelSettings
+
+EXECUTABLE = pathlib.Path(sys.executable).parent / "basinlab"
+MODEL = "alignment_double_well"
+INJECTION = "__import__('os').system('touch PWNED')"
+
+
+def cli(arguments, cwd):
+    return subprocess.run(
+        [str(EXECUTABLE), *arguments], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+CLI_CASES = [
+    (("analyze", "no_such_model"), "unknown model 'no_such_model'"),
+    (("analyze", MODEL, "--param", "bias"), "malformed assignment 'bias'"),
+    (("analyze", MODEL, "--param", "bias=high"), "'high' is not a number"),
+    (("analyze", MODEL, "--param", "bias=nan"), "the value must be finite"),
+    (("analyze", MODEL, "--param", "bias=-inf"), "the value must be finite"),
+    (("analyze", MODEL, "--param", "temperature=1"), "no parameter 'temperature'"),
+    (("analyze", MODEL, "--param", "bias=1_0"), "'1_0' is not a number"),
+    (("analyze", MODEL, "--param", "bias=0x10"), "'0x10' is not a number"),
+    (("analyze", MODEL, "--param", "bias=1", "--param", "bias=2"), "'bias' is given twice"),
+    (("map", MODEL, "--x", "z"), "'z' is not a state"),
+    (("map", MODEL, "--x", "a", "--y", "a"), "two different states"),
+    (("map", MODEL, "--y", "a"), "two different states"),
+    (("map", MODEL, "--resolution", "1"), "must be an integer of at least 2, got 1"),
+    (("map", MODEL, "--resolution", "many"), "must be an integer, got 'many'"),
+    (("map", MODEL, "--resolution", "1_0"), "must be an integer, got '1_0'"),
+    (("map", MODEL, "--resolution", "2.5"), "must be an integer, got '2.5'"),
+    (("map", MODEL, "--resolution", "10000000"), "10000000x10000000 map needs about"),
+    (("map", MODEL, "--bounds", "1", "-1", "0", "1"), "empty or inverted"),
+    (("map", MODEL, "--bounds", "0", "0", "0", "1"), "empty or inverted"),
+    (("map", MODEL, "--bounds", "nan", "1", "0", "1"), "bounds must be finite"),
+    (("map", MODEL, "--bounds", "-inf", "2", "-2", "2"), "bounds must be finite"),
+    (("map", MODEL, "--bounds", "0", "1e400", "0", "1"), "bounds must be finite"),
+    (("map", MODEL, "--bounds", "0", "1", "0"), "needs a low and a high for each of the 2"),
+    (("map", MODEL, "--bounds", "0", "1_0", "0", "1"), "'1_0' is not a number"),
+    (("map", MODEL, "--fixed", "a=1"), "cannot also be fixed"),
+    (("map", MODEL, "--fixed", "z=1"), "'z' is not a state"),
+    (("map", MODEL, "--fixed", "c=oops"), "'oops' is not a number"),
+    (("map", MODEL, "--t1", "0"), "must be a positive finite number"),
+    (("map", MODEL, "--t1", "-1e-3"), "must be a positive finite number"),
+    (("map", MODEL, "--t1", "inf"), "must be a positive finite number"),
+    (("map", "bistable_cycle", "--bounds", "0", "1"), "each of the 2 axes (x, y)"),
+    (("fractions", MODEL, "--bounds", "0", "1"), "needs a low and a high for each of the 2"),
+    (("fractions", MODEL, "--n", "0"), "must be a positive integer, got 0"),
+    (("fractions", MODEL, "--n", "-5"), "must be a positive integer, got -5"),
+    (("fractions", MODEL, "--n", "2.5"), "must be an integer, got '2.5'"),
+    (("fractions", MODEL, "--n", "1000000000000000"), "samples needs about"),
+    (("fractions", MODEL, "--seed", "99999999999999999999999"), "must lie in [0, 2**63)"),
+    (("fractions", MODEL, "--seed", "-1"), "must lie in [0, 2**63)"),
+    (("fractions", MODEL, "--seed", "1.5"), "must be an integer, got '1.5'"),
+    (("fractions", MODEL, "--seed", "abc"), "must be an integer, got 'abc'"),
+    (("demo", "--n", "0"), "must be a positive integer, got 0"),
+    (("demo", "--resolution", "1"), "must be an integer of at least 2"),
+    (("frobnicate",), "invalid choice"),
+    (("prove", "--claim", "nope"), "unknown claim(s) ['nope']"),
+    (("prove", "--timeout", "0"), "must be a positive finite number"),
+    (("prove", "--timeout", "nan"), "must be a positive finite number"),
+    (("calibrate", "nope"), "invalid choice: 'nope'"),
+    (("calibrate", "teacher-student", "--seed", "-3"), "must lie in [0, 2**63)"),
+]
+
+# Every argument that is parsed gets a string that would run code if it were evaluated.
+INJECTION_CASES = [
+    (("analyze", INJECTION), "unknown model"),
+    (("analyze", "$(touch PWNED)"), "unknown model"),
+    (("analyze", MODEL, "--param", f"bias={INJECTION}"), "is not a number"),
+    (("analyze", MODEL, "--param", f"{INJECTION}=1"), "malformed assignment"),
+    (("analyze", MODEL, "--param", "bias=1; touch PWNED"), "is not a number"),
+    (("map", MODEL, "--x", INJECTION), "is not a state"),
+    (("map", MODEL, "--y", INJECTION), "is not a state"),
+    (("map", MODEL, "--fixed", f"c={INJECTION}"), "is not a number"),
+    (("map", MODEL, "--bounds", INJECTION, "1", "0", "1"), "is not a number"),
+    (("map", MODEL, "--resolution", INJECTION), "must be an integer"),
+    (("map", MODEL, "--t1", INJECTION), "is not a number"),
+    (("fractions", MODEL, "--n", INJECTION), "must be an integer"),
+    (("fractions", MODEL, "--seed", INJECTION), "must be an integer"),
+    (("prove", "--claim", INJECTION), "unknown claim"),
+    (("prove", "--timeout", INJECTION), "is not a number"),
+    (("calibrate", INJECTION), "invalid choice"),
+]
+
+
+def _assert_one_line_error(out, message):
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.count("\n") == 1, out.stderr
+    assert out.stderr.startswith("basinlab: error:"), out.stderr
+    assert message in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("arguments, message", CLI_CASES + INJECTION_CASES)
+def test_command_line_bad_input(arguments, message, tmp_path):
+    writes = arguments[0] in ("map", "fractions", "demo", "calibrate")
+    out = cli([*arguments, *(["--out", "out"] if writes else [])], tmp_path)
+    _assert_one_line_error(out, message)
+    assert not (tmp_path / "PWNED").exists()
+    assert not (tmp_path / "out").exists()  # refused before any work or any file
+
+
+def test_empty_or_file_output_folder_is_refused(tmp_path):
+    _assert_one_line_error(cli(["map", MODEL, "--out", ""], tmp_path), "--out must name a folder")
+    (tmp_path / "taken").write_text("")
+    out = cli(["fractions", MODEL, "--out", "taken"], tmp_path)
+    _assert_one_line_error(out, "'taken' is a file, not a folder")
+
+
+a, c = sp.symbols("a c")
+f = sp.Function("f")
+P0 = dist.Normal(np.zeros(2), 1.0)
+
+
+def _region(model, params):
+    class Region:
+        label = "certified (test)"
+        state = ("a", "c")
+
+        def contains(self, points):
+            return np.zeros(len(points), bool)
+
+    region = Region()
+    region.model, region.params = model, params
+    return region
+
+
+API_CASES = [
+    (lambda: bl.Model("m", [a], ["a**2"]), TypeError, "not the string"),
+    (lambda: bl.Model("m", [a], [f(a)]), ValueError, "undefined function f"),
+    (lambda: bl.Model("m", [a], [sp.zeta(a)]), ValueError, "zeta, which basinlab cannot compile"),
+    (lambda: bl.Model("m", [a], [sp.I * a]), ValueError, "complex-valued"),
+    (lambda: bl.Model("m", [a], [sp.Derivative(a**2, a)]), ValueError, "unevaluated Derivative"),
+    (lambda: bl.Model("m", [a], [sp.Integral(a, a)]), ValueError, "unevaluated Integral"),
+    (
+        lambda: bl.Model("m", [sp.Symbol("z", imaginary=True)], [1]),
+        ValueError,
+        "declared not real",
+    ),
+    (lambda: bl.Model("no good", [a], [a]), ValueError, "must be an identifier"),
+    (lambda: bl.Model("m", [], []), ValueError, "has no state symbols"),
+    (lambda: bl.Model("m", [a], [a], units={"z": "m"}), ValueError, "'z', which is not a state"),
+    (lambda: bl.Model.gradient_flow("a**2", [a]), TypeError, "not the string"),
+    (lambda: bl.Model.gradient_flow(f(a) ** 2, [a]), ValueError, "undefined function f"),
+    (lambda: bl.fixed_points(bl.models.alignment_double_well(), seed=1.5), TypeError, "seed"),
+    (lambda: bl.fixed_points(bl.models.alignment_double_well(), seed=-1), ValueError, "2**63"),
+    (lambda: bl.fixed_points(bl.models.alignment_double_well(), n_seeds=0), ValueError, "n_seeds"),
+    (lambda: bl.SolverSettings(solver=diffrax.Euler()), ValueError, "needs a fixed step"),
+    (lambda: bl.SolverSettings(max_steps=0), ValueError, "max_steps must be a positive integer"),
+    (lambda: bl.SolverSettings(pass_steps=2.5), ValueError, "pass_steps must be a positive"),
+    (lambda: bl.SolverSettings(t1=True), ValueError, "t1 must be a positive finite"),
+    (lambda: bl.SolverSettings(dt0=-1.0), ValueError, "dt0 must be a positive finite"),
+    (lambda: LabelSettings(tail_samples=2), ValueError, "tail_samples must be at least 8"),
+    (
+        lambda: bl.basin_map(
+            bl.models.alignment_double_well(), "a", "c", ((0, 1), (0, 1)), resolution=10**7
+        ),
+        ValueError,
+        "10000000x10000000 map needs about",
+    ),
+    (
+        lambda: bl.basin_map(
+            bl.models.alignment_double_well(), "a", "c", ((0, 1), (0, 1)), resolution=(5,)
+        ),
+        ValueError,
+        "one integer or one per axis",
+    ),
+    (
+        lambda: bl.basin_map(bl.models.alignment_double_well(), "a", None, ((0, 1), (0, 1))),
+        ValueError,
+        r"bounds must be ((x_low, x_high),)",
+    ),
+    (
+        lambda: bl.basin_map(
+            bl.Model("m", [sp.Symbol("fraction"), c], [-c, -c]), "fraction", "c", ((0, 1),) * 2
+        ),
+        ValueError,
+        "'fraction' is reserved",
+    ),
+    (lambda: bl.basin_fractions(bl.models.bistable_cycle(), P0, seed=1.5), TypeError, "integer"),
+    (lambda: bl.basin_fractions(bl.models.bistable_cycle(), P0, seed="abc"), TypeError, "abc"),
+    (lambda: bl.basin_fractions(bl.models.bistable_cycle(), P0, seed=None), TypeError, "None"),
+    (lambda: bl.basin_fractions(bl.models.bistable_cycle(), P0, seed=True), TypeError, "True"),
+    (lambda: bl.basin_fractions(bl.models.bistable_cycle(), P0, seed=2**70), ValueError, "2**63"),
+    (lambda: bl.basin_fractions(bl.models.bistable_cycle(), P0, seed=-1), ValueError, "2**63"),
+    (lambda: bl.basin_fractions(bl.models.bistable_cycle(), P0, n=2.0), ValueError, "positive"),
+    (
+        lambda: bl.basin_fractions(bl.models.bistable_cycle(), P0, n=10**15),
+        ValueError,
+        "1000000000000000 samples needs about",
+    ),
+    (
+        lambda: bl.basin_fractions(bl.models.bistable_cycle(), dist.Normal(0.0, 1.0)),
+        ValueError,
+        r"draw states of shape (2,)",
+    ),
+    (lambda: bl.load("no/such/file.nc"), FileNotFoundError, "no result file"),
+    (lambda: bl.save({"not": "a dataset"}, "x.nc"), TypeError, "xarray.Dataset"),
+    (lambda: OutputFolder(""), ValueError, "must name a folder"),
+    (lambda: OutputFolder("   "), ValueError, "must name a folder"),
+]
+
+
+@pytest.mark.parametrize(
+    "call, error, message", API_CASES, ids=[f"api{i}" for i in range(len(API_CASES))]
+)
+def test_api_bad_input(call, error, message):
+    with pytest.raises(error) as raised:
+        call()
+    assert message in str(raised.value)
+
+
+@pytest.fixture(scope="module")
+def basin_map():
+    model = bl.models.alignment_double_well()
+    return bl.basin_map(model, "a", "c", ((-2, 2), (-1, 3)), resolution=8, progress=False)
+
+
+@pytest.mark.parametrize(
+    "region, message",
+    [
+        (_region("bistable_cycle", {"rotation": 1.0}), "region of model 'bistable_cycle'"),
+        (_region(MODEL, {"bias": 0.5, "coupling": 1.0}), "certified at parameters"),
+        (object(), "needs a contains(points) method"),
+    ],
+)
+def test_plot_refuses_a_region_of_another_model_or_other_parameters(basin_map, region, message):
+    with pytest.raises(ValueError) as raised:
+        bl.plot_basin_map(basin_map, regions=[region])
+    assert message in str(raised.value)
+
+
+def test_the_corpus_is_large():
+    assert len(CLI_CASES) + len(INJECTION_CASES) + len(API_CASES) >= 60
