@@ -170,10 +170,12 @@ def compile_model(model: Model, dtype: type = jnp.float64) -> CompiledModel:
 
     **Raises:**
 
-    - `ValueError`: `dtype` is not a floating-point type.
+    - `ValueError`: `dtype` is not a floating-point type, or the model holds an
+      undefined function.
     """
     if dtype not in (jnp.float32, jnp.float64):
         raise ValueError(f"dtype must be jnp.float32 or jnp.float64, got {dtype}")
+    model.require_numeric("compiled")
     predicates = [_truth(e) for e in model.predicates.values()]
     return CompiledModel(
         model=model,

@@ -59,8 +59,8 @@ class SolverSettings:
       lockstep until its slowest member stops, so trajectories are integrated in
       passes of this many steps, and those still running after a pass are packed
       into full batches for the next one. Each pass resumes with the step size the
-      previous pass would have taken next, so passes do not change the steps taken
-      (up to the one step a pass boundary cuts).
+      previous pass would have taken next, so the results do not depend on
+      `pass_steps`.
     - `batch_size`: trajectories that are integrated in lockstep (vectorised) at a
       time; small batches waste less work on their slowest member, large ones
       amortise more overhead.

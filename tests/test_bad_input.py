@@ -143,7 +143,12 @@ def _region(model, params):
 
 API_CASES = [
     (lambda: bl.Model("m", [a], ["a**2"]), TypeError, "not the string"),
-    (lambda: bl.Model("m", [a], [f(a)]), ValueError, "undefined function f"),
+    (
+        lambda: bl.compile_model(bl.Model("m", [a], [f(a)])),
+        ValueError,
+        "undefined function(s) f(a)",
+    ),
+    (lambda: bl.fixed_points(bl.Model("m", [a], [f(a)])), ValueError, "not solved numerically"),
     (lambda: bl.Model("m", [a], [sp.zeta(a)]), ValueError, "zeta, which basinlab cannot compile"),
     (lambda: bl.Model("m", [a], [sp.I * a]), ValueError, "complex-valued"),
     (lambda: bl.Model("m", [a], [sp.Derivative(a**2, a)]), ValueError, "unevaluated Derivative"),
@@ -157,7 +162,11 @@ API_CASES = [
     (lambda: bl.Model("m", [], []), ValueError, "has no state symbols"),
     (lambda: bl.Model("m", [a], [a], units={"z": "m"}), ValueError, "'z', which is not a state"),
     (lambda: bl.Model.gradient_flow("a**2", [a]), TypeError, "not the string"),
-    (lambda: bl.Model.gradient_flow(f(a) ** 2, [a]), ValueError, "undefined function f"),
+    (
+        lambda: bl.integrate(bl.Model.gradient_flow(f(a) ** 2, [a]), [[1.0]]),
+        ValueError,
+        "can be analysed symbolically but not compiled",
+    ),
     (lambda: bl.fixed_points(bl.models.alignment_double_well(), seed=1.5), TypeError, "seed"),
     (lambda: bl.fixed_points(bl.models.alignment_double_well(), seed=-1), ValueError, "2**63"),
     (lambda: bl.fixed_points(bl.models.alignment_double_well(), n_seeds=0), ValueError, "n_seeds"),

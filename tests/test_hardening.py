@@ -198,3 +198,15 @@ def test_states_named_like_modules_or_keywords_work(name):
     assert bl.fixed_points(model)[0].location == (1,)
     result = bl.integrate(model, [[3.0]], progress=False)
     np.testing.assert_allclose(result["y_final"].values, [[1.0]], atol=1e-4)
+
+
+def test_undefined_functions_serve_symbolic_work_and_are_refused_by_numerics():
+    loss = sp.Function("L")(x, y)
+    model = bl.Model.gradient_flow(loss, [x, y], name="generic")
+    assert model.undefined_functions == (loss.xreplace(dict(zip([x, y], model.state))),)
+    gradient = [sp.diff(model.loss, s) for s in model.state]
+    descent = sum(g * f for g, f in zip(gradient, model.vector_field))
+    assert sp.simplify(descent + sum(g**2 for g in gradient)) == 0
+    for numeric in (bl.compile_model, bl.fixed_points):
+        with pytest.raises(ValueError, match=r"undefined function\(s\) L\(x, y\)"):
+            numeric(model)

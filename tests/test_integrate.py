@@ -112,3 +112,12 @@ def test_float32_is_allowed_and_agrees_to_its_precision():
     double = bl.integrate(ESCAPE, starts, progress=False)
     np.testing.assert_array_equal(single["status"].values, double["status"].values)
     np.testing.assert_allclose(single["y_final"].values, double["y_final"].values, atol=1e-4)
+
+
+def test_passes_carry_the_step_so_results_do_not_depend_on_them():
+    starts = np.random.default_rng(2).uniform(-3, 0.9, size=(64, 2))
+    one = bl.integrate(ESCAPE, starts, progress=False, pass_steps=4096)
+    for pass_steps in (5, 48):
+        passes = bl.integrate(ESCAPE, starts, progress=False, pass_steps=pass_steps)
+        for name in ("y_final", "t_final", "status"):
+            np.testing.assert_array_equal(passes[name].values, one[name].values)

@@ -105,6 +105,14 @@ def code_symbols(
     return {s: sp.Symbol(name, real=True) for s, name in names.items()}
 
 
+def undefined_functions(expressions: Iterable[sp.Basic]) -> list[sp.Basic]:
+    """The applications of undefined functions, such as `L(x, y)`, in `expressions`."""
+    found: dict[sp.Basic, None] = {}
+    for expression in expressions:
+        found |= dict.fromkeys(sorted(expression.atoms(AppliedUndef), key=sp.sstr))
+    return list(found)
+
+
 def _short(expression: sp.Basic) -> str:
     text = sp.sstr(expression)
     return text if len(text) <= 120 else text[:117] + "..."
@@ -129,9 +137,11 @@ def checked(expression: sp.Basic, symbols: dict[str, sp.Symbol], what: str) -> s
 
     **Raises:**
 
-    - `ValueError`: the expression calls an undefined function such as
-      `Function('f')(x)`, holds unevaluated calculus, uses a function outside
-      `SUPPORTED_FUNCTIONS`, or is complex-valued. The message names the expression.
+    - `ValueError`: the expression holds unevaluated calculus, uses a function
+      outside `SUPPORTED_FUNCTIONS`, or is complex-valued. The message names the
+      expression. (Undefined functions such as `Function('f')(x)` are let through:
+      they stand for an arbitrary function in symbolic work; see
+      `undefined_functions`.)
     """
     renamed = {
         s: symbols[s.name]
@@ -141,11 +151,10 @@ def checked(expression: sp.Basic, symbols: dict[str, sp.Symbol], what: str) -> s
     expression = expression.xreplace(renamed)
     for node in sp.preorder_traversal(expression):
         if isinstance(node, AppliedUndef):
-            raise ValueError(
-                f"{what} calls the undefined function {node.func}: {_short(expression)}; "
-                "write the function out as an expression"
-            )
-        if isinstance(node, _UNEVALUATED):
+            continue  # a symbolic placeholder: see `undefined_functions`
+        # Calculus that could be carried out must be; that of an undefined function
+        # (Derivative(L(x), x)) cannot be, and stays with it.
+        if isinstance(node, _UNEVALUATED) and not node.atoms(AppliedUndef):
             raise ValueError(
                 f"{what} holds an unevaluated {type(node).__name__}: {_short(node)}; "
                 "call .doit() on it first"

@@ -204,6 +204,7 @@ def _numeric_field(
 ) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray] | None]:
     """The field as a NumPy function, and its symbolic Jacobian where that is cheap
     and printable (`None` otherwise)."""
+    model.require_numeric("solved numerically")
     substitution = model.param_substitution(params, exact=False)
     names = code_symbols(model.state, [])
     field = model.vector_field.subs(substitution).xreplace(names)

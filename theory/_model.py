@@ -8,7 +8,7 @@ from numbers import Real
 
 import sympy as sp
 
-from ._expressions import as_expression, checked, real_symbols
+from ._expressions import as_expression, checked, real_symbols, undefined_functions
 
 ParamKey = sp.Symbol | str
 
@@ -67,9 +67,11 @@ class Model:
       a non-symbol state, a non-numeric default).
     - `ValueError`: the dimensions disagree, a name is used twice, a default is not
       finite, an expression has a free symbol that is neither a state nor a
-      parameter, calls an undefined function (`Function('f')(x)`) or one outside
-      `SUPPORTED_FUNCTIONS`, holds an unevaluated derivative or integral, or is
-      complex-valued. The message names the culprit.
+      parameter, calls a function outside `SUPPORTED_FUNCTIONS`, holds an
+      unevaluated derivative or integral, or is complex-valued. The message names
+      the culprit. (An undefined function, `Function('L')(x)`, is accepted as a
+      stand-in for an arbitrary function: such a model serves symbolic identities,
+      and numerical work on it is refused, naming the function.)
     """
 
     def __init__(
@@ -167,6 +169,12 @@ class Model:
             if not isinstance(unit, str):
                 raise TypeError(f"the unit of {state_name!r} must be a string, got {unit!r}")
             self.units[str(state_name)] = unit
+        self.undefined_functions: tuple[sp.Basic, ...] = tuple(
+            undefined_functions(
+                [*self.vector_field, *self.predicates.values(), *self.observables.values()]
+                + ([] if self.loss is None else [self.loss])
+            )
+        )
         allowed = set(self.state) | set(self.params)
         checked_expressions = {
             f"component {i} of the vector field": e for i, e in enumerate(self.vector_field)
@@ -241,6 +249,27 @@ class Model:
     @property
     def param_names(self) -> list[str]:
         return [str(s) for s in self.params]
+
+    def require_numeric(self, what: str) -> None:
+        """Refuse numerical work on a model that holds undefined functions.
+
+        An undefined function (`Function('L')(x)`) stands for an arbitrary function:
+        fine for symbolic identities, but nothing can evaluate it.
+
+        **Arguments:**
+
+        - `what`: the work refused, for the message (`"compiled"`, say).
+
+        **Raises:**
+
+        - `ValueError`: the model holds an undefined function; the message names it.
+        """
+        if self.undefined_functions:
+            names = ", ".join(sp.sstr(f) for f in self.undefined_functions)
+            raise ValueError(
+                f"model {self.name!r} uses the undefined function(s) {names}, so it can be "
+                f"analysed symbolically but not {what}; write them out as expressions"
+            )
 
     def unit(self, name: str) -> str:
         """The unit of a state; `""` for a dimensionless one.
