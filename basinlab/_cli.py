@@ -200,83 +200,83 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _ensemble_requests(arguments: argparse.Namespace) -> tuple:
+    """The checked requests of `map`, `fractions` or `demo` (SymPy, not JAX)."""
+    from . import _requests
+    from .theory import models
+
+    if arguments.command == "demo":
+        return (
+            _requests.map_request(models.DEFAULT_MODEL, resolution=arguments.resolution),
+            _requests.fractions_request(models.DEFAULT_MODEL, n=arguments.n),
+        )
+    params = _assignments(arguments.param, "parameter")
+    if arguments.command == "map":
+        fixed = _assignments(arguments.fixed, "fixed state")
+        return (
+            _requests.map_request(
+                arguments.model,
+                params,
+                x=arguments.x,
+                y=arguments.y,
+                bounds=arguments.bounds,
+                fixed=fixed,
+                resolution=arguments.resolution,
+                t1=arguments.t1,
+            ),
+        )
+    return (
+        _requests.fractions_request(
+            arguments.model,
+            params,
+            n=arguments.n,
+            seed=arguments.seed,
+            bounds=arguments.bounds,
+            t1=arguments.t1,
+        ),
+    )
+
+
 def _run(arguments: argparse.Namespace) -> int:
     """Check every argument, then carry out the command; return the exit status."""
-    if arguments.command == "prove":
+    command = arguments.command
+    if command in ("models", "analyze"):
+        from . import _printing
+        from .theory import models
+
+        if command == "models":
+            _printing.list_models()
+        else:
+            params = _assignments(arguments.param, "parameter")
+            model = models.build(arguments.model)
+            model.resolve_params(params)
+            _printing.analyze(model, params)
+        return 0
+    if command == "prove":
         from . import _report
 
         return _report.prove(arguments.claim, arguments.json, arguments.timeout)
-    if arguments.command == "calibrate":
-        from . import _report
-        from ._output_folder import OutputFolder
-
-        with OutputFolder(arguments.out, arguments.overwrite) as folder:
-            record = {
-                "kind": "calibrate",
-                "example": arguments.example,
-                "seed": arguments.seed,
-                "fast": arguments.fast,
-            }
-            path = folder.claim("run.nc", record)
-            _report.calibrate(arguments.example, path, record, not arguments.no_progress)
-        return 0
-    # Everything below needs a model: SymPy, not yet JAX.
-    from . import _requests
     from ._output_folder import OutputFolder
 
-    if arguments.command == "models":
-        from . import _report
-
-        _report.list_models()
-        return 0
-    if arguments.command == "demo":
-        from .theory import models
-
-        name = models.DEFAULT_MODEL
-        requests = (
-            _requests.map_request(name, resolution=arguments.resolution),
-            _requests.fractions_request(name, n=arguments.n),
-        )
-    else:
-        params = _assignments(arguments.param, "parameter")
-        if arguments.command == "analyze":
-            from .theory import models
-
-            model = models.build(arguments.model)
-            model.resolve_params(params)
+    if command == "calibrate":
+        record = {
+            "kind": "calibrate",
+            "example": arguments.example,
+            "seed": arguments.seed,
+            "fast": arguments.fast,
+        }
+        with OutputFolder(arguments.out, arguments.overwrite) as folder:
+            path = folder.claim("run.nc", record)
             from . import _report
 
-            _report.analyze(model, params)
-            return 0
-        if arguments.command == "map":
-            requests = (
-                _requests.map_request(
-                    arguments.model,
-                    params,
-                    x=arguments.x,
-                    y=arguments.y,
-                    bounds=arguments.bounds,
-                    fixed=_assignments(arguments.fixed, "fixed state"),
-                    resolution=arguments.resolution,
-                    t1=arguments.t1,
-                ),
-            )
-        else:
-            requests = (
-                _requests.fractions_request(
-                    arguments.model,
-                    params,
-                    n=arguments.n,
-                    seed=arguments.seed,
-                    bounds=arguments.bounds,
-                    t1=arguments.t1,
-                ),
-            )
+            _report.calibrate(arguments.example, path, record, not arguments.no_progress)
+        return 0
+    requests = _ensemble_requests(arguments)
     with OutputFolder(arguments.out, arguments.overwrite) as folder:
         paths = [folder.claim(r.file_name, r.record()) for r in requests]
         from . import _report  # JAX: only now that every argument has been checked
 
-        demo = arguments.command == "demo"
+        demo = command == "demo"
         _report.run(requests, paths, not arguments.no_progress, print_fixed_points=demo)
     return 0
 

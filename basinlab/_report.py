@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import pathlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import numpyro.distributions as dist
@@ -13,65 +13,12 @@ import xarray as xr
 
 from . import _calibration_example, proofs
 from ._output_folder import REQUEST_ATTRIBUTE
+from ._printing import analyze, table
 from ._requests import FractionsRequest, MapRequest
 from .simulations import attractor_window, basin_fractions, plot_basin_map, save
 from .simulations import basin_map as compute_basin_map
 from .simulations._atomic import atomic_output
-from .theory import FixedPoint, Model, fixed_point_continua, fixed_points, models
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
-    lines = [
-        "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _complex(value: complex) -> str:
-    if abs(value.imag) < 1e-12 * max(1.0, abs(value)):
-        return f"{value.real:.6g}"
-    return f"{value.real:.6g}{value.imag:+.6g}i"
-
-
-def list_models() -> None:
-    rows = []
-    for name in models.names():
-        model = models.build(name)
-        params = ", ".join(f"{k}={v:g}" for k, v in zip(model.param_names, model.params.values()))
-        rows.append((name, ", ".join(model.state_names), params, model.description))
-    print(_table(("model", "state", "parameters", "description"), rows))
-
-
-def _fixed_point_table(points: list[FixedPoint]) -> str:
-    rows = [
-        (
-            str(p.location) if p.exact else "(" + ", ".join(f"{v:.6g}" for v in p.numeric) + ")",
-            p.kind if p.kind != "saddle" else f"saddle (index {p.index})",
-            ", ".join(_complex(e) for e in p.eigenvalues),
-            "exact" if p.exact else "numeric",
-        )
-        for p in points
-    ]
-    return _table(("fixed point", "kind", "eigenvalues", "solution"), rows)
-
-
-def analyze(model: Model, params: Mapping[str, float]) -> list[FixedPoint]:
-    """Print a model's equations, parameters, fixed points and continua of them."""
-    values = model.resolve_params(params)
-    equations = model.equations()
-    if len(equations) > 600:  # whole order-parameter ODEs run to pages
-        equations = f"{model.dim} equations, {len(equations):,} characters (Model.equations())"
-    print(f"model {model.name}: {equations}")
-    print("parameters: " + (", ".join(f"{k}={v:g}" for k, v in values.items()) or "none"))
-    points = fixed_points(model, params)
-    print(_fixed_point_table(points))
-    for continuum in fixed_point_continua(model, params):
-        free = sorted(str(s) for s, e in continuum.items() if e == s)
-        fixed = ", ".join(f"{s} = {e}" for s, e in continuum.items() if e != s)
-        print(f"continuum of fixed points: {fixed} (free: {', '.join(free)})")
-    return points
+from .theory import FixedPoint, fixed_points
 
 
 def _print_fractions(result) -> None:
@@ -91,7 +38,7 @@ def _print_fractions(result) -> None:
         )
     ]
     level = f"{100 * result.attrs['confidence']:g}% Wilson"
-    print(_table(("attractor", "count", "fraction", level), rows))
+    print(table(("attractor", "count", "fraction", level), rows))
     for name, fraction, low, high in zip(
         result["predicate"].values,
         result["predicate_fraction"].values,
@@ -228,7 +175,7 @@ def prove(ids: Sequence[str] | None, as_json: bool, timeout: float | None) -> in
             )
             for v in verdicts
         ]
-        print(_table(("id", "statement", "status", "seconds"), rows))
+        print(table(("id", "statement", "status", "seconds"), rows))
         for v in verdicts:
             if v.status != proofs.PROVED:
                 print(f"{v.id}: {v.status}: {v.detail}")
@@ -255,5 +202,5 @@ def calibrate(name: str, run_path: pathlib.Path, record: dict, progress: bool) -
         ("sampling seconds", f"{summary['seconds']:.1f}"),
         ("P(ends specialised)", f"{summary['p_specialised']:.3f} [{p_low:.3f}, {p_high:.3f}]"),
     ]
-    print(_table(("quantity", "value"), rows))
+    print(table(("quantity", "value"), rows))
     print(f"wrote run.nc, comparison.nc, calibration.nc and PNGs to {run_path.parent}")

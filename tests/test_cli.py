@@ -73,6 +73,9 @@ def test_model_errors_are_found_before_jax_is_loaded():
     assert _modules_loaded_by("map", MODEL, "--x", "z") == "['sympy']"
     assert _modules_loaded_by("map", MODEL, "--resolution", "10000000") == "['sympy']"
     assert _modules_loaded_by("demo", "--n", "0") == "[]"
+    # Listing and analysing models is symbolic work: it never needs JAX.
+    assert _modules_loaded_by("models") == "['sympy']"
+    assert _modules_loaded_by("analyze", MODEL) == "['sympy']"
 
 
 def test_progress_bars_count_trajectories_for_any_size(tmp_path):
