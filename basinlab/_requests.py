@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from .theory import Model, models
 from .theory._checks import check_count, check_seed
 from .theory._resources import ensemble_bytes, require_memory
+from .theory._slice import check_box, check_slice
 
 
 def _model(model: Model | str) -> Model:
@@ -27,8 +28,8 @@ def _positive_finite(value: float, what: str) -> float:
     return float(value)
 
 
-def _bounds(bounds: Sequence[float] | None, axes: Sequence[str]) -> tuple[float, ...] | None:
-    """Check `low high` pairs, one per axis."""
+def _pairs(bounds: Sequence[float] | None, axes: Sequence[str]) -> list[tuple[float, float]] | None:
+    """Flat `low high` numbers from the command line as one pair per axis."""
     if bounds is None:
         return None
     names = " ".join(f"{a.upper()}_LOW {a.upper()}_HIGH" for a in axes)
@@ -37,13 +38,16 @@ def _bounds(bounds: Sequence[float] | None, axes: Sequence[str]) -> tuple[float,
             f"--bounds needs a low and a high for each of the {len(axes)} axes "
             f"({', '.join(axes)}): {names}; got {len(bounds)} numbers"
         )
-    values = tuple(float(b) for b in bounds)
-    for axis, low, high in zip(axes, values[::2], values[1::2]):
-        if not (math.isfinite(low) and math.isfinite(high)):
-            raise ValueError(f"bounds must be finite, got ({low}, {high}) for {axis!r}")
-        if not low < high:
-            raise ValueError(f"bounds for {axis!r} are empty or inverted: ({low}, {high})")
-    return values
+    values = [float(b) for b in bounds]
+    return list(zip(values[::2], values[1::2]))
+
+
+def _flat_box(model: Model, bounds: Sequence[float] | None) -> tuple[float, ...] | None:
+    """Check `low high` per state of a box of initial conditions; return it flat."""
+    pairs = _pairs(bounds, model.state_names)
+    if pairs is None:
+        return None
+    return tuple(check_box(pairs, model.state_names).ravel().tolist())
 
 
 def _resolved(model: Model, params: Mapping[str, float]) -> dict[str, float]:
@@ -143,31 +147,10 @@ def map_request(
     if y is not None and model.dim == 1:
         raise ValueError(f"model {model.name!r} has one state, so its map is a line: drop --y")
     axes = [x] if y is None else [x, y]
-    for axis in axes:
-        model.state_index(axis)
-    if x == y:
-        raise ValueError(f"the slice needs two different states, got {x!r} twice")
-    for name, value in fixed.items():
-        model.state_index(name)
-        if name in axes:
-            raise ValueError(f"state {name!r} spans the slice and cannot also be fixed")
-        if not math.isfinite(value):
-            raise ValueError(f"fixed value of {name!r} must be finite, got {value}")
-    resolution = check_count(resolution, "resolution", 2)
-    require_memory(
-        ensemble_bytes(resolution ** len(axes), model.dim),
-        "a " + "x".join([str(resolution)] * len(axes)) + " map",
-    )
-    return MapRequest(
-        model,
-        params,
-        x,
-        y,
-        _bounds(bounds, axes),
-        fixed,
-        resolution,
-        _positive_finite(t1, "t1"),
-    )
+    pairs = _pairs(bounds, axes)
+    check_slice(model, axes, pairs, resolution, fixed)
+    flat = None if pairs is None else tuple(v for pair in pairs for v in pair)
+    return MapRequest(model, params, x, y, flat, fixed, resolution, _positive_finite(t1, "t1"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -239,6 +222,6 @@ def fractions_request(
         params,
         n,
         check_seed(seed),
-        _bounds(bounds, model.state_names),
+        _flat_box(model, bounds),
         _positive_finite(t1, "t1"),
     )

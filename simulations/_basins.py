@@ -14,6 +14,7 @@ import xarray as xr
 from ..theory import FixedPoint, Model, fixed_points
 from ..theory._checks import check_count, check_seed
 from ..theory._resources import ensemble_bytes, require_memory
+from ..theory._slice import check_slice
 from ._attractors import Attractor, LabelSettings, label_attractors
 from ._compile import CompiledModel
 from ._distribution_record import describe_distribution
@@ -147,47 +148,6 @@ def _check_confidence(confidence: float) -> None:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
 
 
-def _grid_axes(
-    compiled: CompiledModel,
-    axes: list[str],
-    bounds: Sequence[Sequence[float]],
-    resolution: int | tuple[int, ...],
-) -> tuple[list[int], np.ndarray, list[int]]:
-    """Check a slice's axes, bounds and resolution; return the axes' state indices, the
-    bounds as an array and the points per axis."""
-    indices = [compiled.model.state_index(name) for name in axes]
-    if len(set(indices)) < len(indices):
-        raise ValueError(f"the slice needs two different states, got {axes[0]!r} twice")
-    for name in axes:
-        if name in _RESERVED:
-            raise ValueError(f"state name {name!r} is reserved in results; rename it")
-    counts = [resolution] * len(axes) if np.ndim(resolution) == 0 else list(np.ravel(resolution))
-    if len(counts) != len(axes):
-        raise ValueError(
-            f"resolution must be one integer or one per axis ({len(axes)}), got {resolution!r}"
-        )
-    counts = [
-        check_count(c.item() if isinstance(c, np.generic) else c, "resolution", 2) for c in counts
-    ]
-    shape = " or ".join(
-        ["((x_low, x_high), (y_low, y_high))"] if len(axes) == 2 else ["((x_low, x_high),)"]
-    )
-    try:
-        box = np.asarray(bounds, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"bounds must be {shape}, got {bounds!r}") from None
-    if box.shape == (2,) and len(axes) == 1:
-        box = box[None, :]
-    if box.shape != (len(axes), 2):
-        raise ValueError(f"bounds must be {shape}, got {bounds!r}")
-    if not np.all(np.isfinite(box)):
-        raise ValueError(f"bounds must be finite, got {box.tolist()}")
-    for axis, (low, high) in zip(axes, box):
-        if not low < high:
-            raise ValueError(f"bounds for {axis!r} are empty or inverted: ({low}, {high})")
-    return indices, box, counts
-
-
 def basin_map(
     model: Model | CompiledModel,
     x: str,
@@ -250,29 +210,17 @@ def basin_map(
     compiled = as_compiled(model)
     names = list(compiled.state_names)
     axes = [x] if y is None else [x, y]
-    indices, box, counts = _grid_axes(compiled, axes, bounds, resolution)
-    size = int(np.prod(counts, dtype=object))
-    shape = "x".join(map(str, counts))
-    require_memory(ensemble_bytes(size, len(names)), f"a {shape} map")
+    for name in axes:
+        if name in _RESERVED:
+            raise ValueError(f"state name {name!r} is reserved in results; rename it")
+    grid = check_slice(compiled.model, axes, bounds, resolution, fixed)
     _check_confidence(confidence)
-    base = np.zeros(len(names))
-    for name, value in (fixed or {}).items():
-        index = compiled.model.state_index(name)
-        if index in indices:
-            raise ValueError(f"state {name!r} spans the slice and cannot also be fixed")
-        if not np.isfinite(float(value)):
-            raise ValueError(f"fixed value of {name!r} must be finite, got {value}")
-        base[index] = float(value)
-    ticks = [np.linspace(low, high, count) for (low, high), count in zip(box, counts)]
-    grid = np.meshgrid(*ticks[::-1], indexing="ij")[::-1]  # first axis varies fastest
-    y0s = np.tile(base, (size, 1))
-    for index, values in zip(indices, grid):
-        y0s[:, index] = values.ravel()
+    y0s = grid.points()
     final, label, attractors, points = _labelled_ensemble(
         compiled, y0s, params, settings, labels, points, progress, checkpoint_dir, setting_overrides
     )
     dims = tuple(axes[::-1])  # (y, x): rows are y, as an image
-    shape = tuple(counts[::-1])
+    shape = grid.counts[::-1]
     data = {
         "label": (dims, label.reshape(shape)),
         "t_final": (dims, final["t_final"].values.reshape(shape)),
@@ -280,7 +228,7 @@ def basin_map(
         **_tables(names, compiled.predicate_names, label, attractors, points, confidence),
     }
     coords = {
-        **dict(zip(axes, ticks)),
+        **dict(zip(axes, grid.ticks)),
         "state": names,
         "predicate": list(compiled.predicate_names),
     }
@@ -292,7 +240,7 @@ def basin_map(
         "x_unit": compiled.model.unit(x),
         "y_unit": "" if y is None else compiled.model.unit(y),
         "slice_fixed": json.dumps(
-            {n: float(base[i]) for i, n in enumerate(names) if i not in indices}
+            {n: float(grid.base[i]) for i, n in enumerate(names) if i not in grid.indices}
         ),
         "confidence": confidence,
     }
