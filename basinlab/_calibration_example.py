@@ -60,21 +60,18 @@ def teacher_student(
     divergences, seconds and the posterior probability of specialising.
     """
     # Imported here, so that the command line can list EXAMPLES without loading JAX.
+    import matplotlib.pyplot as plt
     import numpy as np
     import numpyro.distributions as dist
 
     from .simulations import calibrate, plot_calibration, save
-    from .simulations._atomic import atomic_output
+    from .simulations._atomic import atomic_output, save_figure
     from .simulations.training import (
         compare_with_theory,
         plot_comparison,
         teacher_student_model,
         teacher_student_run,
     )
-
-    def write_figure(fig, name: str) -> None:
-        with atomic_output(out / name) as temporary:
-            fig.savefig(temporary, dpi=120, format="png")
 
     out.mkdir(parents=True, exist_ok=True)
     eta = 1.0
@@ -89,7 +86,8 @@ def teacher_student(
     comparison = compare_with_theory(run)
     save(comparison, out / "comparison.nc")
     fig, _ = plot_comparison(comparison)
-    write_figure(fig, "comparison.png")
+    save_figure(fig, out / "comparison.png", dpi=120)
+    plt.close(fig)
     compiled, params = teacher_student_model(run)
     del params["eta"]
     idata = calibrate(
@@ -106,7 +104,8 @@ def teacher_student(
     with atomic_output(out / "calibration.nc") as temporary:
         idata.to_netcdf(str(temporary))
     fig, _ = plot_calibration(idata, "eps_g", yscale="log")
-    write_figure(fig, "calibration.png")
+    save_figure(fig, out / "calibration.png", dpi=120)
+    plt.close(fig)
     # The run is written last, with the request that made it: a run.nc on disk means
     # the whole example finished.
     save(run.assign_attrs(request=json.dumps(request or {})), out / "run.nc")

@@ -7,6 +7,7 @@ import pathlib
 import time
 from collections.abc import Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
 import numpyro.distributions as dist
 import xarray as xr
@@ -17,7 +18,7 @@ from ._printing import analyze, table
 from ._requests import FractionsRequest, MapRequest
 from .simulations import attractor_window, basin_fractions, plot_basin_map, save
 from .simulations import basin_map as compute_basin_map
-from .simulations._atomic import atomic_output
+from .simulations._atomic import save_figure
 from .theory import FixedPoint, fixed_points
 
 
@@ -46,11 +47,6 @@ def _print_fractions(result) -> None:
         result["predicate_high"].values,
     ):
         print(f"ends where {name!s} holds: {fraction:.4f} [{low:.4f}, {high:.4f}]")
-
-
-def _save_figure(fig, path: pathlib.Path, dpi: int = 150) -> None:
-    with atomic_output(path) as temporary:
-        fig.savefig(temporary, dpi=dpi, format=path.suffix.lstrip("."))
 
 
 def basin_map(
@@ -86,8 +82,8 @@ def basin_map(
     result.attrs[REQUEST_ATTRIBUTE] = json.dumps(request.record())
     save(result, path)
     fig, _ = plot_basin_map(result)
-    png = path.with_suffix(".png")
-    _save_figure(fig, png)
+    png = save_figure(fig, path.with_suffix(".png"))
+    plt.close(fig)
     grid = "x".join([str(request.resolution)] * len(axes))
     print(f"basin map of {model.name} on ({', '.join(axes)}), {grid} in {seconds:.1f} s")
     _print_fractions(result)

@@ -38,3 +38,22 @@ def atomic_output(path: str | os.PathLike) -> Iterator[pathlib.Path]:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def save_figure(figure, path: str | os.PathLike, dpi: int = 150) -> pathlib.Path:
+    """Write a Matplotlib figure atomically, in the format its suffix names.
+
+    **Arguments:**
+
+    - `figure`: the figure.
+    - `path`: the file, such as `map.png`.
+    - `dpi`: its resolution.
+
+    **Returns:**
+
+    The path written.
+    """
+    path = pathlib.Path(path)
+    with atomic_output(path) as temporary:
+        figure.savefig(temporary, dpi=dpi, format=path.suffix.lstrip(".") or "png")
+    return path
