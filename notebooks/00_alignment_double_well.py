@@ -97,8 +97,10 @@ plt.show()
 # %% [markdown]
 # ## How the bias shrinks the aligned basin
 #
-# Sweeping $b$ towards the saddle-node bifurcation at $b = 1$, the fraction of a
-# uniform initialisation that ends aligned falls to zero. At $b = 0$ the loss is
+# Sweeping $b$ towards $b = 1$, where the saddle reaches the aligned minimum (a
+# transcritical point: the two exchange stability, and the aligned attractor
+# persists at $a = b$), the fraction of a uniform initialisation that ends aligned
+# shrinks. At $b = 0$ the loss is
 # symmetric under $(a, c) \mapsto (-a, 2 - c)$, and so is the box, so the fraction
 # there must be $1/2$.
 

@@ -17,8 +17,8 @@
 # initialisations for which we hold a proof, checked in exact arithmetic, that
 # training ends on a given attractor. This notebook certifies a region of the aligned
 # basin of the alignment double well, sets it against the simulated basin, and
-# follows it as the reward bias $b$ moves toward the saddle-node bifurcation at
-# $b = 1$, where the aligned basin disappears.
+# follows it as the reward bias $b$ moves toward $b = 1$, where the barrier around
+# the aligned minimum vanishes (the saddle reaches it and they exchange stability).
 #
 # **The theorem.** For gradient flow $\dot x = -\nabla L$ take a box $B$ around the
 # minimum $x^*$ and a level $c$ with $L \ge c$ on $\partial B$ and $L \ge c$ at every

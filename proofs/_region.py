@@ -11,7 +11,7 @@ import sympy as sp
 from jaxtyping import ArrayLike, Bool, Float
 
 from ..simulations import CONVERGED, integrate, wilson_interval
-from ..theory import FixedPoint, Model, default_window, fixed_points
+from ..theory import MAP, FixedPoint, Model, default_window, fixed_points
 from ._lyapunov import LyapunovCertificate, lyapunov_certificate
 from ._sublevel import SublevelCertificate, sublevel_certificate
 
@@ -231,13 +231,17 @@ def certified_region(
 
     **Raises:**
 
-    - `ValueError`: `method` is unknown; the model is not polynomial (or, for
+    - `ValueError`: `method` is unknown; the model is a map, or not polynomial (or, for
       `"sublevel"`, not a gradient flow); the attractor is not a stable fixed point
       with the coordinates the method needs.
     - `basinlab.proofs.CertificateFailed`: no region could be certified exactly.
     """
     if method not in ("auto", SUBLEVEL, SOS):
         raise ValueError(f"method must be 'auto', 'sublevel' or 'sos', got {method!r}")
+    if model.kind == MAP:
+        # Both certificates are about flows: a loss that decreases along dx/dt, or a
+        # Lyapunov function with dV/dt < 0; a map needs V(F(x)) < V(x) instead.
+        raise ValueError(f"model {model.name!r} is a map; certified regions are for flows")
     location = _location(model, attractor)
     if method == "auto":
         polynomial_loss = model.loss is not None and model.loss.is_polynomial(*model.state)

@@ -12,7 +12,7 @@ import sympy as sp
 import xarray as xr
 from jaxtyping import Array, Bool, Float
 
-from ..theory import FixedPoint
+from ..theory import MAP, FixedPoint
 from ._batched_map import map_in_batches
 from ._compile import CompiledModel
 from ._integrate import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
@@ -21,6 +21,7 @@ from ._rest_sets import connected_rest_sets
 from ._trajectories import saved_path
 
 LIMIT_CYCLE = "limit cycle"
+PERIODIC_ORBIT = "periodic orbit"
 NON_STATIONARY = "non-stationary"
 UNLISTED_FIXED_POINT = "fixed point not found by analysis"
 FIXED_POINT_CONTINUUM = "continuum of fixed points"
@@ -34,13 +35,15 @@ class Attractor:
 
     - `name`: a readable name, unique within a result.
     - `kind`: the fixed point's kind (`"stable node"`, ...) for a fixed point;
-      `"limit cycle"` for a periodic orbit in the plane; `"non-stationary"` for any
-      other bounded set that is not a point; `"fixed point not found by analysis"`;
+      `"limit cycle"` for a periodic orbit of a flow in the plane; `"periodic orbit"`
+      for one of a map; `"non-stationary"` for any other bounded set that is not a
+      point; `"fixed point not found by analysis"`;
       `"continuum of fixed points"` for a connected set of rest points (such as the
       minima $ab = s$ of a deep linear mode).
     - `location`: the fixed point, or the centre of the set's bounding box.
     - `extent`: the half-widths of the bounding box; zero for a fixed point.
     - `predicates`: for each predicate, whether it holds on the whole set.
+    - `period`: the period of a map's periodic orbit; 0 for anything else.
     """
 
     name: str
@@ -48,10 +51,12 @@ class Attractor:
     location: np.ndarray
     extent: np.ndarray
     predicates: dict[str, bool]
+    period: int = 0
 
     def __post_init__(self):
         assert self.location.shape == self.extent.shape
         assert np.all(self.extent >= 0)
+        assert (self.period > 0) == (self.kind == PERIODIC_ORBIT)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,9 +67,9 @@ class LabelSettings:
 
     - `match_tol`: a final state is at a fixed point when
       $\\|y - x^*\\|_\\infty < \\text{match\\_tol}\\,(1 + \\|x^*\\|_\\infty)$.
-    - `tail_time`: how long a trajectory that did not come to rest is followed
-      further to find the set it moves on.
-    - `tail_samples`: samples along that stretch.
+    - `tail_time`: how long a trajectory of a flow that did not come to rest is
+      followed further to find the set it moves on.
+    - `tail_samples`: samples along that stretch; for a map, the iterations followed.
     - `settle_tol`: the two halves of that stretch must have bounding boxes that
       agree to this tolerance (relative, as above) for the trajectory to count as
       settled; sets whose boxes agree to it are the same attractor.
@@ -91,13 +96,17 @@ class LabelSettings:
 
 
 def _format(location: tuple) -> str:
-    """Exact coordinates as SymPy prints them; floats to 3 digits, with values below
-    1e-6, numerical noise at the tolerances used here, shown as 0."""
+    """Exact coordinates as SymPy prints them when that is short; otherwise (and for
+    floats) 3 digits, with values below 1e-6, numerical noise at the tolerances used
+    here, shown as 0."""
 
     def one(c) -> str:
-        if isinstance(c, float | np.floating):
-            return f"{(0.0 if abs(c) < 1e-6 else float(c)):.3g}"
-        return sp.sstr(c)
+        if not isinstance(c, float | np.floating):
+            text = sp.sstr(c)
+            if len(text) <= 24:
+                return text
+            c = float(sp.re(c.evalf()))
+        return f"{(0.0 if abs(c) < 1e-6 else float(c)):.3g}"
 
     return "(" + ", ".join(one(c) for c in location) + ")"
 
@@ -109,6 +118,8 @@ def _close(points: np.ndarray, centre: np.ndarray, tol: float) -> np.ndarray:
 
 # Trajectories followed per compiled call; the progress bar moves once per call.
 _FOLLOW_CHUNK = 1024
+# The longest period looked for in a map's orbits.
+_MAX_PERIOD = 64
 
 
 @eqx.filter_jit
@@ -119,18 +130,44 @@ def _follow(
     y0s: Float[Array, "batch n"],
     p: Float[Array, " m"],
 ) -> tuple[Float[Array, "batch 2 n"], Float[Array, "batch 2 n"], Bool[Array, "batch k"]]:
-    """Follow each state for `tail_time`; return the bounding box of each half of the
-    stretch, and whether each predicate holds all along it."""
+    """Follow each state for `tail_time` (a flow) or `tail_samples` iterations (a map);
+    return the bounding box of each half of the stretch, whether each predicate holds
+    all along it, and the period of the orbit the second half repeats (a map's; 0
+    when there is none or for a flow)."""
     times = jnp.linspace(0.0, labels.tail_time, labels.tail_samples)
     half = labels.tail_samples // 2
+    periods = jnp.arange(1, _MAX_PERIOD + 1)
+
+    def iterates(y0):
+        def step(y, k):
+            new = compiled.vector_field(k, y, p)
+            return new, new
+
+        return jax.lax.scan(step, y0, times)[1]
+
+    def period(path):
+        """The least p with y[k + p] = y[k] (to `match_tol`) along the second half."""
+        tail = path[half:]
+        scale = 1 + jnp.max(jnp.abs(tail))
+
+        def mismatch(q):
+            shifted = jnp.roll(tail, -q, axis=0)
+            valid = jnp.arange(len(tail)) < len(tail) - q
+            return jnp.max(jnp.where(valid[:, None], jnp.abs(shifted - tail), 0.0))
+
+        repeats = jax.vmap(mismatch)(periods) < labels.match_tol * scale
+        return jnp.where(jnp.any(repeats), periods[jnp.argmax(repeats)], 0)
 
     def one(y0):
-        path = saved_path(compiled, settings, y0, times, p).ys
+        if compiled.kind == MAP:
+            path = iterates(y0)
+        else:
+            path = saved_path(compiled, settings, y0, times, p).ys
         halves = (path[:half], path[half:])
         low = jnp.stack([h.min(axis=0) for h in halves])
         high = jnp.stack([h.max(axis=0) for h in halves])
         holds = jax.vmap(lambda y: compiled.predicates(y, p))(path).all(axis=0)
-        return low, high, holds
+        return low, high, holds, period(path) if compiled.kind == MAP else jnp.zeros((), int)
 
     return map_in_batches(one, y0s, min(settings.batch_size, y0s.shape[0]))
 
@@ -142,7 +179,7 @@ def _follow_all(
     starts: np.ndarray,
     p: Float[Array, " m"],
     progress: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """`_follow` in chunks, so memory stays bounded however many trajectories move."""
     # Powers of two up to the chunk size: few distinct shapes, few compilations.
     size = min(_FOLLOW_CHUNK, 1 << int(np.ceil(np.log2(len(starts)))))
@@ -154,8 +191,8 @@ def _follow_all(
             out = _follow(compiled, settings, labels, jnp.asarray(padded, compiled.dtype), p)
             parts.append([np.asarray(a)[: len(block)] for a in out])
             bar.advance(len(block))
-    low, high, holds = (np.concatenate(column) for column in zip(*parts))
-    return low, high, holds
+    low, high, holds, periods = (np.concatenate(column) for column in zip(*parts))
+    return low, high, holds, periods
 
 
 def _cluster(features: np.ndarray, tol: float) -> np.ndarray:
@@ -219,7 +256,9 @@ def label_attractors(
         truth = np.asarray(compiled.predicates(jnp.asarray(location, compiled.dtype), p))
         return dict(zip(compiled.predicate_names, map(bool, truth)))
 
-    def add(name: str, kind: str, location, extent, predicates: dict[str, bool]) -> int:
+    def add(
+        name: str, kind: str, location, extent, predicates: dict[str, bool], period: int = 0
+    ) -> int:
         attractors.append(
             Attractor(
                 f"A{len(attractors)}: {name}",
@@ -227,6 +266,7 @@ def label_attractors(
                 np.asarray(location, float),
                 np.asarray(extent, float),
                 predicates,
+                period,
             )
         )
         return len(attractors) - 1
@@ -288,7 +328,7 @@ def label_attractors(
     moving = np.flatnonzero((status == UNCONVERGED) & np.all(np.isfinite(state), axis=1))
     if len(moving) == 0:
         return result, attractors
-    halves_low, halves_high, holds = _follow_all(
+    halves_low, halves_high, holds, periods = _follow_all(
         compiled, settings, labels, state[moving], p, progress
     )
     first = np.concatenate([halves_low[:, 0], halves_high[:, 0]], axis=1)
@@ -303,20 +343,27 @@ def label_attractors(
     still = match_points(moving[at_rest], centre[at_rest], labels.settle_tol)
     result[still] = UNCONVERGED  # slow, and near no listed fixed point: not decided
     cycling = np.flatnonzero(settled & ~at_rest)
-    features = np.concatenate([low[cycling], high[cycling]], axis=1)
+    # Orbits of different periods are different attractors even where their boxes agree.
+    features = np.concatenate([low[cycling], high[cycling], periods[cycling, None]], axis=1)
     cluster = _cluster(features, labels.settle_tol)
-    kind = LIMIT_CYCLE if state.shape[1] == 2 else NON_STATIONARY
     for k in range(cluster.max(initial=-1) + 1):
         members = cycling[cluster == k]
         box_centre = centre[members].mean(axis=0)
         box_extent = extent[members].mean(axis=0)
         truth = holds[members].all(axis=0)
+        period = int(periods[members][0])
+        if period > 0:
+            kind, label = PERIODIC_ORBIT, f"period-{period} orbit"
+        else:
+            flow_cycle = compiled.kind != MAP and state.shape[1] == 2
+            kind = label = LIMIT_CYCLE if flow_cycle else NON_STATIONARY
         index = add(
-            f"{kind} around {_format(tuple(box_centre))}, half-width {_format(tuple(box_extent))}",
+            f"{label} around {_format(tuple(box_centre))}, half-width {_format(tuple(box_extent))}",
             kind,
             box_centre,
             box_extent,
             dict(zip(compiled.predicate_names, map(bool, truth))),
+            period,
         )
         result[moving[members]] = index
     return result, attractors

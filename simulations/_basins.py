@@ -35,6 +35,7 @@ _RESERVED = {
     "y0",
     "attractor_name",
     "attractor_kind",
+    "attractor_period",
     "attractor_location",
     "attractor_extent",
     "attractor_holds",
@@ -106,6 +107,7 @@ def _tables(
     tables = {
         "attractor_name": ("attractor", np.array([a.name for a in attractors], dtype=object)),
         "attractor_kind": ("attractor", np.array([a.kind for a in attractors], dtype=object)),
+        "attractor_period": ("attractor", np.array([a.period for a in attractors], dtype=np.int32)),
         "attractor_location": (
             ("attractor", "state"),
             np.array([a.location for a in attractors]).reshape(-1, dim),

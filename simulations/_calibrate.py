@@ -16,7 +16,7 @@ import xarray as xr
 from jaxtyping import Array, ArrayLike
 from numpyro.infer import MCMC, NUTS, init_to_median
 
-from ..theory import Model
+from ..theory import MAP, Model
 from ..theory._checks import check_count, check_seed
 from ._compile import CompiledModel
 from ._integrate import SolverSettings, as_compiled
@@ -153,7 +153,7 @@ def calibrate(
 
     **Raises:**
 
-    - `ValueError`: observation times that are not increasing, NaN in the data,
+    - `ValueError`: a map model, observation times that are not increasing, NaN in the data,
       data with a different number of states from the model, a prior naming
       something the model lacks, no noise prior or value, an unknown initial state,
       bad sampler settings, or a seed outside $[0, 2^{63})$.
@@ -161,6 +161,10 @@ def calibrate(
       NumPyro distribution, or a seed that is not an integer.
     """
     compiled = as_compiled(model)
+    if compiled.kind == MAP:
+        raise ValueError(
+            f"model {compiled.name!r} is a map; calibration fits flows through their ODE solve"
+        )
     settings = settings or SolverSettings()
     obs = as_observations(compiled, observations, observed)
     check_priors(compiled, priors)

@@ -12,7 +12,7 @@ import sympy as sp
 from jaxtyping import Array, Bool, Float
 from sympy.printing.numpy import JaxPrinter
 
-from ..theory import Model
+from ..theory import MAP, Model
 from ..theory._expressions import code_symbols
 
 # basinlab checks accuracy claims in float64, so JAX's 64-bit mode is switched on when
@@ -76,7 +76,8 @@ def _truth(expression: sp.Basic) -> sp.Basic:
 
 
 class CompiledModel(eqx.Module):
-    r"""A model as JAX functions $f(t, y, p)$, $\partial f/\partial y$ and predicates.
+    r"""A model as JAX functions $f(t, y, p)$ (or a map's $F$), $\partial f/\partial y$
+    and predicates.
 
     Parameters are passed as a vector `p` in the order of `param_names`, so a sweep
     can `vmap` over it. Build one with [`basinlab.compile_model`][].
@@ -87,6 +88,7 @@ class CompiledModel(eqx.Module):
     - `name`, `state_names`, `param_names`, `predicate_names`, `observable_names`:
       from the model.
     - `dtype`: the floating-point type of states and parameters.
+    - `kind`: `"flow"` or `"map"`; for a map, `vector_field` evaluates $F$.
     """
 
     model: Model = eqx.field(static=True)
@@ -96,6 +98,7 @@ class CompiledModel(eqx.Module):
     predicate_names: tuple[str, ...] = eqx.field(static=True)
     observable_names: tuple[str, ...] = eqx.field(static=True)
     dtype: type = eqx.field(static=True)
+    kind: str = eqx.field(static=True)
     _field: Callable = eqx.field(static=True)
     _predicates: Callable = eqx.field(static=True)
     _observables: Callable = eqx.field(static=True)
@@ -116,6 +119,13 @@ class CompiledModel(eqx.Module):
         del t
         values = self._field(*self._arguments(y, p))
         return jnp.stack([jnp.broadcast_to(jnp.asarray(v, self.dtype), ()) for v in values])
+
+    def rest_residual(
+        self, t: Float[Array, ""], y: Float[Array, " n"], p: Float[Array, " m"]
+    ) -> Float[Array, " n"]:
+        """What vanishes at a rest point: $f(y)$ for a flow, $F(y) - y$ for a map."""
+        value = self.vector_field(t, y, p)
+        return value - y if self.kind == MAP else value
 
     def jacobian(
         self, t: Float[Array, ""], y: Float[Array, " n"], p: Float[Array, " m"]
@@ -185,6 +195,7 @@ def compile_model(model: Model, dtype: type = jnp.float64) -> CompiledModel:
         predicate_names=tuple(model.predicates),
         observable_names=tuple(model.observables),
         dtype=dtype,
+        kind=model.kind,
         _field=_lambdify(model, list(model.vector_field)),
         _predicates=_lambdify(model, predicates),
         _observables=_lambdify(model, list(model.observables.values())),

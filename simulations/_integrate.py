@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
-from ..theory import Model
+from ..theory import FLOW, MAP, Model
 from ..theory._checks import check_count
 from ._checkpoint import ChunkStore
 from ._compile import CompiledModel, compile_model
@@ -111,12 +111,16 @@ class SolverSettings:
             return CarriedStepSize(dfx.PIDController(rtol=self.rtol, atol=self.atol))
         return dfx.ConstantStepSize()
 
-    def describe(self) -> dict[str, object]:
-        """The settings as attrs for a result."""
+    def describe(self, kind: str = FLOW) -> dict[str, object]:
+        """The settings as attrs for a result; for a map, without the ODE solver's."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         fields["solver"] = type(self.solver).__name__
         if self.dt0 is None:
             fields["dt0"] = "automatic"
+        if kind == MAP:
+            for name in ("dt0", "rtol", "atol"):
+                del fields[name]
+            fields["solver"] = "iteration"
         return fields
 
 
@@ -184,6 +188,41 @@ def _solve_one(
     return y, t, next_dt, status
 
 
+def _iterate_one(
+    compiled: CompiledModel,
+    settings: SolverSettings,
+    steps: int,
+    y0: Float[Array, " n"],
+    k0: Float[Array, ""],
+    dt: Float[Array, ""],
+    p: Float[Array, " m"],
+) -> tuple[Float[Array, " n"], Float[Array, ""], Float[Array, ""], Int[Array, ""]]:
+    """One pass of at most `steps` iterations of a map from iteration `k0`, with the
+    same stopping rules and statuses as `_solve_one` (time is the iteration count, and
+    a step moving less than `steady_tol (1 + |y|)` is at rest)."""
+
+    def running(state):
+        _, _, taken, status = state
+        return (status == _RUNNING) & (taken < steps)
+
+    def iterate(state):
+        y, k, taken, _ = state
+        new = compiled.vector_field(k, y, p)
+        size = jnp.max(jnp.abs(new))
+        diverged = ~jnp.isfinite(size) | (size > settings.divergence_bound)
+        settled = jnp.max(jnp.abs(new - y)) < settings.steady_tol * (1 + jnp.max(jnp.abs(y)))
+        k = k + 1
+        status = jnp.select(
+            [diverged, settled, k >= settings.t1], [DIVERGED, CONVERGED, UNCONVERGED], _RUNNING
+        ).astype(jnp.int32)
+        # A state that is no longer finite is not kept: the last finite one is.
+        return jnp.where(jnp.all(jnp.isfinite(new)), new, y), k, taken + 1, status
+
+    start = jnp.where(k0 >= settings.t1, UNCONVERGED, _RUNNING).astype(jnp.int32)
+    y, k, _, status = jax.lax.while_loop(running, iterate, (y0, k0, 0, start))
+    return y, k, dt, status
+
+
 def solve_to_rest(
     compiled: CompiledModel,
     settings: SolverSettings,
@@ -210,9 +249,8 @@ def _solve_batch(
     dts: Float[Array, " batch"],
     p: Float[Array, " m"],
 ):
-    return jax.vmap(lambda y0, t0, dt: _solve_one(compiled, settings, steps, y0, t0, dt, p))(
-        y0s, t0s, dts
-    )
+    one = _iterate_one if compiled.kind == MAP else _solve_one
+    return jax.vmap(lambda y0, t0, dt: one(compiled, settings, steps, y0, t0, dt, p))(y0s, t0s, dts)
 
 
 def _solve_ensemble(
@@ -352,7 +390,12 @@ def integrate(
     n = initial.shape[0]
     chunk = min(settings.chunk_size, n)
     store = ChunkStore.open(
-        checkpoint_dir, compiled.model, np.asarray(p), initial, settings.describe(), chunk
+        checkpoint_dir,
+        compiled.model,
+        np.asarray(p),
+        initial,
+        settings.describe(compiled.kind),
+        chunk,
     )
 
     y_final = np.empty_like(initial)
@@ -386,6 +429,6 @@ def integrate(
         },
         coords=coords,
         attrs=provenance(
-            compiled.model, compiled.model.resolve_params(params), settings.describe()
+            compiled.model, compiled.model.resolve_params(params), settings.describe(compiled.kind)
         ),
     )

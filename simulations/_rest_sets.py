@@ -45,11 +45,11 @@ def _project(
     t = jnp.zeros((), y.dtype)
 
     def step(_, y):
-        jacobian = compiled.jacobian(t, y, p)
-        return y - jnp.linalg.pinv(jacobian, rtol=1e-8) @ compiled.vector_field(t, y, p)
+        jacobian = jax.jacfwd(compiled.rest_residual, argnums=1)(t, y, p)
+        return y - jnp.linalg.pinv(jacobian, rtol=1e-8) @ compiled.rest_residual(t, y, p)
 
     y = jax.lax.fori_loop(0, 40, step, y)
-    return y, jnp.max(jnp.abs(compiled.vector_field(t, y, p)))
+    return y, jnp.max(jnp.abs(compiled.rest_residual(t, y, p)))
 
 
 def _rest_path(

@@ -11,9 +11,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Int
 
-from ..theory import Model
+from ..theory import MAP, Model
 from ._batched_map import map_in_batches
 from ._compile import CompiledModel
 from ._integrate import SolverSettings, as_compiled, as_initial_conditions
@@ -62,6 +62,31 @@ def _paths(
     return map_in_batches(one, y0s, min(settings.batch_size, y0s.shape[0]))
 
 
+@eqx.filter_jit
+def _iterated_paths(
+    compiled: CompiledModel,
+    settings: SolverSettings,
+    y0s: Float[Array, "batch n"],
+    saved: Int[Array, " time"],
+    iterations: int,
+    p: Float[Array, " m"],
+):
+    """A map's iterates 0, ..., `iterations` from each start, kept at `saved`."""
+
+    def one(y0):
+        def step(y, k):
+            new = compiled.vector_field(k, y, p)
+            return new, new
+
+        path = jnp.concatenate(
+            [y0[None], jax.lax.scan(step, y0, jnp.arange(iterations, dtype=y0.dtype))[1]]
+        )[saved]
+        observed = jax.vmap(lambda y: compiled.observables(y, p))(path)
+        return path, observed, jnp.all(jnp.isfinite(path))
+
+    return map_in_batches(one, y0s, min(settings.batch_size, y0s.shape[0]))
+
+
 def trajectories(
     model: Model | CompiledModel,
     y0s: Float[ArrayLike, "n dim"],
@@ -75,6 +100,7 @@ def trajectories(
 
     Unlike [`basinlab.integrate`][], nothing stops early: each trajectory runs from
     `times[0]` to `times[-1]`. The model's observables are evaluated along the way.
+    For a map, `times` are iteration counts (integers).
 
     **Arguments:**
 
@@ -88,12 +114,14 @@ def trajectories(
 
     An `xarray.Dataset` with `y` over `(trajectory, time, state)`, one variable per
     observable over `(trajectory, time)`, and `solved` (whether each solve reached
-    `times[-1]`; a failed solve's values after the failure are not meaningful).
+    `times[-1]`; a failed solve's values after the failure are not meaningful; for
+    a map, whether every iterate is finite).
 
     **Raises:**
 
     - `ValueError`: malformed or non-finite initial conditions, `times` not strictly
-      increasing or not finite, or an unknown parameter.
+      increasing or not finite (or, for a map, not integers), or an unknown
+      parameter.
     """
     compiled = as_compiled(model)
     settings = dataclasses.replace(settings or SolverSettings(), **setting_overrides)
@@ -102,9 +130,18 @@ def trajectories(
     if ts.ndim != 1 or len(ts) < 2 or not np.all(np.isfinite(ts)) or np.any(np.diff(ts) <= 0):
         raise ValueError("times must be a finite, strictly increasing sequence of 2 or more")
     p = compiled.param_vector(params)
-    ys, observed, solved = _paths(
-        compiled, settings, jnp.asarray(initial, compiled.dtype), jnp.asarray(ts, compiled.dtype), p
-    )
+    starts = jnp.asarray(initial, compiled.dtype)
+    if compiled.kind == MAP:
+        if np.any(ts != np.round(ts)):
+            raise ValueError(f"times of a map are iteration counts, integers; got {ts.tolist()}")
+        offsets = (ts - ts[0]).astype(int)
+        ys, observed, solved = _iterated_paths(
+            compiled, settings, starts, jnp.asarray(offsets), int(offsets[-1]), p
+        )
+    else:
+        ys, observed, solved = _paths(
+            compiled, settings, starts, jnp.asarray(ts, compiled.dtype), p
+        )
     data = {
         "y": (("trajectory", "time", "state"), np.asarray(ys)),
         "solved": ("trajectory", np.asarray(solved)),
@@ -117,5 +154,7 @@ def trajectories(
         "time": ts,
         "state": list(compiled.state_names),
     }
-    attrs = provenance(compiled.model, compiled.model.resolve_params(params), settings.describe())
+    attrs = provenance(
+        compiled.model, compiled.model.resolve_params(params), settings.describe(compiled.kind)
+    )
     return xr.Dataset(data, coords=coords, attrs=attrs | {"kind": "trajectories"})

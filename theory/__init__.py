@@ -12,7 +12,10 @@ from ._fixed_points import fixed_point_continua as fixed_point_continua
 from ._fixed_points import fixed_points as fixed_points
 from ._fixed_points import hessian as hessian
 from ._fixed_points import jacobian as jacobian
+from ._model import FLOW as FLOW
+from ._model import MAP as MAP
 from ._model import Model as Model
+from ._noise import Noise as Noise
 from ._time_limit import TimeLimitExceeded as TimeLimitExceeded
 from ._time_limit import time_limit as time_limit
 from ._window import default_window as default_window

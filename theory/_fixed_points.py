@@ -12,7 +12,7 @@ import sympy as sp
 
 from ._checks import check_count, check_seed
 from ._expressions import SUPPORTED_FUNCTIONS, code_symbols
-from ._model import Model, ParamKey
+from ._model import MAP, Model, ParamKey
 from ._time_limit import TimeLimitExceeded, time_limit
 
 STABLE_NODE = "stable node"
@@ -40,8 +40,9 @@ class FixedPoint:
     - `kind`: one of `"stable node"`, `"stable focus"`, `"saddle"`, `"unstable"`,
       `"non-hyperbolic"`.
     - `eigenvalues`: the eigenvalues of the Jacobian at $x^*$, sorted by real part.
-    - `index`: the number of eigenvalues with positive real part (the number of
-      unstable directions; for a gradient flow, the Morse index of the critical point).
+    - `index`: the number of unstable directions: eigenvalues with positive real part
+      for a flow (for a gradient flow, the Morse index of the critical point), with
+      modulus above 1 for a map.
     - `exact`: whether `location` came from an exact symbolic solution.
     """
 
@@ -80,8 +81,11 @@ def hessian(model: Model) -> sp.Matrix:
     return sp.hessian(model.loss, model.state)
 
 
-def _kind(eigenvalues: Sequence[complex], zero: float) -> tuple[str, int]:
-    real = np.array([e.real for e in eigenvalues])
+def _kind(eigenvalues: Sequence[complex], zero: float, discrete: bool) -> tuple[str, int]:
+    """The kind and index of a rest point: from the real parts of the eigenvalues of a
+    flow's Jacobian, or from the moduli of a map's (minus 1, so that 0 is the
+    boundary of stability either way)."""
+    real = np.array([abs(e) - 1 if discrete else e.real for e in eigenvalues])
     index = int(np.sum(real > zero))
     if np.any(np.abs(real) <= zero):
         return NON_HYPERBOLIC, index
@@ -101,9 +105,12 @@ def classify(
 ) -> FixedPoint:
     """Classify a fixed point by the eigenvalues of the Jacobian there.
 
-    Exact points are evaluated at 50 significant digits, so a real part is taken as
-    zero only when it vanishes to that precision; numeric points use a tolerance of
-    $10^{-8}$ relative to the largest eigenvalue.
+    For a flow the real parts decide (stable when all are negative); for a map the
+    moduli (stable when all are below 1, a saddle when some exceed 1 and some do
+    not, non-hyperbolic when one equals 1). Exact points are evaluated at 50
+    significant digits, so a real part (or a modulus minus 1) is taken as zero only
+    when it vanishes to that precision; numeric points use a tolerance of $10^{-8}$
+    relative to the largest eigenvalue.
 
     **Arguments:**
 
@@ -144,27 +151,37 @@ def classify(
     eigenvalues.sort(key=lambda e: (e.real, e.imag))
     scale = max([1.0] + [abs(e) for e in eigenvalues])
     zero = _EXACT_ZERO * scale if exact else 1e-8 * scale
-    kind, index = _kind(eigenvalues, zero)
+    kind, index = _kind(eigenvalues, zero, model.kind == MAP)
     return FixedPoint(location, numeric, kind, tuple(eigenvalues), index, bool(exact))
 
 
 def _exact_solutions(
     field: sp.Matrix, state: list[sp.Symbol], timeout: float | None
 ) -> tuple[list[tuple[sp.Expr, ...]], list[dict[sp.Symbol, sp.Expr]]] | None:
-    """The real isolated roots of a polynomial field, and its continua of roots, exactly.
+    """The real isolated roots of a rational field, and its continua of roots, exactly.
 
-    `None` when the field is not polynomial or SymPy cannot solve it in time.
+    A rational component vanishes where its numerator does and its denominator does
+    not (Newton's map has a pole at its critical point). `None` when the field is not
+    rational or SymPy cannot solve it in time.
     """
-    if not all(component.is_polynomial(*state) for component in field):
-        return None
+    numerators, denominators = [], []
+    for component in field:
+        numerator, denominator = sp.fraction(sp.together(component))
+        if not (numerator.is_polynomial(*state) and denominator.is_polynomial(*state)):
+            return None
+        numerators.append(numerator)
+        denominators.append(denominator)
     try:
         with time_limit(timeout):
-            solutions = sp.solve(list(field), state, dict=True)
+            solutions = sp.solve(numerators, state, dict=True)
     except (TimeLimitExceeded, NotImplementedError):
         return None
     roots, continua = [], []
     for solution in solutions:
         coordinates = [sp.sympify(solution.get(s, s)) for s in state]
+        at = dict(zip(state, coordinates))
+        if any(sp.simplify(d.subs(at)) == 0 for d in denominators):
+            continue
         if any(c.free_symbols for c in coordinates):
             continuum = dict(zip(state, coordinates))
             if continuum not in continua:
@@ -191,7 +208,7 @@ def fixed_point_continua(
 
     - `ValueError`: a parameter is unknown.
     """
-    solved = _exact_solutions(model.substituted(params, exact=True), model.state, timeout)
+    solved = _exact_solutions(model.rest_field(params, exact=True), model.state, timeout)
     return [] if solved is None else solved[1]
 
 
@@ -205,9 +222,8 @@ def _numeric_field(
     """The field as a NumPy function, and its symbolic Jacobian where that is cheap
     and printable (`None` otherwise)."""
     model.require_numeric("solved numerically")
-    substitution = model.param_substitution(params, exact=False)
     names = code_symbols(model.state, [])
-    field = model.vector_field.subs(substitution).xreplace(names)
+    field = model.rest_field(params, exact=False).xreplace(names)
     arguments = [list(names.values())]
     compiled = sp.lambdify(arguments, list(field), "numpy", cse=True)
 
@@ -388,7 +404,7 @@ def fixed_points(
         raise ValueError(
             f"search_box must give one interval (low < high) per state, got {search_box}"
         )
-    solved = _exact_solutions(model.substituted(params, exact=True), model.state, timeout)
+    solved = _exact_solutions(model.rest_field(params, exact=True), model.state, timeout)
     if solved is not None:
         points = [classify(model, r, params, exact=True) for r in solved[0]]
     else:

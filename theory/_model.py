@@ -9,8 +9,11 @@ from numbers import Real
 import sympy as sp
 
 from ._expressions import as_expression, checked, real_symbols, undefined_functions
+from ._noise import Noise
 
 ParamKey = sp.Symbol | str
+FLOW = "flow"
+MAP = "map"
 
 
 def _finite_real(value: object, what: str) -> float:
@@ -23,15 +26,20 @@ def _finite_real(value: object, what: str) -> float:
 
 
 class Model:
-    r"""A training process written symbolically: $\dot x = f(x; p)$.
+    r"""A training process written symbolically: a flow $\dot x = f(x; p)$, possibly
+    with noise, $dx = f\,dt + g\,dW$, or a map $x_{k+1} = F(x_k; p)$.
 
     A model holds state symbols $x \in \mathbb{R}^n$, parameter symbols $p$ with
-    default values, the vector field $f$ as a SymPy column `Matrix`, and optional
-    named *predicates* (expressions of the state, such as `"aligned"`) and
-    *observables* (such as `"loss"`). A predicate holds at a point when it is a true
-    relation there or, for a real-valued expression, when it is positive there.
+    default values, the right-hand side ($f$ of a flow, $F$ of a map) as a SymPy
+    column `Matrix` in `vector_field`, and optional named *predicates* (expressions
+    of the state, such as `"aligned"`) and *observables* (such as `"loss"`). A
+    predicate holds at a point when it is a true relation there or, for a real-valued
+    expression, when it is positive there.
 
-    Use [`basinlab.Model.gradient_flow`][] for $f = -\nabla L$.
+    Use [`basinlab.Model.gradient_flow`][] for $f = -\nabla L$ and
+    [`basinlab.Model.iterated_map`][] for rounds of an update (retraining, Newton's
+    method). The *rest points* are the zeros of `rest_field()`: $f(x) = 0$ for a flow,
+    $F(x) = x$ for a map.
 
     States and parameters are real: a symbol given without the `real` assumption is
     replaced, everywhere in the model, by a real symbol of the same name, so
@@ -60,6 +68,9 @@ class Model:
     - `units`: the unit of each state, by name, for axis labels; states not named
       here are dimensionless. Maps of two states with the same unit are drawn with
       equal aspect.
+    - `kind`: `"flow"` (continuous time, the default) or `"map"` (discrete time).
+    - `noise`: a [`basinlab.Noise`][] for an SDE (flows only); basins are those of the
+      deterministic part, and noise enters escape times and transition probabilities.
 
     **Raises:**
 
@@ -87,9 +98,17 @@ class Model:
         search_box: Sequence[tuple[float, float]] | None = None,
         default_slice: Mapping[str, object] | None = None,
         units: Mapping[str, str] | None = None,
+        kind: str = FLOW,
+        noise: Noise | None = None,
     ):
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"model name must be an identifier, got {name!r}")
+        if kind not in (FLOW, MAP):
+            raise ValueError(f"kind must be {FLOW!r} or {MAP!r}, got {kind!r}")
+        if noise is not None and not isinstance(noise, Noise):
+            raise TypeError(f"noise must be a basinlab Noise, got {type(noise).__name__}")
+        if noise is not None and kind == MAP:
+            raise ValueError(f"model {name!r} is a map; noise is for flows (SDEs) only")
         state = list(state)
         if not state:
             raise ValueError(f"model {name!r} has no state symbols")
@@ -138,6 +157,15 @@ class Model:
         self.observables: dict[str, sp.Expr] = {
             str(k): expression(v, f"observable {k!r}") for k, v in (observables or {}).items()
         }
+        self.kind = kind
+        self.noise = None
+        if noise is not None:
+            matrix = noise.expressions.applyfunc(lambda e: expression(e, "noise"))
+            if matrix.shape[0] != len(state):
+                raise ValueError(
+                    f"noise of {name!r} has {matrix.shape[0]} rows but the state has {len(state)}"
+                )
+            self.noise = noise.with_expressions(matrix)
         clash = set(self.predicates) & set(self.observables)
         if clash:
             raise ValueError(f"{sorted(clash)} is both a predicate and an observable")
@@ -173,6 +201,7 @@ class Model:
             undefined_functions(
                 [*self.vector_field, *self.predicates.values(), *self.observables.values()]
                 + ([] if self.loss is None else [self.loss])
+                + ([] if self.noise is None else list(self.noise.expressions))
             )
         )
         allowed = set(self.state) | set(self.params)
@@ -183,6 +212,8 @@ class Model:
         checked_expressions |= {f"observable {k!r}": v for k, v in self.observables.items()}
         if self.loss is not None:
             checked_expressions["loss"] = self.loss
+        if self.noise is not None:
+            checked_expressions["noise"] = self.noise.expressions
         for what, expr in checked_expressions.items():
             stray = expr.free_symbols - allowed
             if stray:
@@ -201,15 +232,20 @@ class Model:
         observables: Mapping[str, object] | None = None,
         name: str = "gradient_flow",
         description: str = "",
+        **options,
     ) -> Model:
         r"""The gradient flow $\dot x = -\nabla_x L(x; p)$ of a loss.
 
-        The loss is kept as `model.loss` and as the observable `"loss"`.
+        The loss is kept as `model.loss` and as the observable `"loss"`. With
+        `noise=Noise.isotropic(D, n)` it is overdamped Langevin dynamics, with
+        `noise=Noise.sgd(...)` the SDE of stochastic gradient descent.
 
         **Arguments:**
 
         - `loss`: $L$, a SymPy expression of the state and parameters.
         - `state`, `params`, `predicates`, `observables`, `name`, `description`: as for
+          [`basinlab.Model`][].
+        - `**options`: `search_box`, `default_slice`, `units` and `noise`, as for
           [`basinlab.Model`][].
 
         **Returns:**
@@ -231,7 +267,55 @@ class Model:
         state = [symbols[s.name] for s in state]
         field = [-sp.diff(loss, s) for s in state]
         observables = {"loss": loss, **(observables or {})}
-        return cls(name, state, field, params, predicates, observables, loss, description)
+        return cls(
+            name, state, field, params, predicates, observables, loss, description, **options
+        )
+
+    @classmethod
+    def iterated_map(
+        cls,
+        name: str,
+        state: Iterable[sp.Symbol],
+        update: sp.Matrix | Iterable[object],
+        params: Mapping[sp.Symbol, float] | None = None,
+        predicates: Mapping[str, object] | None = None,
+        observables: Mapping[str, object] | None = None,
+        description: str = "",
+        **options,
+    ) -> Model:
+        r"""A discrete-time model $x_{k+1} = F(x_k; p)$: rounds of retraining, an
+        optimiser's steps, Newton's method.
+
+        Its rest points solve $F(x) = x$ and are stable when every eigenvalue of the
+        Jacobian $DF$ there has modulus below 1. Its time is the iteration count.
+
+        **Arguments:**
+
+        - `name`, `state`, `params`, `predicates`, `observables`, `description`: as
+          for [`basinlab.Model`][].
+        - `update`: $F$, one expression per state.
+        - `**options`: `search_box`, `default_slice` and `units`, as for
+          [`basinlab.Model`][].
+
+        **Returns:**
+
+        A `Model` of kind `"map"`, with $F$ in `vector_field`.
+
+        **Raises:**
+
+        As for [`basinlab.Model`][].
+        """
+        return cls(
+            name,
+            state,
+            update,
+            params,
+            predicates,
+            observables,
+            description=description,
+            kind=MAP,
+            **options,
+        )
 
     @property
     def dim(self) -> int:
@@ -344,9 +428,27 @@ class Model:
             return {s: sp.Rational(repr(v)) for s, v in values.items()}
         return {s: sp.Float(v) for s, v in values.items()}
 
+    def rest_field(
+        self, overrides: Mapping[ParamKey, float] | None = None, exact: bool = True
+    ) -> sp.Matrix:
+        """What vanishes at rest points, with parameter values substituted: $f(x)$ for
+        a flow, $F(x) - x$ for a map. Arguments as for `substituted`."""
+        field = self.substituted(overrides, exact)
+        if self.kind == MAP:
+            field = field - sp.Matrix(self.state)
+        return field
+
     def equations(self) -> str:
-        """The vector field as text, one line per state: `d a/dt = ...`."""
-        return "; ".join(f"d{s}/dt = {sp.sstr(e)}" for s, e in zip(self.state, self.vector_field))
+        """The right-hand side as text, one line per state: `da/dt = ...` for a flow,
+        `a[k+1] = ...` for a map."""
+        if self.kind == MAP:
+            lines = [f"{s}[k+1] = {sp.sstr(e)}" for s, e in zip(self.state, self.vector_field)]
+        else:
+            lines = [f"d{s}/dt = {sp.sstr(e)}" for s, e in zip(self.state, self.vector_field)]
+        if self.noise is not None:
+            which = "g" if self.noise.diffusion is not None else "g g^T"
+            lines.append(f"noise {which} = {sp.sstr(self.noise.expressions.tolist())}")
+        return "; ".join(lines)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{s}={v:g}" for s, v in self.params.items())

@@ -2,6 +2,8 @@ from ._catalogue import DEFAULT_MODEL as DEFAULT_MODEL
 from ._catalogue import build as build
 from ._catalogue import names as names
 from .alignment_double_well import alignment_double_well as alignment_double_well
+from .alignment_tilted_well import alignment_tilted_well as alignment_tilted_well
+from .alignment_tilted_well import tilted_well_fold as tilted_well_fold
 from .bistable_cycle import bistable_cycle as bistable_cycle
 from .deep_linear import deep_linear_depth as deep_linear_depth
 from .deep_linear import deep_linear_mode as deep_linear_mode
@@ -13,4 +15,7 @@ from .deep_linear_data import corrupt_labels as corrupt_labels
 from .deep_linear_data import hierarchical_data as hierarchical_data
 from .deep_linear_data import input_output_correlation as input_output_correlation
 from .deep_linear_data import mode_spectrum as mode_spectrum
+from .logistic_map import logistic_map as logistic_map
+from .logistic_map import logistic_period_two as logistic_period_two
+from .newton_cubic import newton_cubic as newton_cubic
 from .teacher_student import teacher_student as teacher_student

@@ -6,18 +6,24 @@ from collections.abc import Callable
 
 from .._model import Model
 from .alignment_double_well import alignment_double_well
+from .alignment_tilted_well import alignment_tilted_well
 from .bistable_cycle import bistable_cycle
 from .deep_linear import deep_linear_depth, deep_linear_mode, deep_linear_modes
+from .logistic_map import logistic_map
+from .newton_cubic import newton_cubic
 from .teacher_student import teacher_student
 
 DEFAULT_MODEL = "alignment_double_well"
 
 _CATALOGUE: dict[str, Callable[[], Model]] = {
     "alignment_double_well": alignment_double_well,
+    "alignment_tilted_well": alignment_tilted_well,
     "bistable_cycle": bistable_cycle,
     "deep_linear_mode": deep_linear_mode,
     "deep_linear_modes": deep_linear_modes,
     "deep_linear_depth": deep_linear_depth,
+    "logistic_map": logistic_map,
+    "newton_cubic": newton_cubic,
     "teacher_student": teacher_student,
 }
 

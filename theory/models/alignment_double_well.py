@@ -29,9 +29,14 @@ def alignment_double_well(bias: float = 0.2, coupling: float = 1.0) -> Model:
 
     The *bias* $b$ stands for a systematic reward misspecification: it moves the
     barrier towards the aligned side, so the aligned minimum becomes shallower,
-    $L(1, \cdot) - L(-1, \cdot) = 4b/3$, and its basin smaller. At $b = 1$ the saddle
-    meets the aligned minimum (a saddle-node bifurcation) and the aligned basin
-    vanishes. The *coupling* $\kappa$ ties capability to alignment: capability
+    $L(1, \cdot) - L(-1, \cdot) = 4b/3$, and its basin smaller; the barrier that
+    holds a run in the aligned minimum, $(1 - b)^3 (1 + b) / 12$, vanishes at $b = 1$.
+    There the saddle meets the aligned minimum and they exchange stability (a
+    transcritical bifurcation: $\partial f / \partial b = 0$ at the meeting point, so
+    it is not a fold); for $b > 1$ the stable point sits at $a = b$, still aligned, and
+    $a = 1$ is the saddle. The aligned attractor therefore persists in this model; for
+    one that vanishes in a fold see [`basinlab.models.alignment_tilted_well`][]. The
+    *coupling* $\kappa$ ties capability to alignment: capability
     settles at $c = 1 + \kappa a$, and a capability that runs ahead of that value
     pushes alignment up (for $\kappa > 0$), so the basin boundary in the $(a, c)$
     plane is tilted. For $b = 0$ the loss is symmetric under
