@@ -10,9 +10,15 @@ stays free of JAX.
 import importlib
 
 _THEORY = (
+    "FLOW",
+    "MAP",
     "FixedPoint",
+    "KramersRate",
     "Model",
+    "Noise",
     "classify",
+    "exact_mean_first_passage_time",
+    "eyring_kramers",
     "fixed_point_continua",
     "fixed_points",
     "hessian",

@@ -89,6 +89,10 @@ class CompiledModel(eqx.Module):
       from the model.
     - `dtype`: the floating-point type of states and parameters.
     - `kind`: `"flow"` or `"map"`; for a map, `vector_field` evaluates $F$.
+    - `noise_shape`: `(n, m)`, the shape of the diffusion matrix $g$ of an SDE
+      (m Brownian motions); `None` without noise.
+    - `additive_noise`: whether $g$ is the same at every state (then solvers of
+      higher strong order apply).
     """
 
     model: Model = eqx.field(static=True)
@@ -99,9 +103,13 @@ class CompiledModel(eqx.Module):
     observable_names: tuple[str, ...] = eqx.field(static=True)
     dtype: type = eqx.field(static=True)
     kind: str = eqx.field(static=True)
+    noise_shape: tuple[int, int] | None = eqx.field(static=True)
+    additive_noise: bool = eqx.field(static=True)
     _field: Callable = eqx.field(static=True)
     _predicates: Callable = eqx.field(static=True)
     _observables: Callable = eqx.field(static=True)
+    _noise: Callable | None = eqx.field(static=True)
+    _noise_is_covariance: bool = eqx.field(static=True)
 
     def __check_init__(self):
         assert self.state_names == tuple(self.model.state_names)
@@ -119,6 +127,28 @@ class CompiledModel(eqx.Module):
         del t
         values = self._field(*self._arguments(y, p))
         return jnp.stack([jnp.broadcast_to(jnp.asarray(v, self.dtype), ()) for v in values])
+
+    def diffusion(
+        self, t: Float[Array, ""], y: Float[Array, " n"], p: Float[Array, " m"]
+    ) -> Float[Array, "n k"]:
+        r"""The diffusion matrix $g(y)$ of an SDE $dy = f\,dt + g\,dW$. Noise given by a
+        covariance $\Sigma$ gets $g = \Sigma_+^{1/2}$, the symmetric square root of
+        its positive part (eigenvalues below 0 set to 0).
+
+        **Raises:**
+
+        - `ValueError`: the model has no noise.
+        """
+        del t
+        if self._noise is None:
+            raise ValueError(f"model {self.name!r} has no noise")
+        entries = self._noise(*self._arguments(y, p))  # row by row
+        flat = jnp.stack([jnp.broadcast_to(jnp.asarray(v, self.dtype), ()) for v in entries])
+        matrix = flat.reshape(self.noise_shape)
+        if not self._noise_is_covariance:
+            return matrix
+        values, vectors = jnp.linalg.eigh((matrix + matrix.T) / 2)
+        return (vectors * jnp.sqrt(jnp.clip(values, 0.0))) @ vectors.T
 
     def rest_residual(
         self, t: Float[Array, ""], y: Float[Array, " n"], p: Float[Array, " m"]
@@ -187,6 +217,7 @@ def compile_model(model: Model, dtype: type = jnp.float64) -> CompiledModel:
         raise ValueError(f"dtype must be jnp.float32 or jnp.float64, got {dtype}")
     model.require_numeric("compiled")
     predicates = [_truth(e) for e in model.predicates.values()]
+    noise = model.noise
     return CompiledModel(
         model=model,
         name=model.name,
@@ -196,7 +227,12 @@ def compile_model(model: Model, dtype: type = jnp.float64) -> CompiledModel:
         observable_names=tuple(model.observables),
         dtype=dtype,
         kind=model.kind,
+        noise_shape=None if noise is None else (model.dim, noise.brownian_dimension),
+        additive_noise=noise is not None
+        and not (noise.expressions.free_symbols & set(model.state)),
         _field=_lambdify(model, list(model.vector_field)),
         _predicates=_lambdify(model, predicates),
         _observables=_lambdify(model, list(model.observables.values())),
+        _noise=None if noise is None else _lambdify(model, list(noise.expressions)),
+        _noise_is_covariance=noise is not None and noise.covariance is not None,
     )
