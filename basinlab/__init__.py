@@ -33,18 +33,22 @@ _SIMULATIONS = (
     "CompiledModel",
     "DamagedChunkWarning",
     "LabelSettings",
+    "NoiseSettings",
     "ResultFileError",
     "SolverSettings",
     "basin_fractions",
     "basin_map",
     "calibrate",
     "compile_model",
+    "escape_times",
     "integrate",
     "load",
     "plot_basin_map",
     "plot_calibration",
     "save",
+    "tipping_probabilities",
     "trajectories",
+    "transition_probabilities",
 )
 _PROOFS = ("certified_region",)
 _SUBPACKAGES = ("theory", "simulations", "proofs")

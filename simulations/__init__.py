@@ -12,6 +12,7 @@ from ._calibrate import calibrate as calibrate
 from ._checkpoint import DamagedChunkWarning as DamagedChunkWarning
 from ._compile import CompiledModel as CompiledModel
 from ._compile import compile_model as compile_model
+from ._escape import escape_times as escape_times
 from ._integrate import CONVERGED as CONVERGED
 from ._integrate import DIVERGED as DIVERGED
 from ._integrate import UNCONVERGED as UNCONVERGED
@@ -24,6 +25,9 @@ from ._plot_calibration import plot_calibration as plot_calibration
 from ._results import ResultFileError as ResultFileError
 from ._results import load as load
 from ._results import save as save
+from ._sde import NoiseSettings as NoiseSettings
 from ._trajectories import trajectories as trajectories
+from ._transitions import tipping_probabilities as tipping_probabilities
+from ._transitions import transition_probabilities as transition_probabilities
 from ._wilson import wilson_interval as wilson_interval
 from ._window import attractor_window as attractor_window

@@ -6,19 +6,18 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 
-import jax
 import numpy as np
 import numpyro.distributions as dist
 import xarray as xr
 
 from ..theory import FixedPoint, Model, fixed_points
-from ..theory._checks import check_count, check_seed
-from ..theory._resources import ensemble_bytes, require_memory
+from ..theory._checks import check_seed
 from ..theory._slice import check_slice
 from ._attractors import Attractor, LabelSettings, label_attractors
 from ._compile import CompiledModel
 from ._distribution_record import describe_distribution
 from ._integrate import DIVERGED, UNCONVERGED, SolverSettings, as_compiled, integrate
+from ._sampling import sample_states
 from ._wilson import wilson_interval
 
 # Dimensions and variables of results: a state named like one could not be an axis.
@@ -56,7 +55,7 @@ _RESERVED = {
 }
 
 
-def _labelled_ensemble(
+def labelled_ensemble(
     model: Model | CompiledModel,
     y0s: np.ndarray,
     params: Mapping[str, float] | None,
@@ -218,7 +217,7 @@ def basin_map(
     grid = check_slice(compiled.model, axes, bounds, resolution, fixed)
     _check_confidence(confidence)
     y0s = grid.points()
-    final, label, attractors, points = _labelled_ensemble(
+    final, label, attractors, points = labelled_ensemble(
         compiled, y0s, params, settings, labels, points, progress, checkpoint_dir, setting_overrides
     )
     dims = tuple(axes[::-1])  # (y, x): rows are y, as an image
@@ -298,19 +297,10 @@ def basin_fractions(
     """
     compiled = as_compiled(model)
     dim = len(compiled.state_names)
-    if not isinstance(p0, dist.Distribution):
-        raise TypeError(f"p0 must be a numpyro distribution, got {type(p0).__name__}")
-    if tuple(p0.batch_shape) + tuple(p0.event_shape) != (dim,):
-        raise ValueError(
-            f"p0 must draw states of shape ({dim},), but draws shape "
-            f"{tuple(p0.batch_shape) + tuple(p0.event_shape)}"
-        )
-    n = check_count(n, "n")
-    seed = check_seed(seed)
-    require_memory(ensemble_bytes(n, dim), f"{n} samples")
     _check_confidence(confidence)
-    y0s = np.asarray(p0.sample(jax.random.key(seed), (n,)), dtype=float)
-    final, label, attractors, points = _labelled_ensemble(
+    y0s = sample_states(p0, n, seed, dim)
+    seed = check_seed(seed)
+    final, label, attractors, points = labelled_ensemble(
         compiled, y0s, params, settings, labels, points, progress, checkpoint_dir, setting_overrides
     )
     data = {

@@ -1,7 +1,8 @@
-"""Checks of the plain numbers that users pass: seeds and counts."""
+"""Checks of the plain numbers that users pass: seeds, counts, positive values."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 # NumPy and JAX both take seeds of up to 64 bits; below 2**63 they are also signed
@@ -38,3 +39,20 @@ def check_count(value: object, what: str, minimum: int = 1) -> int:
         kind = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
         raise ValueError(f"{what} must be {kind}, got {value!r}")
     return int(value)
+
+
+def check_positive(value: object, what: str) -> float:
+    """A positive finite number as a float.
+
+    **Raises:**
+
+    - `ValueError`: `value` is not a number (bools included), not finite, or not
+      above zero.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not (math.isfinite(value) and value > 0)
+    ):
+        raise ValueError(f"{what} must be a positive finite number, got {value!r}")
+    return float(value)

@@ -317,6 +317,43 @@ class Model:
             **options,
         )
 
+    def with_noise(
+        self, noise: Noise | None, params: Mapping[sp.Symbol, float] | None = None
+    ) -> Model:
+        r"""This model with other noise: the SDE $dx = f\,dt + g\,dW$ (or the
+        deterministic flow again, for `None`).
+
+        **Arguments:**
+
+        - `noise`: a [`basinlab.Noise`][], or `None`.
+        - `params`: parameters the noise adds (such as a temperature $D$), with their
+          defaults.
+
+        **Returns:**
+
+        A new `Model`; this one is unchanged.
+
+        **Raises:**
+
+        As for [`basinlab.Model`][]: the model is a map, the noise has the wrong
+        number of rows, or it uses a symbol that is neither state nor parameter.
+        """
+        return Model(
+            self.name,
+            self.state,
+            self.vector_field,
+            {**self.params, **(params or {})},
+            self.predicates,
+            self.observables,
+            self.loss,
+            self.description,
+            self.search_box,
+            self.default_slice,
+            self.units,
+            self.kind,
+            noise,
+        )
+
     @property
     def dim(self) -> int:
         """The number of state variables."""

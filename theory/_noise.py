@@ -89,8 +89,10 @@ class Noise:
         state: Sequence[sp.Symbol],
         learning_rate: object,
         batch_size: object,
+        floor: object = 0,
     ) -> Noise:
-        r"""The anisotropic noise of SGD near a minimum: $\Sigma = (\eta / B)\, H(x)$.
+        r"""The anisotropic noise of SGD near a minimum: $\Sigma = (\eta / B)\,
+        (H(x) + \sigma_0^2 I)$.
 
         Minibatch gradients of a loss $L$ have, near a minimum, a covariance close to
         the Hessian $H$ (the Fisher information), scaled by $1/B$; SGD with learning
@@ -99,21 +101,31 @@ class Noise:
         anisotropic noise in stochastic gradient descent", ICML 2019; S. Jastrzębski
         et al., "Three factors influencing minima in SGD", 2017). Sharp minima
         (large $H$) therefore get more noise than flat ones. Where $H$ is not positive
-        semi-definite, its negative part is dropped.
+        semi-definite, its negative part is dropped. Curvature alone then gives no noise
+        where $H$ is not positive (past an inflection point on the way out of a well, in
+        1-D), so a run cannot escape on it; the isotropic `floor` $\sigma_0^2$ stands
+        for gradient noise that curvature does not explain (label noise, data noise)
+        and lets it.
 
         **Arguments:**
 
         - `loss`: $L$.
         - `state`: the state symbols.
         - `learning_rate`, `batch_size`: $\eta$ and $B$, numbers or parameter symbols.
+        - `floor`: $\sigma_0^2 \ge 0$.
         """
         loss = as_expression(loss, "the loss")
         scale = as_expression(learning_rate, "the learning rate") / as_expression(
             batch_size, "the batch size"
         )
+        floor = as_expression(floor, "the noise floor")
+        if floor.is_negative:
+            raise ValueError(f"the noise floor must not be negative, got {floor}")
+        curvature = sp.hessian(loss, list(state)) + floor * sp.eye(len(state))
         return cls(
-            covariance=scale * sp.hessian(loss, list(state)),
-            description=f"SGD: (learning rate {learning_rate} / batch {batch_size}) x Hessian",
+            covariance=scale * curvature,
+            description=f"SGD: (learning rate {learning_rate} / batch {batch_size}) x "
+            f"(Hessian + {floor} I)",
         )
 
     @property

@@ -1,0 +1,276 @@
+"""First-passage times out of an attractor under noise, with their mean and survival."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import scipy.stats
+import xarray as xr
+
+from ..theory import FixedPoint, Model, fixed_points
+from ..theory._checks import check_count, check_positive
+from ._compile import CompiledModel
+from ._integrate import CONVERGED, as_compiled, integrate
+from ._provenance import provenance
+from ._sde import LEFT_THE_BOX, STILL_RUNNING, NoiseSettings, require_noise, run_until_arrival
+
+# Directions probed on the surface of an arrival ball to check it lies in its basin.
+_PROBES = 64
+
+
+def stable_point_near(
+    points: list[FixedPoint], location: FixedPoint | Sequence[float], what: str
+) -> int:
+    """The index in `points` of the stable fixed point at `location`.
+
+    **Raises:**
+
+    - `ValueError`: no stable fixed point of the theory lies there.
+    """
+    where = np.asarray(location.numeric if isinstance(location, FixedPoint) else location, float)
+    stable = [i for i, q in enumerate(points) if q.stable]
+    if not points or where.shape != (len(points[0].numeric),):
+        raise ValueError(f"{what} must be a state, got {location!r}")
+    for i in stable:
+        if np.max(np.abs(np.asarray(points[i].numeric) - where)) < 1e-6 * (1 + np.max(abs(where))):
+            return i
+    listed = [tuple(round(c, 4) for c in points[i].numeric) for i in stable]
+    raise ValueError(f"{what} {where.tolist()} is not a stable fixed point; those are {listed}")
+
+
+def _arrival_radius(points: list[FixedPoint], index: int) -> float:
+    """A quarter of the distance to the nearest other fixed point."""
+    here = np.asarray(points[index].numeric)
+    others = [
+        np.linalg.norm(np.asarray(q.numeric) - here) for j, q in enumerate(points) if j != index
+    ]
+    return 0.25 * min(others)
+
+
+def check_ball_in_basin(
+    compiled: CompiledModel,
+    params: Mapping[str, float] | None,
+    centre: np.ndarray,
+    radius: float,
+    seed: int,
+) -> None:
+    """Check, by integrating the deterministic flow from points on its surface, that
+    every point of the ball flows to its centre.
+
+    **Raises:**
+
+    - `ValueError`: a probe ends elsewhere.
+    """
+    dim = len(centre)
+    rng = np.random.default_rng(seed)
+    directions = np.concatenate([np.eye(dim), -np.eye(dim), rng.normal(size=(_PROBES, dim))])
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    probes = centre + radius * directions
+    final = integrate(compiled, probes, params, progress=False)
+    scale = 1e-3 * (1 + np.max(np.abs(centre)))
+    arrived = (final["status"].values == CONVERGED) & np.all(
+        np.abs(final["y_final"].values - centre) < scale, axis=1
+    )
+    if not np.all(arrived):
+        raise ValueError(
+            f"the arrival ball of radius {radius:.3g} around {np.round(centre, 4).tolist()} "
+            "is not inside that point's basin; give a smaller radius"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class MeanTime:
+    """The mean first-passage time, estimated from censored times.
+
+    **Fields:**
+
+    - `estimate`: the maximum-likelihood mean of an exponential law, total time
+      observed over number of escapes (infinite without escapes).
+    - `low`, `high`: its confidence interval, from $2\\,\\text{total}/T \\sim
+      \\chi^2_{2k}$ (exact for exponential times).
+    - `escaped`: $k$, the runs that escaped.
+    """
+
+    estimate: float
+    low: float
+    high: float
+    escaped: int
+
+    def __post_init__(self):
+        assert 0 <= self.low <= self.estimate <= self.high
+
+
+def exponential_mean(times: np.ndarray, escaped: np.ndarray, confidence: float) -> MeanTime:
+    r"""The mean of exponential first-passage times observed up to a censoring time.
+
+    With $k$ escapes and total time at risk $S = \sum_i t_i$ (escape times and
+    censoring times alike), the maximum-likelihood mean is $\hat T = S / k$, and
+    $2S/T \sim \chi^2_{2k}$ gives the interval (exact for type-II censoring, and
+    for exponential times the standard interval under type-I censoring; W. Nelson,
+    *Applied Life Data Analysis*, 1982, ch. 7). Escapes from a deep well are
+    exponential to leading order (A. Bovier, V. Gayrard and M. Klein, "Metastability
+    in reversible diffusion processes II", J. Eur. Math. Soc. 7, 69, 2005); without
+    censoring, $\hat T$ is the sample mean.
+    """
+    k = int(np.sum(escaped))
+    total = float(np.sum(times))
+    alpha = 1 - confidence
+    if k == 0:
+        return MeanTime(np.inf, 2 * total / scipy.stats.chi2.ppf(confidence, 2), np.inf, 0)
+    low = 2 * total / scipy.stats.chi2.ppf(1 - alpha / 2, 2 * k)
+    high = 2 * total / scipy.stats.chi2.ppf(alpha / 2, 2 * k)
+    return MeanTime(total / k, low, high, k)
+
+
+def kaplan_meier(times: np.ndarray, escaped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The Kaplan–Meier survival curve: the distinct escape times and the estimated
+    probability of still being inside just after each (E. L. Kaplan and P. Meier,
+    J. Am. Stat. Assoc. 53, 457, 1958)."""
+    event_times = np.unique(times[escaped])
+    at_risk = np.array([np.sum(times >= s) for s in event_times])
+    events = np.array([np.sum((times == s) & escaped) for s in event_times])
+    return event_times, np.cumprod(1 - events / np.maximum(at_risk, 1))
+
+
+def escape_times(
+    model: Model | CompiledModel,
+    attractor: FixedPoint | Sequence[float],
+    n: int = 1000,
+    t_max: float = 1000.0,
+    seed: int = 0,
+    params: Mapping[str, float] | None = None,
+    *,
+    target: FixedPoint | Sequence[float] | None = None,
+    radius: float | None = None,
+    settings: NoiseSettings | None = None,
+    confidence: float = 0.95,
+    progress: bool = True,
+) -> xr.Dataset:
+    r"""First-passage times out of a stable fixed point's basin under noise.
+
+    `n` runs of the SDE $dx = f\,dt + g\,dW$ start at the attractor. A run has
+    escaped when it first comes within `radius` (Euclidean) of another stable fixed
+    point; each such ball is checked to lie inside that point's deterministic basin,
+    so a run that reached it has gone there in the sense of the deterministic
+    dynamics. This is the transition time of the Eyring–Kramers law (see
+    [`basinlab.eyring_kramers`][]), which it should match for a gradient flow at
+    large $\Delta L / D$. Runs still out of every ball at `t_max` are censored there.
+
+    The mean first-passage time is the exponential maximum-likelihood estimate with a
+    $\chi^2$ interval ([`exponential_mean`][]); the survival curve is the Kaplan–Meier
+    estimate.
+
+    **Arguments:**
+
+    - `model`: a flow with noise ([`basinlab.Model.with_noise`][]).
+    - `attractor`: the stable fixed point the runs start at.
+    - `n`: the number of runs.
+    - `t_max`: the censoring time.
+    - `seed`: the seed of the Brownian motions.
+    - `params`: parameter overrides.
+    - `target`: one stable fixed point to wait for; every other one by default.
+    - `radius`: of the arrival balls; a quarter of the distance from each target to
+      its nearest other fixed point by default.
+    - `settings`: [`basinlab.simulations.NoiseSettings`][].
+    - `confidence`: of the interval.
+    - `progress`: show a progress bar.
+
+    **Returns:**
+
+    An `xarray.Dataset` over `run` with each run's `time` (of escape, or `t_max`),
+    `escaped` and `destination` (the index of the target reached, `-1` if none,
+    `-2` if it left the box); the targets' `target_location` and `target_radius`;
+    the survival curve `survival` over `survival_time`; and attrs `mean_time`,
+    `mean_time_low`, `mean_time_high`, `escaped`, `estimator`, the start, the noise
+    and the settings.
+
+    **Raises:**
+
+    - `ValueError`: the model has no noise or is a map; `attractor` or `target` is
+      not a stable fixed point, or `target` is the attractor; there is no other
+      stable fixed point; an arrival ball is not inside its basin; `n`, `t_max`,
+      `radius` or `confidence` is out of range.
+    """
+    compiled = as_compiled(model)
+    require_noise(compiled, "escape_times")
+    n = check_count(n, "n")
+    t_max = check_positive(t_max, "t_max")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    settings = settings or NoiseSettings()
+    points = fixed_points(compiled.model, params)
+    start = stable_point_near(points, attractor, "attractor")
+    if target is None:
+        targets = [i for i, q in enumerate(points) if q.stable and i != start]
+        if not targets:
+            raise ValueError(
+                f"there is no other stable fixed point for a run from {attractor} to reach"
+            )
+    else:
+        targets = [stable_point_near(points, target, "target")]
+        if targets[0] == start:
+            raise ValueError("the target is the attractor the runs start at")
+    radii = np.array(
+        [
+            check_positive(radius, "radius") if radius is not None else _arrival_radius(points, i)
+            for i in targets
+        ]
+    )
+    centres = np.array([points[i].numeric for i in targets], dtype=float)
+    for centre, r in zip(centres, radii):
+        check_ball_in_basin(compiled, params, centre, r, seed)
+    origin = np.asarray(points[start].numeric, float)
+    p = compiled.param_vector(params)
+    _, times, outcome = run_until_arrival(
+        compiled,
+        settings,
+        np.repeat(origin[None, :], n, axis=0),
+        p,
+        seed,
+        t_max,
+        centres,
+        radii,
+        progress,
+        "escaping",
+    )
+    escaped = outcome != STILL_RUNNING
+    mean = exponential_mean(times, escaped, confidence)
+    survival_time, survival = kaplan_meier(times, escaped)
+    attrs = provenance(
+        compiled.model, compiled.model.resolve_params(params), settings.describe(compiled)
+    )
+    attrs |= {
+        "kind": "escape_times",
+        "attractor": json.dumps(origin.tolist()),
+        "noise": compiled.model.equations().splitlines()[-1],
+        "seed": seed,
+        "t_max": t_max,
+        "confidence": confidence,
+        "mean_time": mean.estimate,
+        "mean_time_low": mean.low,
+        "mean_time_high": mean.high,
+        "escaped": mean.escaped,
+        "left_the_box": int(np.sum(outcome == LEFT_THE_BOX)),
+        "estimator": "exponential maximum likelihood with a chi-square interval; survival "
+        "by Kaplan-Meier",
+    }
+    return xr.Dataset(
+        {
+            "time": ("run", times),
+            "escaped": ("run", escaped),
+            "destination": ("run", outcome),
+            "target_location": (("target", "state"), centres),
+            "target_radius": ("target", radii),
+            "survival": ("survival_time", survival),
+        },
+        coords={
+            "run": np.arange(n),
+            "target": np.arange(len(targets)),
+            "state": list(compiled.state_names),
+            "survival_time": survival_time,
+        },
+        attrs=attrs,
+    )
