@@ -172,6 +172,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     with_ensemble(fractions, "basinlab-fractions")
 
+    continuing = commands.add_parser(
+        "continue", help="basin fractions across a parameter, attractors matched; a PNG and .nc"
+    )
+    continuing.add_argument("model", help="a built-in model (see `basinlab models`)")
+    continuing.add_argument(
+        "--param", required=True, metavar="NAME=START:STOP:COUNT", help="the parameter to vary"
+    )
+    continuing.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", help="fix another parameter"
+    )
+    continuing.add_argument("--n", type=_count(1), default=2000, help="samples per value")
+    continuing.add_argument("--seed", type=_seed, default=0, help="seed of the samples")
+    continuing.add_argument(
+        "--bounds",
+        type=_number,
+        nargs="+",
+        metavar="LOW_HIGH",
+        help="low and high for each state (default: a box around the first value's attractors)",
+    )
+    with_ensemble(continuing, "basinlab-continuation")
+
     prove = commands.add_parser("prove", help="check the registered claims; exit 1 if any fails")
     prove.add_argument(
         "--claim", action="append", metavar="ID", help="check only this claim (repeatable)"
@@ -209,6 +230,18 @@ def _ensemble_requests(arguments: argparse.Namespace) -> tuple:
         return (
             _requests.map_request(models.DEFAULT_MODEL, resolution=arguments.resolution),
             _requests.fractions_request(models.DEFAULT_MODEL, n=arguments.n),
+        )
+    if arguments.command == "continue":
+        return (
+            _requests.continuation_request(
+                arguments.model,
+                arguments.param,
+                _assignments(arguments.set, "parameter"),
+                n=arguments.n,
+                seed=arguments.seed,
+                bounds=arguments.bounds,
+                t1=arguments.t1,
+            ),
         )
     params = _assignments(arguments.param, "parameter")
     if arguments.command == "map":
@@ -276,6 +309,9 @@ def _run(arguments: argparse.Namespace) -> int:
         paths = [folder.claim(r.file_name, r.record()) for r in requests]
         from . import _report  # JAX: only now that every argument has been checked
 
+        if command == "continue":
+            _report.continuation(requests[0], paths[0], not arguments.no_progress)
+            return 0
         demo = command == "demo"
         _report.run(requests, paths, not arguments.no_progress, print_fixed_points=demo)
     return 0

@@ -15,11 +15,19 @@ import xarray as xr
 from . import _calibration_example, proofs
 from ._output_folder import REQUEST_ATTRIBUTE
 from ._printing import analyze, table
-from ._requests import FractionsRequest, MapRequest
-from .simulations import attractor_window, basin_fractions, plot_basin_map, save
+from ._requests import ContinuationRequest, FractionsRequest, MapRequest
+from .simulations import (
+    SolverSettings,
+    attractor_window,
+    basin_fractions,
+    plot_basin_map,
+    plot_continuation,
+    save,
+)
 from .simulations import basin_map as compute_basin_map
+from .simulations import continuation as compute_continuation
 from .simulations._atomic import save_figure
-from .theory import FixedPoint, fixed_points
+from .theory import FixedPoint, bifurcations, fixed_points
 
 
 def _print_fractions(result) -> None:
@@ -200,3 +208,59 @@ def calibrate(name: str, run_path: pathlib.Path, record: dict, progress: bool) -
     ]
     print(table(("quantity", "value"), rows))
     print(f"wrote run.nc, comparison.nc, calibration.nc and PNGs to {run_path.parent}")
+
+
+def continuation(request: ContinuationRequest, path: pathlib.Path, progress: bool) -> xr.Dataset:
+    """Compute the continuation `request` asks for; write it to `path` and a PNG with the
+    exact bifurcations marked where SymPy finds them."""
+    model, params = request.model, request.params
+    values = np.linspace(request.start, request.stop, request.count)
+    if request.bounds is None:
+        box = attractor_window(model, {**params, request.param: float(values[0])}, t1=request.t1)
+    else:
+        box = np.reshape(np.asarray(request.bounds, float), (model.dim, 2))
+    p0 = dist.Uniform(box[:, 0], box[:, 1]).to_event(1)
+    started = time.perf_counter()
+    result = compute_continuation(
+        model,
+        request.param,
+        values,
+        p0,
+        n=request.n,
+        seed=request.seed,
+        params=params,
+        settings=SolverSettings(t1=request.t1),
+        progress=progress,
+        checkpoint_dir=str(path.parent / ".chunks"),
+    )
+    seconds = time.perf_counter() - started
+    try:
+        points = bifurcations(model, request.param, (request.start, request.stop), params)
+    except ValueError as error:  # not polynomial: the plot goes without them
+        print(f"no exact bifurcations: {error}")
+        points = []
+    result.attrs[REQUEST_ATTRIBUTE] = json.dumps(request.record())
+    save(result, path)
+    ax = plot_continuation(result, points)
+    png = save_figure(ax.figure, path.with_suffix(".png"))
+    plt.close(ax.figure)
+    print(
+        f"continuation of {model.name} in {request.param} over {request.count} values "
+        f"from {request.start:g} to {request.stop:g}, {request.n} samples each, in {seconds:.1f} s"
+    )
+    rows = [
+        (f"{float(v):.4g}", *(f"{f:.3f}" for f in row))
+        for v, row in zip(result["value"].values, result["fraction"].values)
+    ]
+    names = [
+        f"{int(i)}: {name}"
+        for i, name in zip(result["attractor"].values, result["attractor_name"].values)
+    ]
+    print(table((request.param, *names), rows))
+    for point in points:
+        print(
+            f"{point.kind} at {point.param} = {point.value} ({point.numeric:.6g}), "
+            f"at {point.location}"
+        )
+    print(f"wrote {path} and {png}")
+    return result

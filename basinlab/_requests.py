@@ -225,3 +225,120 @@ def fractions_request(
         _flat_box(model, bounds),
         _positive_finite(t1, "t1"),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class ContinuationRequest:
+    """A continuation to compute: model, the varied parameter and its values, samples.
+
+    **Fields:**
+
+    - `model`, `params`, `n`, `seed`, `bounds`, `t1`: as for [`FractionsRequest`][];
+      `params` holds the other parameters.
+    - `param`: the parameter varied.
+    - `start`, `stop`, `count`: its values, `count` evenly spaced from `start` to
+      `stop`.
+    """
+
+    model: Model
+    params: dict[str, float]
+    param: str
+    start: float
+    stop: float
+    count: int
+    n: int
+    seed: int
+    bounds: tuple[float, ...] | None
+    t1: float
+
+    def __post_init__(self):
+        assert self.count >= 2 and self.start < self.stop and self.n >= 1 and self.t1 > 0
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.model.name}_continuation.nc"
+
+    def record(self) -> dict[str, object]:
+        """What was asked, with defaults filled in, as stored in the result file."""
+        return {
+            "kind": "continuation",
+            "model": self.model.name,
+            "params": _resolved(self.model, self.params),
+            "param": self.param,
+            "range": [self.start, self.stop, self.count],
+            "n": self.n,
+            "seed": self.seed,
+            "bounds": None if self.bounds is None else list(self.bounds),
+            "t1": self.t1,
+        }
+
+
+def parse_range(text: str) -> tuple[str, float, float, int]:
+    """`NAME=START:STOP:COUNT` as its parts.
+
+    **Raises:**
+
+    - `ValueError`: the text is malformed, a number is not finite, the range is empty
+      or inverted, or the count is below 2.
+    """
+    name, equals, values = text.partition("=")
+    parts = values.split(":")
+    if not equals or not name.strip() or len(parts) != 3:
+        raise ValueError(
+            f"--param takes NAME=START:STOP:COUNT, such as bias=0:1.2:25; got {text!r}"
+        )
+    try:
+        start, stop = float(parts[0]), float(parts[1])
+        count = int(parts[2])
+    except ValueError:
+        raise ValueError(
+            f"--param takes NAME=START:STOP:COUNT with numbers; got {text!r}"
+        ) from None
+    if not (math.isfinite(start) and math.isfinite(stop)):
+        raise ValueError(f"the range of {name.strip()!r} must be finite, got {text!r}")
+    if not start < stop:
+        raise ValueError(f"the range of {name.strip()!r} is empty or inverted: {start} to {stop}")
+    if count < 2:
+        raise ValueError(f"the range of {name.strip()!r} needs at least 2 values, got {count}")
+    return name.strip(), start, stop, count
+
+
+def continuation_request(
+    model: Model | str,
+    varied: str,
+    params: Mapping[str, float] | None = None,
+    *,
+    n: int = 2000,
+    seed: int = 0,
+    bounds: Sequence[float] | None = None,
+    t1: float = 200.0,
+) -> ContinuationRequest:
+    """Check a continuation request in full; `varied` is `NAME=START:STOP:COUNT`.
+
+    **Raises:**
+
+    - `ValueError`: as for [`fractions_request`][], and a malformed range, a name
+      that is not a parameter, or one that is also fixed in `params`.
+    """
+    model = _model(model)
+    params = dict(params or {})
+    model.resolve_params(params)
+    name, start, stop, count = parse_range(varied)
+    if name not in model.param_names:
+        raise ValueError(f"{name!r} is not a parameter of {model.name!r}: {model.param_names}")
+    if name in params:
+        raise ValueError(f"{name!r} is varied; do not also set it with --set")
+    n = check_count(n, "n")
+    require_memory(ensemble_bytes(n, model.dim), f"{n} samples")
+    return ContinuationRequest(
+        model,
+        params,
+        name,
+        start,
+        stop,
+        count,
+        n,
+        check_seed(seed),
+        _flat_box(model, bounds),
+        _positive_finite(t1, "t1"),
+    )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from ._claim import Claim, Verdict
 from .claims import (
     alignment_double_well,
+    bifurcations,
     bistable_cycle,
     deep_linear,
     gradient_flow,
@@ -17,7 +18,14 @@ _REGISTERED: dict[str, Claim] = {}
 
 
 def _builtin() -> list[Claim]:
-    subjects = (gradient_flow, deep_linear, teacher_student, alignment_double_well, bistable_cycle)
+    subjects = (
+        gradient_flow,
+        deep_linear,
+        teacher_student,
+        alignment_double_well,
+        bifurcations,
+        bistable_cycle,
+    )
     return [claim for subject in subjects for claim in subject.claims()]
 
 

@@ -12,6 +12,7 @@ from ._calibrate import calibrate as calibrate
 from ._checkpoint import DamagedChunkWarning as DamagedChunkWarning
 from ._compile import CompiledModel as CompiledModel
 from ._compile import compile_model as compile_model
+from ._continuation import continuation as continuation
 from ._escape import escape_times as escape_times
 from ._integrate import CONVERGED as CONVERGED
 from ._integrate import DIVERGED as DIVERGED
@@ -22,6 +23,7 @@ from ._observations import Observations as Observations
 from ._observations import as_observations as as_observations
 from ._plot import plot_basin_map as plot_basin_map
 from ._plot_calibration import plot_calibration as plot_calibration
+from ._plot_continuation import plot_continuation as plot_continuation
 from ._results import ResultFileError as ResultFileError
 from ._results import load as load
 from ._results import save as save

@@ -22,7 +22,7 @@ _MARKERS = {
     UNSTABLE: dict(marker="o", facecolor="none", edgecolor="black"),
     NON_HYPERBOLIC: dict(marker="D", facecolor="yellow", edgecolor="black"),
 }
-_PALETTE = [
+PALETTE = [
     "#4c72b0",
     "#dd8452",
     "#55a868",
@@ -162,7 +162,7 @@ def plot_basin_map(
     else:
         fig = ax.figure
     names = [str(v) for v in result["attractor_name"].values]
-    colours = ["black", "#d9d9d9"] + [_PALETTE[i % len(_PALETTE)] for i in range(len(names))]
+    colours = ["black", "#d9d9d9"] + [PALETTE[i % len(PALETTE)] for i in range(len(names))]
     # -2 -> 0, -1 -> 1, attractor i -> i + 2
     shifted = np.atleast_2d(result["label"].values - UNCONVERGED)
     xs = result[x].values
