@@ -60,14 +60,18 @@ def match_attractors(
     one to one: the closest pair first (greedy on sorted distances), none farther
     than `threshold`. Returns the matched id for each current attractor, or `None`
     for a new one."""
+    # Ties are broken by the previous index and the current location, never by the
+    # order of `current`, so the IDs do not depend on it.
     pairs = sorted(
-        (_distance(old, new), i, j)
-        for i, (_, old) in enumerate(previous)
-        for j, new in enumerate(current)
+        (
+            (_distance(old, new), i, tuple(new.location), j)
+            for i, (_, old) in enumerate(previous)
+            for j, new in enumerate(current)
+        )
     )
     matched: list[int | None] = [None] * len(current)
     used = set()
-    for distance, i, j in pairs:
+    for distance, i, _, j in pairs:
         if distance > threshold:
             break
         if i in used or matched[j] is not None:

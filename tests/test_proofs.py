@@ -71,6 +71,13 @@ CROSS_CHECKS = {
     "alignment_double_well.certified_basin": (
         "test_proofs::test_points_in_a_certified_region_end_on_its_attractor"
     ),
+    "alignment_double_well.transcritical": (
+        "test_continuation::"
+        "test_the_default_models_aligned_attractor_persists_through_its_transcritical_point"
+    ),
+    "alignment_tilted_well.fold": (
+        "test_continuation::test_the_aligned_fraction_vanishes_at_the_exact_fold_from_either_side"
+    ),
     "bistable_cycle.certified_basin": (
         "test_proofs::test_points_in_a_certified_region_end_on_its_attractor"
     ),

@@ -23,6 +23,8 @@ FULL = os.environ.get("BASINLAB_README_FULL") == "1"
 
 SHRINK = {
     "python": [
+        ("np.linspace(0, 0.6, 25), box, n=20_000", "np.linspace(0, 0.6, 5), box, n=300"),
+        ("n=1000, t_max=30_000", "n=20, t_max=30_000"),
         ("resolution=256", "resolution=32"),
         ("n=100_000", "n=4_000"),
         ("resolution=601", "resolution=61"),
@@ -37,6 +39,7 @@ SHRINK = {
         ("--n 100000", "--n 1000"),
         ("calibrate teacher-student", "calibrate teacher-student --fast"),
         ("basinlab demo", "basinlab demo --resolution 24 --n 500"),
+        ("bias=0:0.6:25 --n 2000", "bias=0:0.6:4 --n 200"),
     ],
 }
 # `make demo` runs the demo through the Makefile; `make test` is this very suite, which
