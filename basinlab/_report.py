@@ -99,6 +99,21 @@ def basin_map(
     return result
 
 
+def _uniform_starts(
+    request: FractionsRequest | ContinuationRequest,
+    params: dict[str, float],
+    points: list[FixedPoint] | None = None,
+) -> tuple[np.ndarray, dist.Distribution]:
+    """The box of starts a request names, or a box around the attractors at `params`,
+    and the uniform distribution on it."""
+    model = request.model
+    if request.bounds is None:
+        box = attractor_window(model, params, points, t1=request.t1)
+    else:
+        box = np.reshape(np.asarray(request.bounds, float), (model.dim, 2))
+    return box, dist.Uniform(box[:, 0], box[:, 1]).to_event(1)
+
+
 def fractions(
     request: FractionsRequest,
     path: pathlib.Path,
@@ -109,11 +124,7 @@ def fractions(
     model, params = request.model, request.params
     if points is None:
         points = fixed_points(model, params)
-    if request.bounds is None:
-        box = attractor_window(model, params, points, t1=request.t1)
-    else:
-        box = np.reshape(np.asarray(request.bounds, float), (model.dim, 2))
-    p0 = dist.Uniform(box[:, 0], box[:, 1]).to_event(1)
+    box, p0 = _uniform_starts(request, params, points)
     started = time.perf_counter()
     result = basin_fractions(
         model,
@@ -215,11 +226,7 @@ def continuation(request: ContinuationRequest, path: pathlib.Path, progress: boo
     exact bifurcations marked where SymPy finds them."""
     model, params = request.model, request.params
     values = np.linspace(request.start, request.stop, request.count)
-    if request.bounds is None:
-        box = attractor_window(model, {**params, request.param: float(values[0])}, t1=request.t1)
-    else:
-        box = np.reshape(np.asarray(request.bounds, float), (model.dim, 2))
-    p0 = dist.Uniform(box[:, 0], box[:, 1]).to_event(1)
+    _, p0 = _uniform_starts(request, {**params, request.param: float(values[0])})
     started = time.perf_counter()
     result = compute_continuation(
         model,

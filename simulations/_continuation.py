@@ -201,58 +201,6 @@ def continuation(
             failed[k] = (np.sum(sampled == DIVERGED), np.sum(sampled == UNCONVERGED))
             previous = list(zip(ids, attractors))
             bar.advance(1)
-    return _dataset(
-        compiled,
-        param,
-        grid,
-        rows,
-        first_seen,
-        failed,
-        n,
-        params,
-        settings,
-        p0,
-        seed,
-        confidence,
-        threshold,
-    )
-
-
-def _new_id(first_seen: dict[int, Attractor], attractor: Attractor) -> int:
-    identity = len(first_seen)
-    first_seen[identity] = attractor
-    return identity
-
-
-def _dataset(
-    compiled,
-    param,
-    grid,
-    rows,
-    first_seen,
-    failed,
-    n,
-    params,
-    settings,
-    p0,
-    seed,
-    confidence,
-    threshold,
-):
-    count = len(first_seen)
-    dim = len(compiled.state_names)
-    counts = np.zeros((len(grid), count), dtype=np.int64)
-    present = np.zeros((len(grid), count), dtype=bool)
-    location = np.full((len(grid), count, dim), np.nan)
-    convergence = np.full((len(grid), count), np.nan)
-    for k, row in enumerate(rows):
-        for identity, (c, attractor, mean_time) in row.items():
-            counts[k, identity] = c
-            present[k, identity] = True
-            location[k, identity] = attractor.location
-            convergence[k, identity] = mean_time
-    low, high = wilson_interval(counts, n, confidence)
-    names = [first_seen[i].name.split(": ", 1)[-1] for i in range(count)]
     attrs = provenance(
         compiled.model,
         compiled.model.resolve_params({**(params or {}), param: float(grid[0])}),
@@ -267,6 +215,41 @@ def _dataset(
         "confidence": confidence,
         "threshold": threshold,
     }
+    return _dataset(compiled.state_names, grid, rows, first_seen, failed, n, confidence, attrs)
+
+
+def _new_id(first_seen: dict[int, Attractor], attractor: Attractor) -> int:
+    identity = len(first_seen)
+    first_seen[identity] = attractor
+    return identity
+
+
+def _dataset(
+    state_names: Sequence[str],
+    grid: np.ndarray,
+    rows: list[dict[int, tuple[int, Attractor, float]]],
+    first_seen: dict[int, Attractor],
+    failed: np.ndarray,
+    n: int,
+    confidence: float,
+    attrs: dict[str, object],
+) -> xr.Dataset:
+    """The per-value rows `{id: (count, attractor, mean time)}` as arrays over
+    (value, attractor), with NaN and `present=False` where an attractor is absent."""
+    count = len(first_seen)
+    dim = len(state_names)
+    counts = np.zeros((len(grid), count), dtype=np.int64)
+    present = np.zeros((len(grid), count), dtype=bool)
+    location = np.full((len(grid), count, dim), np.nan)
+    convergence = np.full((len(grid), count), np.nan)
+    for k, row in enumerate(rows):
+        for identity, (c, attractor, mean_time) in row.items():
+            counts[k, identity] = c
+            present[k, identity] = True
+            location[k, identity] = attractor.location
+            convergence[k, identity] = mean_time
+    low, high = wilson_interval(counts, n, confidence)
+    names = [first_seen[i].name.split(": ", 1)[-1] for i in range(count)]
     return xr.Dataset(
         {
             "fraction": (("value", "attractor"), counts / n),
@@ -284,6 +267,6 @@ def _dataset(
                 np.array([first_seen[i].kind for i in range(count)], dtype=object),
             ),
         },
-        coords={"value": grid, "attractor": np.arange(count), "state": list(compiled.state_names)},
+        coords={"value": grid, "attractor": np.arange(count), "state": list(state_names)},
         attrs=attrs,
     )

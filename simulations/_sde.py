@@ -12,7 +12,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from ..theory import MAP
-from ..theory._checks import check_count, check_seed
+from ..theory._checks import check_count, check_positive, check_seed
 from ._compile import CompiledModel
 from ._progress import Progress
 
@@ -56,11 +56,7 @@ class NoiseSettings:
 
     def __post_init__(self):
         for name in ("dt", "window", "divergence_bound"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not (
-                isinstance(value, int | float) and np.isfinite(value) and value > 0
-            ):
-                raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+            check_positive(getattr(self, name), name)
         if self.window < self.dt:
             raise ValueError(f"window ({self.window}) must be at least one step ({self.dt})")
         if self.solver is not None and not isinstance(self.solver, dfx.AbstractSolver):
