@@ -2,9 +2,9 @@
 
 Every public name is re-exported from its subpackage on first use: the symbolic ones
 from `basinlab.theory` (SymPy), the numerical ones from `basinlab.simulations`
-(JAX), and `certified_region` from `basinlab.proofs`. Importing `basinlab` itself
-loads none of them, so the command line starts at once and `import basinlab.theory`
-stays free of JAX.
+(JAX), and `certified_region` and `minimal_critical_shock` from `basinlab.proofs`.
+Importing `basinlab` itself loads none of them, so the command line starts at once
+and `import basinlab.theory` stays free of JAX.
 """
 
 import importlib
@@ -54,7 +54,7 @@ _SIMULATIONS = (
     "trajectories",
     "transition_probabilities",
 )
-_PROOFS = ("certified_region",)
+_PROOFS = ("certified_region", "minimal_critical_shock")
 _SUBPACKAGES = ("theory", "simulations", "proofs")
 
 

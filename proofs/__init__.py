@@ -1,5 +1,7 @@
 """Machine-checked claims about basinlab's models, and certified basin regions."""
 
+from ._ball import CertifiedBall as CertifiedBall
+from ._ball import certified_ball as certified_ball
 from ._claim import ADMITTED as ADMITTED
 from ._claim import FAILED as FAILED
 from ._claim import PROVED as PROVED
@@ -9,6 +11,8 @@ from ._claim import CertificateFailed as CertificateFailed
 from ._claim import Claim as Claim
 from ._claim import Undecided as Undecided
 from ._claim import Verdict as Verdict
+from ._critical_shock import CriticalShock as CriticalShock
+from ._critical_shock import minimal_critical_shock as minimal_critical_shock
 from ._identities import polynomial_identity as polynomial_identity
 from ._identities import vanishes as vanishes
 from ._intervals import BoxesExhausted as BoxesExhausted

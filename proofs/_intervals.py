@@ -78,14 +78,18 @@ def prove_positive(
     box: Sequence[tuple[sp.Rational, sp.Rational]],
     what: str,
     max_boxes: int = 200_000,
+    *,
+    excluding: sp.Expr | None = None,
 ) -> int:
-    r"""Prove $p(x) > 0$ for every $x$ in a closed box, by branch and bound.
+    r"""Prove $p(x) > 0$ for every $x$ in a closed box (where $q(x) \le 0$, if
+    `excluding` gives a polynomial $q$), by branch and bound.
 
     On each sub-box a lower bound of $p$ comes from exact rational interval arithmetic
     (the better of the natural extension and the mean-value form
     $p(m) + \nabla p(\text{box})\cdot(\text{box} - m)$). A box whose bound is positive
-    is done; otherwise it is halved along its widest side. A centre where $p \le 0$
-    is a counterexample.
+    is done, and so is one where a lower bound of $q$ is positive; otherwise it is
+    halved along its widest side. A centre where $p \le 0$ (and $q \le 0$) is a
+    counterexample.
 
     **Arguments:**
 
@@ -94,6 +98,9 @@ def prove_positive(
     - `box`: a rational `(low, high)` per variable.
     - `what`: the name of the inequality, for messages.
     - `max_boxes`: how many boxes may be examined.
+    - `excluding`: a polynomial $q$ in `gens` with rational coefficients; points
+      where $q > 0$ are left out (with $q = |x - m|^2 - r^2$ the claim is about a
+      ball).
 
     **Returns:**
 
@@ -111,6 +118,10 @@ def prove_positive(
         raise CertificateFailed(f"{what}: not a rational polynomial ({error})") from None
     terms = _terms(poly)
     gradient = [_terms(poly.diff(g)) for g in gens]
+    outside = None
+    if excluding is not None:
+        exclusion = sp.Poly(excluding, *gens, domain="QQ")
+        outside = (_terms(exclusion), [_terms(exclusion.diff(g)) for g in gens])
     stack = [[(Fraction(int(lo.p), int(lo.q)), Fraction(int(hi.p), int(hi.q))) for lo, hi in box]]
     examined = 0
     while stack:
@@ -120,8 +131,11 @@ def prove_positive(
             raise BoxesExhausted(f"{what}: {max_boxes} boxes did not settle it")
         if _lower_bound(terms, gradient, current) > 0:
             continue
+        if outside is not None and _lower_bound(*outside, current) > 0:
+            continue
         centre = [(lo + hi) / 2 for lo, hi in current]
-        if _value(terms, centre) <= 0:
+        excluded = outside is not None and _value(outside[0], centre) > 0
+        if not excluded and _value(terms, centre) <= 0:
             where = ", ".join(f"{g}={float(x):.6g}" for g, x in zip(gens, centre))
             raise CertificateFailed(f"{what} fails at {where}")
         widest = max(range(len(current)), key=lambda i: current[i][1] - current[i][0])

@@ -28,6 +28,8 @@ from ._results import ResultFileError as ResultFileError
 from ._results import load as load
 from ._results import save as save
 from ._sde import NoiseSettings as NoiseSettings
+from ._shock import ShockSearch as ShockSearch
+from ._shock import critical_shock_search as critical_shock_search
 from ._trajectories import trajectories as trajectories
 from ._transitions import tipping_probabilities as tipping_probabilities
 from ._transitions import transition_probabilities as transition_probabilities
