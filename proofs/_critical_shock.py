@@ -90,6 +90,7 @@ def minimal_critical_shock(
     certify: bool = True,
     max_shock: float | None = None,
     rays: int = 256,
+    refinements: int = 12,
     seed: int = 0,
     settings: SolverSettings | None = None,
     progress: bool = True,
@@ -117,8 +118,8 @@ def minimal_critical_shock(
     - `norm`: `"l2"` or `"linf"`.
     - `target`: a stable fixed point whose basin the shock must reach.
     - `certify`: look for the certified lower bound (polynomial flows only).
-    - `max_shock`, `rays`, `seed`, `settings`, `progress`, `**setting_overrides`: for
-      the search.
+    - `max_shock`, `rays`, `refinements`, `seed`, `settings`, `progress`,
+      `**setting_overrides`: for the search.
 
     **Returns:**
 
@@ -141,6 +142,7 @@ def minimal_critical_shock(
         target=target,
         max_shock=max_shock,
         rays=rays,
+        refinements=refinements,
         seed=seed,
         settings=settings,
         progress=progress,

@@ -6,6 +6,7 @@ from ._attractors import UNLISTED_FIXED_POINT as UNLISTED_FIXED_POINT
 from ._attractors import Attractor as Attractor
 from ._attractors import LabelSettings as LabelSettings
 from ._attractors import label_attractors as label_attractors
+from ._basin_entropy import basin_entropy as basin_entropy
 from ._basins import basin_fractions as basin_fractions
 from ._basins import basin_map as basin_map
 from ._calibrate import calibrate as calibrate
@@ -14,6 +15,8 @@ from ._compile import CompiledModel as CompiledModel
 from ._compile import compile_model as compile_model
 from ._continuation import continuation as continuation
 from ._escape import escape_times as escape_times
+from ._fractal_test import FractalTest as FractalTest
+from ._fractal_test import fractal_test as fractal_test
 from ._integrate import CONVERGED as CONVERGED
 from ._integrate import DIVERGED as DIVERGED
 from ._integrate import UNCONVERGED as UNCONVERGED

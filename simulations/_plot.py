@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from ..theory import NON_HYPERBOLIC, SADDLE, STABLE_FOCUS, STABLE_NODE, UNSTABLE
-from ._integrate import DIVERGED, UNCONVERGED
+from ._integrate import CONVERGED, DIVERGED, UNCONVERGED
 
 _MARKERS = {
     STABLE_NODE: dict(marker="o", facecolor="white", edgecolor="black"),
@@ -111,16 +111,22 @@ def _axis_label(result: xr.Dataset, axis: str) -> str:
     return f"{name} [{unit}]" if unit else name
 
 
+BASINS = "basins"
+TIME = "time"
+
+
 def plot_basin_map(
     result: xr.Dataset,
     ax: matplotlib.axes.Axes | None = None,
     *,
+    show: str = BASINS,
     show_fixed_points: bool = True,
     title: str | None = None,
     regions: Sequence[object] = (),
     aspect: str | float | None = None,
 ) -> tuple[matplotlib.figure.Figure, matplotlib.axes.Axes]:
-    """Draw a basin map: each basin in its colour, fixed points marked by kind.
+    """Draw a basin map: each basin in its colour, fixed points marked by kind; or,
+    with `show="time"`, how long each start took to settle.
 
     Attractors that satisfy a predicate are tagged with its name in the legend, with
     each basin's area fraction. `DIVERGED` points are black and `UNCONVERGED` points
@@ -129,10 +135,17 @@ def plot_basin_map(
     yellow diamonds. A map along a line (a 1-D model, or `y=None`) is drawn as a
     strip.
 
+    The time map colours each start by `t_final` (the time, or for a map the
+    iterations, until it came to rest) on a logarithmic scale, with the basin
+    boundaries drawn over it in white: starts near a boundary or a stable manifold
+    linger by a saddle and take longest. Starts that diverged or never settled are
+    grey. A line is drawn as a curve of the time against the state.
+
     **Arguments:**
 
     - `result`: a dataset from [`basinlab.basin_map`][].
     - `ax`: axes to draw on; a new figure is made if `None`.
+    - `show`: `"basins"` or `"time"`.
     - `show_fixed_points`: mark the fixed points.
     - `title`: the title; the model name and parameters by default.
     - `regions`: regions to outline, such as a `basinlab.proofs.CertifiedRegion`: any
@@ -148,36 +161,113 @@ def plot_basin_map(
 
     **Raises:**
 
-    - `ValueError`: `result` is not a basin map; a region lacks `contains`, or
-      belongs to another model, other parameters or other states.
+    - `ValueError`: `result` is not a basin map; `show` is neither `"basins"` nor
+      `"time"`; a region lacks `contains`, or belongs to another model, other
+      parameters or other states.
     """
     if result.attrs.get("kind") != "basin_map":
         raise ValueError("plot_basin_map needs a result of basinlab.basin_map")
+    if show not in (BASINS, TIME):
+        raise ValueError(f"show must be 'basins' or 'time', got {show!r}")
     for region in regions:
         _check_region(result, region)
-    x, y = result.attrs["x"], result.attrs["y"]
-    line = not y
+    line = not result.attrs["y"]
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 2.8 if line else 5.2), layout="constrained")
     else:
         fig = ax.figure
+    if show == TIME:
+        handles = _draw_times(ax, result, aspect)
+    else:
+        handles = _draw_basins(ax, result, aspect)
+    if show_fixed_points and not (line and show == TIME):
+        handles += _mark_fixed_points(ax, result)
+    for k, region in enumerate(regions):
+        handles.append(_outline(ax, result, region, _REGION_STYLES[k % len(_REGION_STYLES)]))
+    ax.set_xlabel(_axis_label(result, "x"))
+    if line and show == BASINS:
+        ax.set_yticks([])
+    elif not line:
+        ax.set_ylabel(_axis_label(result, "y"))
+    if title is None:
+        title = f"{result.attrs.get('model', '')}  {result.attrs.get('params', '')}"
+    ax.set_title(title, fontsize=10)
+    if handles:
+        columns = 2 if max(len(h.get_label()) for h in handles) < 40 else 1
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.3 if line else -0.12),
+            ncol=columns,
+            fontsize=8,
+            frameon=False,
+        )
+    return fig, ax
+
+
+def _extent(result: xr.Dataset) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
+    """The ticks of the map and the extent of its image; a line is a strip around 0.5."""
+    x, y = result.attrs["x"], result.attrs["y"]
+    xs = result[x].values
+    ys = result[y].values if y else np.array([0.5])
+    dx = (xs[1] - xs[0]) / 2
+    dy = (ys[1] - ys[0]) / 2 if y else 0.5
+    return xs, ys, (xs[0] - dx, xs[-1] + dx, ys[0] - dy, ys[-1] + dy)
+
+
+def _resolve_aspect(result: xr.Dataset, aspect: str | float | None) -> str | float:
+    if aspect is not None:
+        return aspect
+    same_unit = result.attrs.get("x_unit", "") == result.attrs.get("y_unit", "")
+    return "equal" if same_unit and result.attrs["y"] else "auto"
+
+
+def _draw_times(ax, result: xr.Dataset, aspect) -> list:
+    """Colour by the time to settle, with the basin boundaries on top."""
+    settled = result["status"].values == CONVERGED
+    times = np.where(settled, result["t_final"].values, np.nan)
+    unit = "iterations" if result.attrs.get("model_kind") == "map" else "time"
+    positive = times[np.isfinite(times) & (times > 0)]
+    norm = (
+        mcolors.LogNorm(positive.min(), max(positive.max(), positive.min() * 1.001))
+        if positive.size
+        else None
+    )
+    xs, ys, extent = _extent(result)
+    if not result.attrs["y"]:
+        ax.plot(xs, times, color=PALETTE[0])
+        ax.set_yscale("log" if positive.size else "linear")
+        ax.set_ylabel(f"{unit} to settle")
+        return []
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#bdbdbd")
+    image = ax.imshow(
+        times,
+        origin="lower",
+        extent=extent,
+        aspect=_resolve_aspect(result, aspect),
+        cmap=cmap,
+        norm=norm,
+        interpolation="nearest",
+    )
+    ax.figure.colorbar(image, ax=ax, label=f"{unit} to settle")
+    labels = result["label"].values
+    for level in np.unique(labels)[:-1] + 0.5:
+        ax.contour(xs, ys, labels, levels=[level], colors="white", linewidths=0.8)
+    return [plt.Line2D([], [], color="white", linewidth=0.8, label="basin boundary")]
+
+
+def _draw_basins(ax, result: xr.Dataset, aspect) -> list:
+    """Each basin in its colour; return the legend handles with the fractions."""
     names = [str(v) for v in result["attractor_name"].values]
     colours = ["black", "#d9d9d9"] + [PALETTE[i % len(PALETTE)] for i in range(len(names))]
     # -2 -> 0, -1 -> 1, attractor i -> i + 2
     shifted = np.atleast_2d(result["label"].values - UNCONVERGED)
-    xs = result[x].values
-    # A line is drawn as a strip of unit height around 0.5.
-    ys = np.array([0.5]) if line else result[y].values
-    dx = (xs[1] - xs[0]) / 2
-    dy = 0.5 if line else (ys[1] - ys[0]) / 2
-    if aspect is None:
-        same_unit = result.attrs.get("x_unit", "") == result.attrs.get("y_unit", "")
-        aspect = "equal" if same_unit and not line else "auto"
+    _, _, extent = _extent(result)
     ax.imshow(
         shifted,
         origin="lower",
-        extent=(xs[0] - dx, xs[-1] + dx, ys[0] - dy, ys[-1] + dy),
-        aspect=aspect,
+        extent=extent,
+        aspect=_resolve_aspect(result, aspect),
         cmap=mcolors.ListedColormap(colours),
         vmin=-0.5,
         vmax=len(colours) - 0.5,
@@ -199,33 +289,13 @@ def plot_basin_map(
             handles.append(
                 mpatches.Patch(color=colour, label=f"{name}: {_percent(fraction[code])}")
             )
-    if show_fixed_points:
-        handles += _mark_fixed_points(ax, result, xs, ys)
-    for k, region in enumerate(regions):
-        handles.append(_outline(ax, result, region, _REGION_STYLES[k % len(_REGION_STYLES)]))
-    ax.set_xlabel(_axis_label(result, "x"))
-    if line:
-        ax.set_yticks([])
-    else:
-        ax.set_ylabel(_axis_label(result, "y"))
-    if title is None:
-        title = f"{result.attrs.get('model', '')}  {result.attrs.get('params', '')}"
-    ax.set_title(title, fontsize=10)
-    columns = 2 if max(len(h.get_label()) for h in handles) < 40 else 1
-    ax.legend(
-        handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.3 if line else -0.12),
-        ncol=columns,
-        fontsize=8,
-        frameon=False,
-    )
-    return fig, ax
+    return handles
 
 
-def _mark_fixed_points(ax, result: xr.Dataset, xs: np.ndarray, ys: np.ndarray) -> list:
+def _mark_fixed_points(ax, result: xr.Dataset) -> list:
     """Mark the fixed points that lie on the slice; return their legend handles."""
     x, y = result.attrs["x"], result.attrs["y"]
+    xs, ys, _ = _extent(result)
     states = [str(s) for s in result["state"].values]
     ix = states.index(x)
     iy = states.index(y) if y else None

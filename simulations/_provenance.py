@@ -27,12 +27,14 @@ def versions() -> dict[str, str]:
 def provenance(
     model: Model, params: Mapping[sp.Symbol, float], settings: Mapping[str, object]
 ) -> dict[str, object]:
-    """Flat, NetCDF-safe attrs naming the model, parameters, solver and versions.
+    """Flat, NetCDF-safe attrs naming the model, its kind (flow or map), parameters,
+    solver and versions.
 
     Nested values are stored as JSON text, so that `save` and `load` round-trip them.
     """
     attrs: dict[str, object] = {
         "model": model.name,
+        "model_kind": model.kind,
         "equations": model.equations(),
         "params": json.dumps({str(k): float(v) for k, v in params.items()}),
         "versions": json.dumps(versions()),

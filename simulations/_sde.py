@@ -177,9 +177,20 @@ def run_until_arrival(
 
     The final states, the times, and the outcomes: the index of the ball reached,
     `STILL_RUNNING` at `t_max`, or `LEFT_THE_BOX`.
+
+    **Raises:**
+
+    - `ValueError`: the noise is not finite and real at the first start (a
+      negative temperature or variance among the parameters).
     """
     seed = check_seed(seed)
     n, dim = y0s.shape
+    start = jnp.asarray(y0s[0], compiled.dtype)
+    if not np.all(np.isfinite(np.asarray(compiled.diffusion(0.0, start, p)))):
+        raise ValueError(
+            f"the noise of {compiled.name!r} is not finite at {np.asarray(y0s[0]).tolist()} "
+            "with these parameters: is a temperature or a variance negative?"
+        )
     y = np.array(y0s, dtype=float)
     t = np.zeros(n)
     outcome = np.full(n, STILL_RUNNING, dtype=np.int32)

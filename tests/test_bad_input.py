@@ -126,6 +126,7 @@ def test_empty_or_file_output_folder_is_refused(tmp_path):
 a, c = sp.symbols("a c")
 f = sp.Function("f")
 P0 = dist.Normal(np.zeros(2), 1.0)
+TEMPERATURE = sp.Symbol("D", positive=True)
 
 
 def _region(model, params):
@@ -218,6 +219,56 @@ API_CASES = [
         lambda: bl.basin_fractions(bl.models.bistable_cycle(), dist.Normal(0.0, 1.0)),
         ValueError,
         r"draw states of shape (2,)",
+    ),
+    (
+        lambda: bl.models.alignment_double_well().with_noise(bl.Noise.diagonal([0.1] * 3)),
+        ValueError,
+        "has 3 rows but the state has 2",
+    ),
+    (
+        lambda: bl.models.alignment_double_well().with_noise(bl.Noise.isotropic(-0.1, 2)),
+        ValueError,
+        "complex-valued",
+    ),
+    (
+        lambda: bl.escape_times(
+            bl.models.alignment_double_well().with_noise(
+                bl.Noise.isotropic(TEMPERATURE, 2), {TEMPERATURE: 0.1}
+            ),
+            (1.0, 2.0),
+            n=4,
+            params={"D": -0.1},
+            progress=False,
+        ),
+        ValueError,
+        "is a temperature or a variance negative?",
+    ),
+    (
+        lambda: bl.eyring_kramers(
+            bl.models.alignment_double_well(), (1, 2), (sp.Rational(1, 5), sp.Rational(6, 5)), -1
+        ),
+        ValueError,
+        "must be positive",
+    ),
+    (
+        lambda: bl.models.newton_cubic().with_noise(bl.Noise.isotropic(0.1, 2)),
+        ValueError,
+        "noise is for flows (SDEs) only",
+    ),
+    (
+        lambda: bl.escape_times(bl.models.newton_cubic(), (1.0, 0.0), n=4, progress=False),
+        ValueError,
+        "escape_times is for SDEs, and model 'newton_cubic' is a map",
+    ),
+    (
+        lambda: bl.transition_probabilities(bl.models.newton_cubic(), P0, 1.0, progress=False),
+        ValueError,
+        "transition_probabilities is for SDEs",
+    ),
+    (
+        lambda: bl.escape_times(bl.models.alignment_double_well(), (1.0, 2.0), progress=False),
+        ValueError,
+        "escape_times needs noise",
     ),
     (lambda: bl.load("no/such/file.nc"), FileNotFoundError, "no result file"),
     (lambda: bl.save({"not": "a dataset"}, "x.nc"), TypeError, "xarray.Dataset"),
