@@ -126,11 +126,11 @@ if not FAST:
 # ## Toward the bifurcation
 #
 # As $b \to 1$ the saddle $(b, 1 + \kappa b)$ approaches the aligned minimum and the
-# gap $\frac{(1 - b)^3 (b + 1)}{12}$ closes as $(1 - b)^3$. The certified region
-# collapses with it, much faster than the simulated basin, which keeps most of its
-# area in the window until the bifurcation: near $b = 1$ almost all of the aligned
-# basin is reached only by trajectories that pass close to the saddle, where a
-# loss-level argument has nothing left to certify.
+# gap $\frac{(1 - b)^3 (b + 3)}{12}$ (`best_gap` above) closes as $(1 - b)^3$. The
+# certified region collapses with it, much faster than the simulated basin, which
+# keeps most of its area in the window until the bifurcation: near $b = 1$ almost all
+# of the aligned basin is reached only by trajectories that pass close to the saddle,
+# where a loss-level argument has nothing left to certify.
 
 # %%
 WINDOW = ((-2.5, 2.5), (-1.5, 3.5))  # one window for every b, so areas compare

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import scipy.optimize
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
@@ -68,6 +69,9 @@ CROSS_CHECKS = {
         "test_proofs::test_simulations_settle_on_the_proved_fixed_points"
     ),
     "alignment_double_well.barrier": "test_proofs::test_simulated_minima_differ_by_the_barrier",
+    "alignment_double_well.escape_barrier": (
+        "test_proofs::test_the_compiled_saddle_lies_above_the_aligned_minimum_by_the_escape_barrier"
+    ),
     "alignment_double_well.certified_basin": (
         "test_proofs::test_points_in_a_certified_region_end_on_its_attractor"
     ),
@@ -172,6 +176,22 @@ def test_simulated_minima_differ_by_the_barrier(bias, coupling):
     loss = ALIGNMENT_JIT.observables
     final = [float(loss(y, ALIGNMENT_JIT.param_vector(params))[0]) for y in ends["y_final"].values]
     assert final[0] - final[1] == pytest.approx(4 * bias / 3, abs=1e-7)
+
+
+@given(bias=st.floats(-0.8, 0.8), coupling=st.floats(-2.0, 2.0))
+def test_the_compiled_saddle_lies_above_the_aligned_minimum_by_the_escape_barrier(bias, coupling):
+    params = {"bias": bias, "coupling": coupling}
+    p = ALIGNMENT_JIT.param_vector(params)
+
+    def field(y):
+        return np.asarray(ALIGNMENT_JIT.vector_field(0.0, y, p))
+
+    # The saddle by a root search from between the minima, not from the SymPy solve.
+    saddle = scipy.optimize.root(field, [0.0, 1.0], tol=1e-13).x
+    aligned = bl.integrate(ALIGNMENT_JIT, [[1.2, 1 + coupling]], params, progress=False, **TIGHT)
+    loss = ALIGNMENT_JIT.observables
+    barrier = float(loss(saddle, p)[0] - loss(aligned["y_final"].values[0], p)[0])
+    assert barrier == pytest.approx((1 - bias) ** 3 * (bias + 3) / 12, abs=1e-7)
 
 
 @pytest.fixture(scope="module")

@@ -63,6 +63,17 @@ def _barrier() -> str:
     return vanishes(gap - sp.Rational(4, 3) * b, "L(aligned) - L(misaligned) - 4b/3")
 
 
+def _escape_barrier() -> str:
+    model = models.build(_NAME)
+    a, c = model.state
+    b, kappa = model.params
+    loss = model.loss
+    barrier = loss.subs({a: b, c: 1 + kappa * b}) - loss.subs({a: 1, c: 1 + kappa})
+    return vanishes(
+        barrier - (1 - b) ** 3 * (b + 3) / 12, "L(saddle) - L(aligned) - (1 - b)^3 (b + 3) / 12"
+    )
+
+
 def _certified_basin() -> str:
     return sublevel_certificate(models.build(_NAME), (1, 2)).report
 
@@ -88,6 +99,15 @@ def claims() -> list[Claim]:
             (),
             about=_NAME,
             certificate=_barrier,
+        ),
+        Claim(
+            f"{_NAME}.escape_barrier",
+            r"The barrier that holds a run in the aligned minimum is exactly "
+            r"$L(b, 1 + \kappa b) - L(1, 1 + \kappa) = \frac{(1 - b)^3 (b + 3)}{12}$, for "
+            r"every $b$ and $\kappa$; it vanishes at $b = 1$.",
+            (),
+            about=_NAME,
+            certificate=_escape_barrier,
         ),
         Claim(
             f"{_NAME}.certified_basin",

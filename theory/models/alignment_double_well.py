@@ -30,7 +30,7 @@ def alignment_double_well(bias: float = 0.2, coupling: float = 1.0) -> Model:
     The *bias* $b$ stands for a systematic reward misspecification: it moves the
     barrier towards the aligned side, so the aligned minimum becomes shallower,
     $L(1, \cdot) - L(-1, \cdot) = 4b/3$, and its basin smaller; the barrier that
-    holds a run in the aligned minimum, $(1 - b)^3 (1 + b) / 12$, vanishes at $b = 1$.
+    holds a run in the aligned minimum, $(1 - b)^3 (b + 3) / 12$, vanishes at $b = 1$.
     There the saddle meets the aligned minimum and they exchange stability (a
     transcritical bifurcation: $\partial f / \partial b = 0$ at the meeting point, so
     it is not a fold); for $b > 1$ the stable point sits at $a = b$, still aligned, and
