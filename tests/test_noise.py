@@ -35,6 +35,19 @@ def test_kramers_barrier_and_prefactor_are_exact():
     assert math.isclose(rate.rate, math.sqrt(2) / (2 * math.pi) * math.exp(-2.5), rel_tol=1e-12)
 
 
+def test_kramers_in_two_dimensions_uses_the_hessian_determinants():
+    model = bl.models.alignment_double_well()
+    saddle = (sp.Rational(1, 5), sp.Rational(6, 5))
+    rate = bl.eyring_kramers(model, (1, 2), saddle, 0.05, {"bias": 0.2})
+    assert rate.barrier == sp.Rational(4, 5) ** 3 * sp.Rational(16, 5) / 12
+    # H(min) = [[13/5, -1], [-1, 1]], H(saddle) = [[1/25, -1], [-1, 1]], by hand.
+    h_min = np.array([[2.6, -1.0], [-1.0, 1.0]])
+    h_saddle = np.array([[0.04, -1.0], [-1.0, 1.0]])
+    unstable = abs(np.linalg.eigvalsh(h_saddle)[0])
+    expected = unstable / (2 * np.pi) * np.sqrt(np.linalg.det(h_min) / abs(np.linalg.det(h_saddle)))
+    assert float(rate.prefactor) == pytest.approx(expected, rel=1e-12)
+
+
 def test_exact_first_passage_time_matches_an_independent_double_integral():
     temperature, target = 0.1, 0.75
     model = well(temperature)

@@ -6,6 +6,7 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import scipy.integrate
 import sympy as sp
 
@@ -116,8 +117,10 @@ def eyring_kramers(
     at_saddle = dict(zip(model.state, high))
     h_minimum = sp.simplify(hessian_at.subs(at_minimum))
     h_saddle = sp.simplify(hessian_at.subs(at_saddle))
-    minimum_curvatures = [complex(v).real for v in h_minimum.evalf(30).eigenvals(multiple=True)]
-    saddle_curvatures = sorted(complex(v).real for v in h_saddle.evalf(30).eigenvals(multiple=True))
+    # Floating eigenvalues decide the kinds; SymPy's own (mpmath) can exhaust its
+    # precision on a plain rational 2x2 Hessian such as [[13/5, -1], [-1, 1]].
+    minimum_curvatures = list(np.linalg.eigvalsh(np.array(h_minimum.evalf(30), dtype=float)))
+    saddle_curvatures = sorted(np.linalg.eigvalsh(np.array(h_saddle.evalf(30), dtype=float)))
     if min(minimum_curvatures) <= 0:
         raise ValueError(f"{low} is not a strict minimum of the loss of {model.name!r}")
     if not (saddle_curvatures[0] < 0 < (saddle_curvatures[1:] or [1.0])[0]):
