@@ -278,11 +278,15 @@ n = 2000 if FAST else 20_000
 before = bl.basin_fractions(model, box, n=n, params={"bias": 0.2}, progress=False)
 after = bl.basin_fractions(model, box, n=n, params={"bias": 0.8}, progress=False)
 tipping = bl.tipping_probabilities(before, after)
+# Rows and columns of the attractors (the outcomes DIVERGED and UNCONVERGED are empty).
+tipping = tipping.isel(
+    start=slice(0, before["attractor_name"].size), end=slice(0, after["attractor_name"].size)
+)
 print(tipping["probability"].to_pandas().round(3))
 
 # %%
 matrix = tipping["probability"].values
-fig, ax = plt.subplots(figsize=(5.2, 4.2), layout="constrained")
+fig, ax = plt.subplots(figsize=(6.4, 4.6), layout="constrained")
 image = ax.imshow(matrix, vmin=0, vmax=1, cmap="viridis")
 for (i, j), p in np.ndenumerate(matrix):
     low = tipping["probability_low"].values[i, j]
@@ -294,23 +298,23 @@ for (i, j), p in np.ndenumerate(matrix):
         ha="center",
         va="center",
         color="white" if p < 0.5 else "black",
-        fontsize=8,
+        fontsize=9,
     )
-ax.set_xticks(range(matrix.shape[1]), [str(v) for v in tipping["end"].values])
-ax.set_yticks(range(matrix.shape[0]), [str(v) for v in tipping["start"].values])
+ax.set_xticks(range(matrix.shape[1]), [str(v) for v in tipping["end"].values], fontsize=8)
+ax.set_yticks(range(matrix.shape[0]), [str(v) for v in tipping["start"].values], fontsize=8)
 ax.set_xlabel("ends at b = 0.8")
 ax.set_ylabel("ended at b = 0.2")
 fig.colorbar(image, ax=ax, label="probability")
 ax.set_title("Tipping probabilities")
 if not FAST:
     fig.savefig("figures/05_tipping.png", dpi=120)
-names = [str(v) for v in tipping["start"].values]
-ends = [str(v) for v in tipping["end"].values]
-aligned_row = matrix[names.index(str(before["attractor_name"].values[0]))]
+aligned_before = int(np.argmax(before["attractor_location"].values[:, 0]))
+aligned_after = int(np.argmax(after["attractor_location"].values[:, 0]))
+misaligned_before, misaligned_after = 1 - aligned_before, 1 - aligned_after
 # The misaligned basin grows with the bias: some aligned starts tip, none come back.
-misaligned_row = matrix[names.index(str(before["attractor_name"].values[1]))]
-assert misaligned_row[ends.index(str(after["attractor_name"].values[1]))] == 1.0
-assert 0 < aligned_row[ends.index(str(after["attractor_name"].values[1]))] < 1
+assert matrix[misaligned_before, misaligned_after] == 1.0
+assert 0 < matrix[aligned_before, misaligned_after] < 1
+print(f"P(tip to misaligned | aligned at b = 0.2) = {matrix[aligned_before, misaligned_after]:.3f}")
 
 # %% [markdown]
 # ## 5. The boundary is smooth: basin entropy

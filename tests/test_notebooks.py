@@ -15,6 +15,7 @@ def test_every_notebook_is_collected():
         "02_teacher_student_plateaus.py",
         "03_certified_basins.py",
         "04_calibration.py",
+        "05_robustness_of_the_aligned_basin.py",
     ]
 
 

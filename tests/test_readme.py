@@ -25,6 +25,7 @@ SHRINK = {
     "python": [
         ("np.linspace(0, 0.6, 25), box, n=20_000", "np.linspace(0, 0.6, 5), box, n=300"),
         ("n=1000, t_max=30_000", "n=20, t_max=30_000"),
+        ("(model, (1, 2), rays=256)", "(model, (1, 2), rays=32, refinements=2)"),
         ("resolution=256", "resolution=32"),
         ("n=100_000", "n=4_000"),
         ("resolution=601", "resolution=61"),
