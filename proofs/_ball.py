@@ -10,7 +10,7 @@ import numpy as np
 import scipy.optimize
 import sympy as sp
 
-from ..simulations._shock import L2, NORMS, check_norm
+from ..simulations._shock import L2, NORMS, check_norm, vector_norms
 from ._claim import CertificateFailed
 from ._definiteness import exact_sign
 from ._intervals import BoxesExhausted, prove_positive
@@ -59,17 +59,13 @@ def _slack(region: CertifiedRegion) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     return sp.expand(certificate.level - certificate.lyapunov()), certificate.state
 
 
-def _norm(vectors: np.ndarray, norm: str) -> np.ndarray:
-    return np.linalg.norm(vectors, axis=-1) if norm == L2 else np.max(np.abs(vectors), axis=-1)
-
-
 def _radius_estimate(slack, state, centre: np.ndarray, norm: str, rays: int) -> float:
     """The distance from `centre` to the nearest point where the slack is not positive,
     from the first crossing along many rays (polished by SLSQP for the 2-norm)."""
     value = sp.lambdify([state], slack, "numpy")
     rng = np.random.default_rng(0)
     directions = rng.standard_normal((rays, len(centre)))
-    directions /= _norm(directions, norm)[:, None]
+    directions /= vector_norms(directions, norm)[:, None]
 
     def crossed(t: np.ndarray) -> np.ndarray:
         points = centre + t[:, None] * directions

@@ -47,10 +47,11 @@ class ShockSearch:
     def __post_init__(self):
         assert self.norm in NORMS
         assert self.shock.shape == self.attractor.shape
-        assert np.isclose(self.upper, _norm(self.shock[None], self.norm)[0])
+        assert np.isclose(self.upper, vector_norms(self.shock[None], self.norm)[0])
 
 
-def _norm(vectors: np.ndarray, norm: str) -> np.ndarray:
+def vector_norms(vectors: Float[np.ndarray, "k dim"], norm: str) -> Float[np.ndarray, " k"]:
+    """The `"l2"` or `"linf"` norm of each row."""
     return np.linalg.norm(vectors, axis=1) if norm == L2 else np.max(np.abs(vectors), axis=1)
 
 
@@ -91,7 +92,7 @@ class _Classifier:
 
 def _directions(rng: np.random.Generator, count: int, dim: int, norm: str) -> np.ndarray:
     raw = rng.standard_normal((count, dim))
-    return raw / _norm(raw, norm)[:, None]
+    return raw / vector_norms(raw, norm)[:, None]
 
 
 def _bisect(classify, centre, directions, low, high, bisections):
@@ -211,7 +212,7 @@ def critical_shock_search(
         spread = 0.5
         for _ in range(refinements):
             candidates = direction + spread * rng.standard_normal((max(rays // 4, 1), len(centre)))
-            candidates /= _norm(candidates, norm)[:, None]
+            candidates /= vector_norms(candidates, norm)[:, None]
             left, _ = classify(centre + upper * candidates)
             if left.any():
                 candidates = candidates[left]
@@ -236,7 +237,7 @@ def critical_shock_search(
     return ShockSearch(
         norm,
         centre,
-        float(_norm(shock[None], norm)[0]),
+        float(vector_norms(shock[None], norm)[0]),
         shock,
         destination,
         rays,
