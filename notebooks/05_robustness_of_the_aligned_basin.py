@@ -336,16 +336,17 @@ newton_map = bl.basin_map(
     2 * resolution,
     progress=not FAST,
 )
+verdicts = {}
 for name, result in (("alignment double well", well_map), ("Newton z^3 - 1", newton_map)):
     s_b, s_bb = basin_entropy(result, box_size=5)
-    test = fractal_test(result, radius=5)
+    verdicts[name] = fractal_test(result, radius=5)
     print(
-        f"{name}: S_b = {s_b:.4f}, S_bb = {s_bb:.4f}; balls {test.boundary_entropy:.3f} "
-        f"vs smooth {test.smooth_reference:.3f} -> {test.verdict}; "
-        f"alpha = {test.uncertainty_exponent:.3f}"
+        f"{name}: S_b = {s_b:.4f}, S_bb = {s_bb:.4f}; balls "
+        f"{verdicts[name].boundary_entropy:.3f} vs smooth {verdicts[name].smooth_reference:.3f}"
+        f" -> {verdicts[name].verdict}; alpha = {verdicts[name].uncertainty_exponent:.3f}"
     )
-assert fractal_test(well_map).verdict == "smooth"
-assert fractal_test(newton_map).verdict == "fractal"
+assert verdicts["alignment double well"].verdict == "smooth"
+assert verdicts["Newton z^3 - 1"].verdict == "fractal"
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained")
