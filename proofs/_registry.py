@@ -11,6 +11,7 @@ from .claims import (
     bistable_cycle,
     deep_linear,
     gradient_flow,
+    retraining,
     teacher_student,
 )
 
@@ -25,6 +26,7 @@ def _builtin() -> list[Claim]:
         alignment_double_well,
         bifurcations,
         bistable_cycle,
+        retraining,
     )
     return [claim for subject in subjects for claim in subject.claims()]
 

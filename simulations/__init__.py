@@ -30,6 +30,7 @@ from ._plot_continuation import plot_continuation as plot_continuation
 from ._results import ResultFileError as ResultFileError
 from ._results import load as load
 from ._results import save as save
+from ._retraining import gaussian_refit as gaussian_refit
 from ._sde import NoiseSettings as NoiseSettings
 from ._shock import ShockSearch as ShockSearch
 from ._shock import critical_shock_search as critical_shock_search

@@ -79,6 +79,13 @@ CROSS_CHECKS = {
         "test_continuation::"
         "test_the_default_models_aligned_attractor_persists_through_its_transcritical_point"
     ),
+    "retraining.refit_moments": ("test_retraining::test_one_refit_matches_its_exact_expectations"),
+    "retraining.collapse": (
+        "test_retraining::test_without_fresh_data_the_variance_collapses_at_the_exact_rates"
+    ),
+    "retraining.fresh_data": (
+        "test_retraining::test_fresh_data_holds_the_moments_at_the_exact_stationary_point"
+    ),
     "alignment_tilted_well.fold": (
         "test_continuation::test_the_aligned_fraction_vanishes_at_the_exact_fold_from_either_side"
     ),

@@ -21,6 +21,11 @@ from ._model import FLOW as FLOW
 from ._model import MAP as MAP
 from ._model import Model as Model
 from ._noise import Noise as Noise
+from ._retraining import collapse_factor as collapse_factor
+from ._retraining import log_variance_drift as log_variance_drift
+from ._retraining import refit_expectations as refit_expectations
+from ._retraining import second_moment_recursion as second_moment_recursion
+from ._retraining import stationary_moments as stationary_moments
 from ._time_limit import TimeLimitExceeded as TimeLimitExceeded
 from ._time_limit import time_limit as time_limit
 from ._window import default_window as default_window
