@@ -11,6 +11,7 @@ from .claims import (
     bistable_cycle,
     deep_linear,
     gradient_flow,
+    performative_prediction,
     retraining,
     teacher_student,
 )
@@ -27,6 +28,7 @@ def _builtin() -> list[Claim]:
         bifurcations,
         bistable_cycle,
         retraining,
+        performative_prediction,
     )
     return [claim for subject in subjects for claim in subject.claims()]
 

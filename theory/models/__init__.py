@@ -18,5 +18,7 @@ from .deep_linear_data import mode_spectrum as mode_spectrum
 from .logistic_map import logistic_map as logistic_map
 from .logistic_map import logistic_period_two as logistic_period_two
 from .newton_cubic import newton_cubic as newton_cubic
+from .performative_prediction import performative_feedback as performative_feedback
+from .performative_prediction import performative_prediction as performative_prediction
 from .retraining_moments import retraining_moments as retraining_moments
 from .teacher_student import teacher_student as teacher_student

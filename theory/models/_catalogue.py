@@ -11,6 +11,7 @@ from .bistable_cycle import bistable_cycle
 from .deep_linear import deep_linear_depth, deep_linear_mode, deep_linear_modes
 from .logistic_map import logistic_map
 from .newton_cubic import newton_cubic
+from .performative_prediction import performative_feedback, performative_prediction
 from .retraining_moments import retraining_moments
 from .teacher_student import teacher_student
 
@@ -25,6 +26,8 @@ _CATALOGUE: dict[str, Callable[[], Model]] = {
     "deep_linear_depth": deep_linear_depth,
     "logistic_map": logistic_map,
     "newton_cubic": newton_cubic,
+    "performative_feedback": performative_feedback,
+    "performative_prediction": performative_prediction,
     "retraining_moments": retraining_moments,
     "teacher_student": teacher_student,
 }
