@@ -16,6 +16,7 @@ def test_every_notebook_is_collected():
         "03_certified_basins.py",
         "04_calibration.py",
         "05_robustness_of_the_aligned_basin.py",
+        "07_drift_under_iterated_training.py",
     ]
 
 
