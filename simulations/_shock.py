@@ -64,7 +64,15 @@ class _Classifier:
     """Integrates starts and says which ones ended in a basin other than the attractor's
     (or in the target's, when one is named)."""
 
-    def __init__(self, compiled, params, settings, points, home, target):
+    def __init__(
+        self,
+        compiled: CompiledModel,
+        params: Mapping[str, float] | None,
+        settings: SolverSettings,
+        points: list[FixedPoint],
+        home: int,
+        target: int | None,
+    ):
         self.compiled, self.params, self.settings = compiled, params, settings
         self.home, self.target = home, target
         self.stable = np.array([q.numeric for q in points if q.stable], dtype=float)
