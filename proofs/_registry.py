@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from ._claim import Claim, Verdict
 from .claims import (
     alignment_double_well,
+    alignment_research_race,
     bifurcations,
     bistable_cycle,
     deep_linear,
@@ -29,6 +30,7 @@ def _builtin() -> list[Claim]:
         bistable_cycle,
         retraining,
         performative_prediction,
+        alignment_research_race,
     )
     return [claim for subject in subjects for claim in subject.claims()]
 

@@ -35,6 +35,9 @@ from ._sde import NoiseSettings as NoiseSettings
 from ._shock import ShockSearch as ShockSearch
 from ._shock import critical_shock_search as critical_shock_search
 from ._trajectories import trajectories as trajectories
+from ._trajectory_predicates import first_violation as first_violation
+from ._trajectory_predicates import holds_all_along as holds_all_along
+from ._trajectory_predicates import holds_at_end as holds_at_end
 from ._transitions import tipping_probabilities as tipping_probabilities
 from ._transitions import transition_probabilities as transition_probabilities
 from ._wilson import wilson_interval as wilson_interval

@@ -113,9 +113,11 @@ def trajectories(
     **Returns:**
 
     An `xarray.Dataset` with `y` over `(trajectory, time, state)`, one variable per
-    observable over `(trajectory, time)`, and `solved` (whether each solve reached
-    `times[-1]`; a failed solve's values after the failure are not meaningful; for
-    a map, whether every iterate is finite).
+    observable over `(trajectory, time)`, `holds` over `(trajectory, time,
+    predicate)` (each predicate at each saved state; see
+    [`basinlab.simulations.holds_all_along`][]), and `solved` (whether each solve
+    reached `times[-1]`; a failed solve's values after the failure are not
+    meaningful; for a map, whether every iterate is finite).
 
     **Raises:**
 
@@ -124,6 +126,9 @@ def trajectories(
       parameter.
     """
     compiled = as_compiled(model)
+    clash = {"y", "solved", "holds"} & set(compiled.observable_names)
+    if clash:
+        raise ValueError(f"observables named {sorted(clash)} clash with trajectory results")
     settings = dataclasses.replace(settings or SolverSettings(), **setting_overrides)
     initial = as_initial_conditions(y0s, len(compiled.state_names))
     ts = np.asarray(times, dtype=float)
@@ -149,10 +154,14 @@ def trajectories(
     observed = np.asarray(observed)
     for i, name in enumerate(compiled.observable_names):
         data[name] = (("trajectory", "time"), observed[:, :, i])
+    if compiled.predicate_names:
+        holds = jax.jit(jax.vmap(jax.vmap(lambda y: compiled.predicates(y, p))))(ys)
+        data["holds"] = (("trajectory", "time", "predicate"), np.asarray(holds, dtype=bool))
     coords = {
         "trajectory": np.arange(len(initial)),
         "time": ts,
         "state": list(compiled.state_names),
+        "predicate": list(compiled.predicate_names),
     }
     attrs = provenance(
         compiled.model, compiled.model.resolve_params(params), settings.describe(compiled.kind)

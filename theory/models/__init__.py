@@ -2,6 +2,7 @@ from ._catalogue import DEFAULT_MODEL as DEFAULT_MODEL
 from ._catalogue import build as build
 from ._catalogue import names as names
 from .alignment_double_well import alignment_double_well as alignment_double_well
+from .alignment_research_race import alignment_research_race as alignment_research_race
 from .alignment_tilted_well import alignment_tilted_well as alignment_tilted_well
 from .alignment_tilted_well import tilted_well_fold as tilted_well_fold
 from .bistable_cycle import bistable_cycle as bistable_cycle

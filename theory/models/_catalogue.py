@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from .._model import Model
 from .alignment_double_well import alignment_double_well
+from .alignment_research_race import alignment_research_race
 from .alignment_tilted_well import alignment_tilted_well
 from .bistable_cycle import bistable_cycle
 from .deep_linear import deep_linear_depth, deep_linear_mode, deep_linear_modes
@@ -19,6 +20,7 @@ DEFAULT_MODEL = "alignment_double_well"
 
 _CATALOGUE: dict[str, Callable[[], Model]] = {
     "alignment_double_well": alignment_double_well,
+    "alignment_research_race": alignment_research_race,
     "alignment_tilted_well": alignment_tilted_well,
     "bistable_cycle": bistable_cycle,
     "deep_linear_mode": deep_linear_mode,

@@ -1,0 +1,74 @@
+"""Predicates over whole trajectories: at the end, all along, and the first failure."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+
+def _holds(result: xr.Dataset, predicate: str) -> xr.DataArray:
+    if not isinstance(result, xr.Dataset) or result.attrs.get("kind") != "trajectories":
+        raise ValueError("a trajectory predicate needs a result of basinlab.trajectories")
+    names = [str(p) for p in result["predicate"].values]
+    if predicate not in names:
+        raise ValueError(f"unknown predicate {predicate!r}; the model's predicates are {names}")
+    return result["holds"].sel(predicate=predicate)
+
+
+def holds_at_end(result: xr.Dataset, predicate: str) -> xr.DataArray:
+    """Whether `predicate` holds at each trajectory's last saved time.
+
+    **Arguments:**
+
+    - `result`: a dataset from [`basinlab.trajectories`][].
+    - `predicate`: the name of one of the model's predicates.
+
+    **Returns:**
+
+    A boolean `xarray.DataArray` over `trajectory`.
+
+    **Raises:**
+
+    - `ValueError`: `result` is not a trajectories result, or the predicate is unknown.
+    """
+    return _holds(result, predicate).isel(time=-1).drop_vars(["time", "predicate"])
+
+
+def holds_all_along(result: xr.Dataset, predicate: str) -> xr.DataArray:
+    r"""Whether `predicate` holds at every saved time of each trajectory.
+
+    "Holds all along" is a property of the whole path, not of where it ends: a run
+    can end where alignment holds after having lagged on the way. It is checked at
+    the saved `times`, so a violation shorter than their spacing can be missed; save
+    densely where that matters.
+
+    **Arguments:**
+
+    - `result`: a dataset from [`basinlab.trajectories`][].
+    - `predicate`: the name of one of the model's predicates.
+
+    **Returns:**
+
+    A boolean `xarray.DataArray` over `trajectory`.
+
+    **Raises:**
+
+    - `ValueError`: `result` is not a trajectories result, or the predicate is unknown.
+    """
+    return _holds(result, predicate).all("time").drop_vars("predicate")
+
+
+def first_violation(result: xr.Dataset, predicate: str) -> xr.DataArray:
+    """The first saved time at which `predicate` fails on each trajectory; NaN where it
+    holds all along.
+
+    **Raises:**
+
+    - `ValueError`: `result` is not a trajectories result, or the predicate is unknown.
+    """
+    holds = _holds(result, predicate)
+    failed = ~holds.values
+    times = result["time"].values.astype(float)
+    first = np.where(failed.any(axis=1), times[np.argmax(failed, axis=1)], np.nan)
+    trajectory = result["trajectory"].values
+    return xr.DataArray(first, coords={"trajectory": trajectory}, dims="trajectory")
