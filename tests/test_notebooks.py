@@ -17,6 +17,7 @@ def test_every_notebook_is_collected():
         "04_calibration.py",
         "05_robustness_of_the_aligned_basin.py",
         "07_drift_under_iterated_training.py",
+        "08_alignment_lagging_capability.py",
     ]
 
 
