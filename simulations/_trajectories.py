@@ -45,6 +45,13 @@ def saved_path(
     )
 
 
+def _along(compiled: CompiledModel, path: Float[Array, "time n"], p: Float[Array, " m"]):
+    """The observables and the predicates at every saved state of one path."""
+    observed = jax.vmap(lambda y: compiled.observables(y, p))(path)
+    held = jax.vmap(lambda y: compiled.predicates(y, p))(path)
+    return observed, held
+
+
 @eqx.filter_jit
 def _paths(
     compiled: CompiledModel,
@@ -56,8 +63,7 @@ def _paths(
     def one(y0):
         solution = saved_path(compiled, settings, y0, times, p)
         solved = solution.result == dfx.RESULTS.successful
-        observed = jax.vmap(lambda y: compiled.observables(y, p))(solution.ys)
-        return solution.ys, observed, solved
+        return solution.ys, *_along(compiled, solution.ys, p), solved
 
     return map_in_batches(one, y0s, min(settings.batch_size, y0s.shape[0]))
 
@@ -81,8 +87,7 @@ def _iterated_paths(
         path = jnp.concatenate(
             [y0[None], jax.lax.scan(step, y0, jnp.arange(iterations, dtype=y0.dtype))[1]]
         )[saved]
-        observed = jax.vmap(lambda y: compiled.observables(y, p))(path)
-        return path, observed, jnp.all(jnp.isfinite(path))
+        return path, *_along(compiled, path, p), jnp.all(jnp.isfinite(path))
 
     return map_in_batches(one, y0s, min(settings.batch_size, y0s.shape[0]))
 
@@ -140,11 +145,11 @@ def trajectories(
         if np.any(ts != np.round(ts)):
             raise ValueError(f"times of a map are iteration counts, integers; got {ts.tolist()}")
         offsets = (ts - ts[0]).astype(int)
-        ys, observed, solved = _iterated_paths(
+        ys, observed, held, solved = _iterated_paths(
             compiled, settings, starts, jnp.asarray(offsets), int(offsets[-1]), p
         )
     else:
-        ys, observed, solved = _paths(
+        ys, observed, held, solved = _paths(
             compiled, settings, starts, jnp.asarray(ts, compiled.dtype), p
         )
     data = {
@@ -155,8 +160,7 @@ def trajectories(
     for i, name in enumerate(compiled.observable_names):
         data[name] = (("trajectory", "time"), observed[:, :, i])
     if compiled.predicate_names:
-        holds = jax.jit(jax.vmap(jax.vmap(lambda y: compiled.predicates(y, p))))(ys)
-        data["holds"] = (("trajectory", "time", "predicate"), np.asarray(holds, dtype=bool))
+        data["holds"] = (("trajectory", "time", "predicate"), np.asarray(held, dtype=bool))
     coords = {
         "trajectory": np.arange(len(initial)),
         "time": ts,
