@@ -160,16 +160,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     with_ensemble(mapping, "basinlab-map")
 
+    def with_uniform_starts(sub: argparse.ArgumentParser, n: int, n_help: str, box: str) -> None:
+        sub.add_argument("--n", type=_count(1), default=n, help=n_help)
+        sub.add_argument("--seed", type=_seed, default=0, help="seed of the samples")
+        sub.add_argument(
+            "--bounds",
+            type=_number,
+            nargs="+",
+            metavar="LOW_HIGH",
+            help=f"low and high for each state (default: a box around {box})",
+        )
+
     fractions = with_model("fractions", "basin fractions of uniform initial conditions")
-    fractions.add_argument("--n", type=_count(1), default=20_000, help="number of samples")
-    fractions.add_argument("--seed", type=_seed, default=0, help="seed of the samples")
-    fractions.add_argument(
-        "--bounds",
-        type=_number,
-        nargs="+",
-        metavar="LOW_HIGH",
-        help="low and high for each state (default: a box around the attractors)",
-    )
+    with_uniform_starts(fractions, 20_000, "number of samples", "the attractors")
     with_ensemble(fractions, "basinlab-fractions")
 
     continuing = commands.add_parser(
@@ -182,15 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     continuing.add_argument(
         "--set", action="append", metavar="NAME=VALUE", help="fix another parameter"
     )
-    continuing.add_argument("--n", type=_count(1), default=2000, help="samples per value")
-    continuing.add_argument("--seed", type=_seed, default=0, help="seed of the samples")
-    continuing.add_argument(
-        "--bounds",
-        type=_number,
-        nargs="+",
-        metavar="LOW_HIGH",
-        help="low and high for each state (default: a box around the first value's attractors)",
-    )
+    with_uniform_starts(continuing, 2000, "samples per value", "the first value's attractors")
     with_ensemble(continuing, "basinlab-continuation")
 
     prove = commands.add_parser("prove", help="check the registered claims; exit 1 if any fails")
