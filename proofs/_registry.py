@@ -10,6 +10,7 @@ from .claims import (
     alignment_research_race,
     bifurcations,
     bistable_cycle,
+    capability_race,
     deep_linear,
     gradient_flow,
     performative_prediction,
@@ -31,6 +32,7 @@ def _builtin() -> list[Claim]:
         retraining,
         performative_prediction,
         alignment_research_race,
+        capability_race,
     )
     return [claim for subject in subjects for claim in subject.claims()]
 

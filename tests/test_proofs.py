@@ -82,6 +82,9 @@ CROSS_CHECKS = {
     "alignment_research_race.endpoint": (
         "test_trajectory_predicates::test_the_race_never_lags_exactly_when_scipy_says_so"
     ),
+    "capability_race.constant_weights": (
+        "test_capability_race::test_constant_weights_flip_the_simulated_order_at_the_exact_threshold"
+    ),
     "performative_prediction.tightness": (
         "test_performative::test_rrm_runs_away_at_and_above_the_bound"
     ),

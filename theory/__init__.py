@@ -1,6 +1,7 @@
 from . import models as models
 from ._bifurcations import Bifurcation as Bifurcation
 from ._bifurcations import bifurcations as bifurcations
+from ._curriculum import Curriculum as Curriculum
 from ._expressions import SUPPORTED_FUNCTIONS as SUPPORTED_FUNCTIONS
 from ._fixed_points import KINDS as KINDS
 from ._fixed_points import NON_HYPERBOLIC as NON_HYPERBOLIC

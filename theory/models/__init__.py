@@ -6,6 +6,11 @@ from .alignment_research_race import alignment_research_race as alignment_resear
 from .alignment_tilted_well import alignment_tilted_well as alignment_tilted_well
 from .alignment_tilted_well import tilted_well_fold as tilted_well_fold
 from .bistable_cycle import bistable_cycle as bistable_cycle
+from .capability_race import balanced_start as balanced_start
+from .capability_race import capability_race as capability_race
+from .capability_race import constant_weight_threshold as constant_weight_threshold
+from .capability_race import crossing_times as crossing_times
+from .capability_race import values_first as values_first
 from .deep_linear import deep_linear_depth as deep_linear_depth
 from .deep_linear import deep_linear_mode as deep_linear_mode
 from .deep_linear import deep_linear_modes as deep_linear_modes

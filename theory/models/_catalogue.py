@@ -9,6 +9,7 @@ from .alignment_double_well import alignment_double_well
 from .alignment_research_race import alignment_research_race
 from .alignment_tilted_well import alignment_tilted_well
 from .bistable_cycle import bistable_cycle
+from .capability_race import capability_race
 from .deep_linear import deep_linear_depth, deep_linear_mode, deep_linear_modes
 from .logistic_map import logistic_map
 from .newton_cubic import newton_cubic
@@ -23,6 +24,7 @@ _CATALOGUE: dict[str, Callable[[], Model]] = {
     "alignment_research_race": alignment_research_race,
     "alignment_tilted_well": alignment_tilted_well,
     "bistable_cycle": bistable_cycle,
+    "capability_race": capability_race,
     "deep_linear_mode": deep_linear_mode,
     "deep_linear_modes": deep_linear_modes,
     "deep_linear_depth": deep_linear_depth,
