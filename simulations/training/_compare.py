@@ -229,11 +229,74 @@ def deep_linear_theory(
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _reward_perceptron_model(episode_length: int) -> CompiledModel:
+    return compile_model(models.reward_perceptron(episode_length))
+
+
+def reward_perceptron_theory(run: xr.Dataset) -> xr.Dataset:
+    r"""Run the RL perceptron's order-parameter ODEs from a real run's start.
+
+    The ODE of [`basinlab.models.reward_perceptron`][] is integrated at the run's
+    $T, \eta_1, \eta_2, \rho, f$ and $S_0$, from the run's $(R, S, Q, I)$ at
+    $\alpha = 0$, and saved at its logged $\alpha$. The run fluctuates around the ODE
+    by $O(D^{-1/2})$.
+
+    **Arguments:**
+
+    - `run`: the result of
+      [`basinlab.simulations.training.reward_perceptron_run`][].
+
+    **Returns:**
+
+    An `xarray.Dataset` over `time` with `y_run` and `y_theory` over `(time, state)`
+    and `overlap_run`, `overlap_theory` ($R/\sqrt Q$). Its attrs hold
+    `overlap_max_gap` ($\max_\alpha |\Delta(R/\sqrt Q)|$), `norm_max_relative_gap`
+    ($\max_\alpha |Q_\text{run}/Q_\text{theory} - 1|$), `D` and `solved`.
+
+    **Raises:**
+
+    - `ValueError`: `run` is not a reward-perceptron run.
+    """
+    _check_experiment(run, "reward_perceptron")
+    a = run.attrs
+    params = {
+        "eta_1": a["reward"],
+        "eta_2": a["penalty"],
+        "rho": a["proxy_overlap"],
+        "flip": a["flip"],
+        "S_0": a["S_0"],
+    }
+    compiled = _reward_perceptron_model(int(a["episode_length"]))
+    times = run["time"].values
+    path = trajectories(compiled, run["y"].values[:1], times, params, **_TIGHT)
+    theory = path["y"].values[0]
+    overlap_run = run["R"].values / np.sqrt(run["Q"].values)
+    overlap_theory = path["overlap"].values[0]
+    return xr.Dataset(
+        {
+            "y_run": (("time", "state"), run["y"].values),
+            "y_theory": (("time", "state"), theory),
+            "overlap_run": ("time", overlap_run),
+            "overlap_theory": ("time", overlap_theory),
+        },
+        coords={"time": times, "state": run["state"].values},
+        attrs={
+            "experiment": "reward_perceptron",
+            "D": int(a["D"]),
+            "overlap_max_gap": float(np.max(np.abs(overlap_run - overlap_theory))),
+            "norm_max_relative_gap": float(np.max(np.abs(run["Q"].values / theory[:, 2] - 1))),
+            "solved": int(path["solved"].values[0]),
+            "versions": json.dumps(versions()),
+        },
+    )
+
+
 def compare_with_theory(run: xr.Dataset, **options) -> xr.Dataset:
     """Run the theory matching a real run and return both, with their distance.
 
-    Dispatches on the run's `experiment` attr to [`teacher_student_theory`][] or
-    [`deep_linear_theory`][], passing `options` on.
+    Dispatches on the run's `experiment` attr to [`teacher_student_theory`][],
+    [`deep_linear_theory`][] or [`reward_perceptron_theory`][], passing `options` on.
 
     **Raises:**
 
@@ -244,6 +307,8 @@ def compare_with_theory(run: xr.Dataset, **options) -> xr.Dataset:
         return teacher_student_theory(run, **options)
     if experiment == "deep_linear":
         return deep_linear_theory(run, **options)
+    if experiment == "reward_perceptron":
+        return reward_perceptron_theory(run, **options)
     raise ValueError(f"not a training run of a known experiment: {experiment!r}")
 
 

@@ -27,4 +27,6 @@ from .newton_cubic import newton_cubic as newton_cubic
 from .performative_prediction import performative_feedback as performative_feedback
 from .performative_prediction import performative_prediction as performative_prediction
 from .retraining_moments import retraining_moments as retraining_moments
+from .reward_perceptron import goodhart_distance as goodhart_distance
+from .reward_perceptron import reward_perceptron as reward_perceptron
 from .teacher_student import teacher_student as teacher_student

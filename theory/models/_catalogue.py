@@ -15,6 +15,7 @@ from .logistic_map import logistic_map
 from .newton_cubic import newton_cubic
 from .performative_prediction import performative_feedback, performative_prediction
 from .retraining_moments import retraining_moments
+from .reward_perceptron import reward_perceptron
 from .teacher_student import teacher_student
 
 DEFAULT_MODEL = "alignment_double_well"
@@ -33,6 +34,7 @@ _CATALOGUE: dict[str, Callable[[], Model]] = {
     "performative_feedback": performative_feedback,
     "performative_prediction": performative_prediction,
     "retraining_moments": retraining_moments,
+    "reward_perceptron": reward_perceptron,
     "teacher_student": teacher_student,
 }
 

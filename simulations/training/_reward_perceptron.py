@@ -1,0 +1,182 @@
+r"""A real RL perceptron trained by a proxy teacher's episode rewards (Patel et al. 2023)."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+from jaxtyping import Array, Float
+
+from ...theory._checks import check_count, check_positive, check_seed
+from .._progress import progress_bar
+from .._provenance import versions
+
+STATE = ("R", "S", "Q", "I")
+
+
+@functools.partial(jax.jit, static_argnames=("episode_length",))
+def _advance(
+    w: Float[Array, " D"],
+    teacher: Float[Array, "2 D"],
+    key: Array,
+    start: Array,
+    stop: Array,
+    episode_length: int,
+    reward: float,
+    penalty: float,
+    flip: float,
+) -> Float[Array, " D"]:
+    d = w.shape[0]
+
+    def episode(index, w):
+        input_key, flip_key = jax.random.split(jax.random.fold_in(key, index))
+        x = jax.random.normal(input_key, (episode_length, d), w.dtype)
+        actions = jnp.sign(x @ w)
+        judged = jnp.sign(x @ teacher[1])
+        rewarded = jnp.all(actions == judged) != jax.random.bernoulli(flip_key, flip)
+        scale = jnp.where(rewarded, reward, -penalty) / (episode_length * math.sqrt(d))
+        return w + scale * (actions @ x)
+
+    return jax.lax.fori_loop(start, stop, episode, w)
+
+
+def reward_perceptron_run(
+    D: int = 400,
+    episode_length: int = 2,
+    reward: float = 1.0,
+    penalty: float = 0.0,
+    proxy_overlap: float = 1.0,
+    flip: float = 0.0,
+    alpha_max: float = 10.0,
+    seed: int = 0,
+    *,
+    alphas: Float[np.ndarray, " time"] | None = None,
+    init_scale: float = 0.5,
+    initial_overlap: float = 0.0,
+    progress: bool = True,
+) -> xr.Dataset:
+    r"""Train a perceptron by episode rewards judged by a proxy teacher, logging its
+    order parameters.
+
+    Each episode draws $T$ inputs $x_t \sim \mathcal N(0, I_D)$; the student acts
+    $y_t = \operatorname{sign}(w\cdot x_t)$; the episode is rewarded when every action
+    agrees with the proxy teacher $w_p$, the verdict is flipped with probability $f$,
+    and $w \leftarrow w + g\sum_t y_t x_t / (T\sqrt D)$ with $g = \eta_1$ if rewarded
+    and $-\eta_2$ if not (Patel et al. 2023, with the proxy of
+    [`basinlab.models.reward_perceptron`][]). The true teacher $w^*$ and the proxy
+    are $\sqrt D$ times orthonormal combinations, so $|w^*|^2 = |w_p|^2 = D$ and
+    $w_p\cdot w^*/D = \rho$ exactly. The student starts from $w_0 =$
+    `initial_overlap` $\cdot\,w^* + $ `init_scale` $\cdot\,\xi$, $\xi$ a standard
+    Gaussian vector. At each logged $\alpha$ = episodes$/D$ the run records
+    $R = w\cdot w^*/D$, $S = w\cdot w_p/D$, $Q = w\cdot w/D$ and $I = w\cdot w_0/D$.
+
+    Episode $e$ draws from a key folded from the seed and $e$, so the run does not
+    depend on which $\alpha$ are logged.
+
+    **Arguments:**
+
+    - `D`: the input dimension.
+    - `episode_length`: $T$.
+    - `reward`, `penalty`: $\eta_1 > 0$, $\eta_2 \ge 0$.
+    - `proxy_overlap`: $\rho \in [-1, 1]$.
+    - `flip`: the chance $f \in [0, 1]$ that an episode's verdict is flipped.
+    - `alpha_max`: the length in $\alpha$ (when `alphas` is not given).
+    - `seed`: the seed of the teachers, the start and the episodes.
+    - `alphas`: increasing times to log from 0; 81 points up to `alpha_max` by
+      default. Each is rounded to a whole episode.
+    - `init_scale`, `initial_overlap`: the start, as above.
+    - `progress`: show a progress bar.
+
+    **Returns:**
+
+    An `xarray.Dataset` over `time` ($\alpha$, with `episode` alongside) with `y` over
+    `(time, state)`, the state `R, S, Q, I` of the model, each as its own variable,
+    and `overlap` ($R/\sqrt Q$, the model's observable of that name). The attrs
+    record every setting, `S_0` (the start's overlap with the proxy), the seed and
+    the package versions.
+
+    **Raises:**
+
+    - `ValueError`: `D` or `episode_length` below 1 (or `D` below 2), a value outside
+      the ranges above, or `alphas` that do not start at 0, are not increasing after
+      rounding to episodes, or are not finite.
+    - `TypeError`: a seed that is not an integer.
+    """
+    check_count(D, "D", minimum=2)
+    check_count(episode_length, "episode_length")
+    seed = check_seed(seed)
+    check_positive(reward, "reward")
+    check_positive(alpha_max, "alpha_max")
+    for value, name, low, high in (
+        (penalty, "penalty", 0.0, math.inf),
+        (proxy_overlap, "proxy_overlap", -1.0, 1.0),
+        (flip, "flip", 0.0, 1.0),
+        (init_scale, "init_scale", 0.0, math.inf),
+        (initial_overlap, "initial_overlap", -math.inf, math.inf),
+    ):
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}")
+    if init_scale == 0 and initial_overlap == 0:
+        raise ValueError("the student must not start at w = 0: give init_scale or initial_overlap")
+    times = np.linspace(0.0, alpha_max, 81) if alphas is None else np.asarray(alphas, float)
+    if times.ndim != 1 or not np.all(np.isfinite(times)) or times.size < 2:
+        raise ValueError("alphas must be a finite 1-D sequence of at least 2 times")
+    episodes = np.rint(times * D).astype(np.int64)
+    if episodes[0] != 0 or np.any(np.diff(episodes) <= 0):
+        raise ValueError(
+            f"alphas must start at 0 and increase by at least one episode (1/D = {1 / D:g})"
+        )
+
+    teacher_key, start_key, episode_key = jax.random.split(jax.random.PRNGKey(seed), 3)
+    basis, _ = jnp.linalg.qr(jax.random.normal(teacher_key, (D, 2)))
+    true_teacher = math.sqrt(D) * basis[:, 0]
+    proxy = math.sqrt(D) * (
+        proxy_overlap * basis[:, 0] + math.sqrt(1 - proxy_overlap**2) * basis[:, 1]
+    )
+    teachers = jnp.stack([true_teacher, proxy])
+    start = initial_overlap * true_teacher + init_scale * jax.random.normal(start_key, (D,))
+    directions = jnp.stack([true_teacher, proxy, start])
+
+    log = []
+
+    def record(w: Array) -> None:
+        r, s, i = np.asarray(directions @ w) / D
+        log.append((r, s, float(w @ w) / D, i))
+
+    w = start
+    record(w)
+    segments = list(itertools.pairwise(episodes))
+    sizes = [int(b - a) for a, b in segments]
+    for first, last in progress_bar(segments, sizes, "episodes", progress, unit="episode"):
+        w = _advance(w, teachers, episode_key, first, last, episode_length, reward, penalty, flip)
+        record(w)
+    values = np.array(log)
+    return xr.Dataset(
+        {
+            "y": (("time", "state"), values),
+            **{name: ("time", values[:, k]) for k, name in enumerate(STATE)},
+            "overlap": ("time", values[:, 0] / np.sqrt(values[:, 2])),
+        },
+        coords={"time": episodes / D, "episode": ("time", episodes), "state": list(STATE)},
+        attrs={
+            "experiment": "reward_perceptron",
+            "D": D,
+            "episode_length": episode_length,
+            "reward": float(reward),
+            "penalty": float(penalty),
+            "proxy_overlap": float(proxy_overlap),
+            "flip": float(flip),
+            "init_scale": float(init_scale),
+            "initial_overlap": float(initial_overlap),
+            "S_0": float(values[0, 1]),
+            "seed": seed,
+            "time_unit": "alpha = episodes / D",
+            "versions": json.dumps(versions()),
+        },
+    )

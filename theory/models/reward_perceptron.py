@@ -1,0 +1,161 @@
+r"""The RL perceptron (Patel, Lee, Sarao Mannelli, Goldt & Saxe 2023), rewarded by a
+proxy teacher.
+
+N. Patel, S. Lee, S. Sarao Mannelli, S. Goldt and A. Saxe, "The RL perceptron:
+generalisation dynamics of policy learning in high dimensions", arXiv:2306.10404.
+
+A student $w \in \mathbb{R}^D$ acts for $T$ steps of an episode, $y_t =
+\operatorname{sign}(w\cdot x_t/\sqrt D)$ on inputs $x_t \sim \mathcal N(0, I_D)$, and
+at the end receives one reward for the whole episode: $\eta_1$ if every action was
+right, $-\eta_2$ otherwise. The update is
+
+$$w \leftarrow w + \frac{g}{T\sqrt D}\sum_{t=1}^T y_t x_t ,\qquad
+  g = \eta_1 \mathbb 1[\text{rewarded}] - \eta_2 \mathbb 1[\text{not}] .$$
+
+Here "right" is judged by a **proxy teacher** $w_p$ with $w_p\cdot w^*/D = \rho$, not
+by the true teacher $w^*$ ($|w^*|^2 = |w_p|^2 = D$), and the episode's reward is
+flipped with probability $f$. With $\lambda = w\cdot x/\sqrt D$, $\nu = w^*\cdot
+x/\sqrt D$, $\mu = w_p\cdot x/\sqrt D$ jointly Gaussian, the identity
+$\mathbb 1[\operatorname{sign}\lambda = \operatorname{sign}\mu] = (1 +
+\operatorname{sign}\lambda\operatorname{sign}\mu)/2$ and
+$E[\operatorname{sign}(a)\,z] = \sqrt{2/\pi}\,\mathrm{cov}(a, z)/\sqrt{\mathrm{var}\,a}$
+give, in $\alpha$ = episodes$/D$ and as $D \to \infty$, for the overlap $V = w\cdot v
+/D$ with any fixed vector $v$ (with $v\cdot w_p/D = V_p$ and $v \cdot x/\sqrt D$
+the field $z$):
+
+$$\frac{dV}{d\alpha} = \sqrt{\tfrac{2}{\pi}}\Bigl[a\,\frac{V}{\sqrt Q}
+  + c\Bigl(\frac{V}{\sqrt Q} + V_p\Bigr)\Bigr],\quad
+  a = (\eta_1 + \eta_2) f - \eta_2,\quad
+  c = \tfrac12(\eta_1 + \eta_2)(1 - 2f)\,p^{T-1},$$
+
+with $p = 1 - \arccos(S/\sqrt Q)/\pi$ the chance that one action agrees with the
+proxy. It gives $R$ ($v = w^*$, $V_p = \rho$), $S$ ($v = w_p$, $V_p = 1$) and the
+overlap $I$ with the initial weights ($v = w(0)$, $V_p = S_0$), and
+
+$$\frac{dQ}{d\alpha} = 2\sqrt{\tfrac{2}{\pi}}\bigl[a\sqrt Q + c\,(\sqrt Q + S)\bigr]
+  + \frac{\eta_1^2 P + \eta_2^2 (1 - P)}{T},\quad P = (1 - f)\,p^T + f\,(1 - p^T).$$
+
+With $\rho = 1$, $f = 0$ these are Patel et al.'s ODEs for the rule that rewards an
+episode only when all $T$ decisions are right. The proxy and the flips are this
+library's extension, derived the same way; the run
+[`basinlab.simulations.training.reward_perceptron_run`][] checks them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from .._checks import check_count, check_positive
+from .._model import Model
+
+
+def reward_perceptron(
+    episode_length: int = 2,
+    reward: float = 1.0,
+    penalty: float = 0.0,
+    proxy_overlap: float = 1.0,
+    flip: float = 0.0,
+    initial_proxy_overlap: float = 0.0,
+    aligned_level: float = 0.9,
+) -> Model:
+    r"""The order-parameter ODEs of the RL perceptron with a proxy teacher (module
+    docstring).
+
+    The state is $(R, S, Q, I)$: the overlaps with the true teacher, the proxy and the
+    initial weights, and the squared norm. The observables are `overlap`
+    ($R/\sqrt Q$, the cosine with the true teacher), `proxy_cosine` ($S/\sqrt Q$),
+    `true_reward` and `proxy_reward` (the chance that all $T$ actions are right by
+    $w^*$ and by $w_p$: $(1 - \arccos(\cdot)/\pi)^T$). The distance from the
+    initial policy needs $Q_0 = I(0)$, which the flow does not know; see
+    [`goodhart_distance`][]. The predicate `"aligned"` is $R/\sqrt Q >$ `aligned_level`.
+
+    **Arguments:**
+
+    - `episode_length`: $T \ge 1$.
+    - `reward`, `penalty`: defaults of $\eta_1 > 0$ and $\eta_2 \ge 0$.
+    - `proxy_overlap`: default of $\rho \in [-1, 1]$.
+    - `flip`: default of $f \in [0, 1]$.
+    - `initial_proxy_overlap`: default of $S_0 = w_p\cdot w(0)/D$.
+    - `aligned_level`: default of the threshold of `"aligned"`, in $(0, 1)$.
+
+    **Returns:**
+
+    A [`basinlab.Model`][] with state `R, S, Q, I` and parameters `T`, `eta_1`,
+    `eta_2`, `rho`, `flip`, `S_0`, `level`.
+
+    **Raises:**
+
+    - `ValueError`: a value outside the ranges above.
+    """
+    check_count(episode_length, "episode_length")
+    check_positive(reward, "reward")
+    for value, name, low, high in (
+        (penalty, "penalty", 0.0, float("inf")),
+        (proxy_overlap, "proxy_overlap", -1.0, 1.0),
+        (flip, "flip", 0.0, 1.0),
+        (initial_proxy_overlap, "initial_proxy_overlap", -float("inf"), float("inf")),
+    ):
+        if not (np.isfinite(value) and low <= value <= high):
+            raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}")
+    if not 0 < aligned_level < 1:
+        raise ValueError(f"aligned_level must lie in (0, 1), got {aligned_level!r}")
+    r, s, q, i = sp.symbols("R S Q I", real=True)
+    episode = sp.Symbol("T", positive=True)
+    eta_1, eta_2, f, level = sp.symbols("eta_1 eta_2 flip level", nonnegative=True)
+    rho, s_0 = sp.symbols("rho S_0", real=True)
+    norm = sp.sqrt(q)
+    agree = 1 - sp.acos(s / norm) / sp.pi
+    a = (eta_1 + eta_2) * f - eta_2
+    c = (eta_1 + eta_2) * (1 - 2 * f) * agree ** (episode - 1) / 2
+    rewarded = (1 - f) * agree**episode + f * (1 - agree**episode)
+    scale = sp.sqrt(2 / sp.pi)
+
+    def overlap_rate(overlap: sp.Expr, with_proxy: sp.Expr) -> sp.Expr:
+        return scale * (a * overlap / norm + c * (overlap / norm + with_proxy))
+
+    field = [
+        overlap_rate(r, rho),
+        overlap_rate(s, 1),
+        2 * scale * (a * norm + c * (norm + s))
+        + (eta_1**2 * rewarded + eta_2**2 * (1 - rewarded)) / episode,
+        overlap_rate(i, s_0),
+    ]
+    return Model(
+        "reward_perceptron",
+        [r, s, q, i],
+        field,
+        params={
+            episode: episode_length,
+            eta_1: reward,
+            eta_2: penalty,
+            rho: proxy_overlap,
+            f: flip,
+            s_0: initial_proxy_overlap,
+            level: aligned_level,
+        },
+        predicates={"aligned": r / norm - level},
+        observables={
+            "overlap": r / norm,
+            "proxy_cosine": s / norm,
+            "true_reward": (1 - sp.acos(r / norm) / sp.pi) ** episode,
+            "proxy_reward": agree**episode,
+        },
+        description="The RL perceptron (Patel et al. 2023) rewarded per episode by a proxy "
+        "teacher at overlap rho, with flipped rewards: R, S, Q and the overlap I with the "
+        "initial weights.",
+        search_box=[(-1.0, 1.0), (-1.0, 1.0), (0.01, 4.0), (-1.0, 1.0)],
+    )
+
+
+def goodhart_distance(overlap_with_start: object, norm: object, initial_norm: object) -> object:
+    r"""The chordal distance $d = \sqrt{2(1 - \cos\angle(w, w_0))}$ of the normalised
+    weights from the initial ones, $\cos\angle = I/\sqrt{Q\,Q_0}$.
+
+    A deterministic policy has infinite KL divergence from any other, so $d$ stands in
+    for Gao et al.'s $\sqrt{\mathrm{KL}}$: the KL divergence of a softened policy
+    $P(y|x) = \Phi(\beta\lambda y)$ is quadratic in the angle for small angles, so
+    $d \propto \sqrt{\mathrm{KL}}$ there. Works elementwise on arrays.
+    """
+    cosine = np.asarray(overlap_with_start) / np.sqrt(np.asarray(norm) * np.asarray(initial_norm))
+    return np.sqrt(np.clip(2 * (1 - cosine), 0, None))
