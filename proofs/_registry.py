@@ -15,6 +15,7 @@ from .claims import (
     gradient_flow,
     performative_prediction,
     retraining,
+    survival_instinct,
     teacher_student,
 )
 
@@ -33,6 +34,7 @@ def _builtin() -> list[Claim]:
         performative_prediction,
         alignment_research_race,
         capability_race,
+        survival_instinct,
     )
     return [claim for subject in subjects for claim in subject.claims()]
 

@@ -85,6 +85,9 @@ CROSS_CHECKS = {
     "capability_race.constant_weights": (
         "test_capability_race::test_constant_weights_flip_the_simulated_order_at_the_exact_threshold"
     ),
+    "survival_instinct.": (
+        "test_survival_instinct::test_value_iteration_reaches_the_exact_values_and_verdicts"
+    ),
     "performative_prediction.tightness": (
         "test_performative::test_rrm_runs_away_at_and_above_the_bound"
     ),

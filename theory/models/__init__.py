@@ -29,4 +29,6 @@ from .performative_prediction import performative_prediction as performative_pre
 from .retraining_moments import retraining_moments as retraining_moments
 from .reward_perceptron import goodhart_distance as goodhart_distance
 from .reward_perceptron import reward_perceptron as reward_perceptron
+from .survival_instinct import pessimistic_values as pessimistic_values
+from .survival_instinct import survival_instinct as survival_instinct
 from .teacher_student import teacher_student as teacher_student

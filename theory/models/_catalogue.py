@@ -16,6 +16,7 @@ from .newton_cubic import newton_cubic
 from .performative_prediction import performative_feedback, performative_prediction
 from .retraining_moments import retraining_moments
 from .reward_perceptron import reward_perceptron
+from .survival_instinct import survival_instinct
 from .teacher_student import teacher_student
 
 DEFAULT_MODEL = "alignment_double_well"
@@ -35,6 +36,7 @@ _CATALOGUE: dict[str, Callable[[], Model]] = {
     "performative_prediction": performative_prediction,
     "retraining_moments": retraining_moments,
     "reward_perceptron": reward_perceptron,
+    "survival_instinct": survival_instinct,
     "teacher_student": teacher_student,
 }
 
