@@ -15,6 +15,7 @@ from .claims import (
     gradient_flow,
     performative_prediction,
     retraining,
+    reward_perceptron,
     survival_instinct,
     teacher_student,
 )
@@ -34,6 +35,7 @@ def _builtin() -> list[Claim]:
         performative_prediction,
         alignment_research_race,
         capability_race,
+        reward_perceptron,
         survival_instinct,
     )
     return [claim for subject in subjects for claim in subject.claims()]

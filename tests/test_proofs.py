@@ -85,6 +85,9 @@ CROSS_CHECKS = {
     "capability_race.constant_weights": (
         "test_capability_race::test_constant_weights_flip_the_simulated_order_at_the_exact_threshold"
     ),
+    "reward_perceptron.proxy_shadow": (
+        "test_reward_perceptron::test_real_runs_keep_the_true_overlap_rho_times_the_proxy_s"
+    ),
     "survival_instinct.": (
         "test_survival_instinct::test_value_iteration_reaches_the_exact_values_and_verdicts"
     ),

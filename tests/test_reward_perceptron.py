@@ -7,6 +7,7 @@ import pytest
 import basinlab as bl
 from basinlab.simulations import calibrate
 from basinlab.simulations.training import compare_with_theory, reward_perceptron_run
+from basinlab.theory import goodhart_fit
 
 SETTINGS = dict(proxy_overlap=0.7, flip=0.1, penalty=0.5, episode_length=3)
 ALPHAS = np.linspace(0.0, 10.0, 21)
@@ -111,3 +112,44 @@ def test_bad_runs_are_refused(kwargs, message):
 def test_bad_models_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         bl.models.reward_perceptron(**kwargs)
+
+
+def test_real_runs_keep_the_true_overlap_rho_times_the_proxy_s(runs):
+    # The runs start with R and S of order D^-1/2; the claim says R - rho S stays
+    # where it started in the ODE, while R and S themselves grow to order one.
+    shadow = np.array([(r["R"] - 0.7 * r["S"]) / np.sqrt(r["Q"]) for r in runs])
+    cosine = np.array([r["overlap"] for r in runs])
+    assert np.max(np.abs(shadow.mean(axis=0))) < 0.03
+    assert cosine.mean(axis=0)[-1] > 0.3
+
+
+def test_goodhart_fits_recover_their_coefficients_and_peaks():
+    d = np.linspace(0.0, 3.0, 61)
+    log_curve = np.where(d > 0, d * (1.2 - 0.5 * np.log(np.where(d > 0, d, 1.0))), 0.0)
+    for form, curve, (alpha, beta) in (
+        ("log", log_curve, (1.2, 0.5)),
+        ("linear", d * (1.0 - 0.3 * d), (1.0, 0.3)),
+    ):
+        noisy = curve + np.random.default_rng(0).normal(0, 1e-3, d.shape)
+        fit = goodhart_fit(d, noisy, form)
+        assert (fit.alpha, fit.beta) == pytest.approx((alpha, beta), abs=5e-3)
+        fine = np.linspace(1e-6, 10, 200_001)
+        assert fit.peak == pytest.approx(fine[np.argmax(fit(fine))], abs=1e-3)
+        assert fit.peak_gain == pytest.approx(fit(np.array([fit.peak]))[0], rel=1e-9)
+    rising = goodhart_fit(d, d + 0.1 * d**2, "linear")  # convex: no turn
+    assert rising.peak == np.inf
+
+
+@pytest.mark.parametrize(
+    "distance, gain, form, message",
+    [
+        ([0.0, 1.0, 2.0], [0.0, 1.0, 2.0], "cubic", "form must be one of"),
+        ([0.0, 1.0], [0.0, 1.0, 2.0], "log", "1-D of one length"),
+        ([0.0, -1.0, 2.0], [0.0, 1.0, 2.0], "log", "non-negative"),
+        ([0.0, 0.0, 1.0], [0.0, 1.0, 2.0], "log", "at least two positive"),
+        ([0.0, np.nan, 1.0], [0.0, 1.0, 2.0], "log", "finite"),
+    ],
+)
+def test_bad_goodhart_fits_are_refused(distance, gain, form, message):
+    with pytest.raises(ValueError, match=message):
+        goodhart_fit(distance, gain, form)

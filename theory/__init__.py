@@ -15,6 +15,8 @@ from ._fixed_points import fixed_point_continua as fixed_point_continua
 from ._fixed_points import fixed_points as fixed_points
 from ._fixed_points import hessian as hessian
 from ._fixed_points import jacobian as jacobian
+from ._goodhart import GoodhartFit as GoodhartFit
+from ._goodhart import goodhart_fit as goodhart_fit
 from ._kramers import KramersRate as KramersRate
 from ._kramers import exact_mean_first_passage_time as exact_mean_first_passage_time
 from ._kramers import eyring_kramers as eyring_kramers
