@@ -16,6 +16,7 @@ def test_every_notebook_is_collected():
         "03_certified_basins.py",
         "04_calibration.py",
         "05_robustness_of_the_aligned_basin.py",
+        "06_the_alignment_basin.py",
         "07_drift_under_iterated_training.py",
         "08_alignment_lagging_capability.py",
         "09_wrong_reward_labels.py",
