@@ -191,6 +191,8 @@ ax.imshow(
     extent=(lengths[0], lengths[-1], first_weights[0], first_weights[-1]),
     aspect="auto",
     cmap=plt.matplotlib.colors.ListedColormap(["#c44e52", "#55a868"]),
+    vmin=0,
+    vmax=1,
     interpolation="nearest",
 )
 ax.contour(fine_lengths, fine_weights, exact_first.astype(float), [0.5], colors="black")
@@ -259,6 +261,8 @@ ax.pcolormesh(
     pretrained_first,
     cmap=plt.matplotlib.colors.ListedColormap(["#c44e52", "#55a868"]),
     shading="nearest",
+    vmin=0,
+    vmax=1,
 )
 ax.plot(thresholds, fine_initial, color="black", label="w*(u_val(0)), proved")
 ax.set_yscale("log")

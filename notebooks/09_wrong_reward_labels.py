@@ -221,6 +221,8 @@ for ax, coverage in zip(axes, ("safe", "all")):
         failure_rewards,
         safe_map,
         shading="nearest",
+        vmin=0,
+        vmax=1,
         cmap=plt.matplotlib.colors.ListedColormap(["#c44e52", "#55a868"]),
     )
     for name, (goal, failure) in {"true": (1, -1), "zero": (0, 0), "negated": (-1, 1)}.items():
