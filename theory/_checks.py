@@ -56,3 +56,20 @@ def check_positive(value: object, what: str) -> float:
     ):
         raise ValueError(f"{what} must be a positive finite number, got {value!r}")
     return float(value)
+
+
+def check_in_range(value: object, what: str, low: float, high: float) -> float:
+    """A finite number in the closed interval [low, high], as a float.
+
+    **Raises:**
+
+    - `ValueError`: `value` is not a number (bools included), not finite, or
+      outside [low, high]. The message names `what` and the interval.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not (math.isfinite(value) and low <= value <= high)
+    ):
+        raise ValueError(f"{what} must lie in [{low}, {high}], got {value!r}")
+    return float(value)

@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 from jaxtyping import Array, Float
 
-from ...theory._checks import check_count, check_positive, check_seed
+from ...theory._checks import check_count, check_in_range, check_positive, check_seed
 from .._progress import progress_bar
 from .._provenance import versions
 
@@ -120,8 +120,7 @@ def reward_perceptron_run(
         (init_scale, "init_scale", 0.0, math.inf),
         (initial_overlap, "initial_overlap", -math.inf, math.inf),
     ):
-        if not (math.isfinite(value) and low <= value <= high):
-            raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}")
+        check_in_range(value, name, low, high)
     if init_scale == 0 and initial_overlap == 0:
         raise ValueError("the student must not start at w = 0: give init_scale or initial_overlap")
     times = np.linspace(0.0, alpha_max, 81) if alphas is None else np.asarray(alphas, float)

@@ -46,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .._checks import check_count, check_positive
+from .._checks import check_count, check_in_range, check_positive
 from .._model import Model
 
 
@@ -96,8 +96,7 @@ def reward_perceptron(
         (flip, "flip", 0.0, 1.0),
         (initial_proxy_overlap, "initial_proxy_overlap", -float("inf"), float("inf")),
     ):
-        if not (np.isfinite(value) and low <= value <= high):
-            raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}")
+        check_in_range(value, name, low, high)
     if not 0 < aligned_level < 1:
         raise ValueError(f"aligned_level must lie in (0, 1), got {aligned_level!r}")
     r, s, q, i = sp.symbols("R S Q I", real=True)
