@@ -20,7 +20,8 @@
 #    overlap $\rho$ with the true teacher $w^*$, judges every action right; a share
 #    $f$ of verdicts is flipped. `aligned`: the cosine $R/\sqrt Q$ with $w^*$ ends
 #    above 0.9.
-# 2. **Goodhart curves** (Gao, Schulman & Hilton 2022) in the same model.
+# 2. **Goodhart curves** (Gao, Schulman & Hilton 2022) in the same model, and
+#    iterated optimisation against a proxy refreshed each round.
 # 3. **The survival instinct of offline RL** (Li et al. 2023): with pessimism and safe
 #    data, a wrong reward still gives a safe policy.
 
@@ -33,7 +34,11 @@ import numpyro.distributions as dist
 
 import basinlab as bl
 from basinlab.simulations import calibrate
-from basinlab.simulations.training import compare_with_theory, reward_perceptron_run
+from basinlab.simulations.training import (
+    compare_with_theory,
+    proxy_rounds,
+    reward_perceptron_run,
+)
 from basinlab.theory import goodhart_fit
 from basinlab.theory.models import goodhart_distance, pessimistic_values
 
@@ -176,6 +181,94 @@ for form, fit in fits.items():
     )
 assert true_reward.max() > true_reward[0] + 0.02 and true_reward[-1] < true_reward.max() - 0.02
 assert np.all(np.diff(proxy_reward) > -1e-9)
+
+# %% [markdown]
+# ## Iterated optimisation: a fresh proxy each round
+#
+# Gao et al. (§4.3) retrain the reward model between rounds of optimisation and
+# predict that this reduces the turn of the Goodhart curve. Here, stylised, each of
+# $k$ equal rounds of the same $\alpha$ budget is judged by a fresh proxy at the same
+# overlap $\rho$ but a new, independent error (`fresh_proxy`: $S \leftarrow \rho R$).
+# The claim `reward_perceptron.fresh_proxy_limit` gives the limit of many rounds: the
+# cosine is pushed towards 1, not to the fixed proxy's ceiling $\rho$. Gao et al.'s
+# own prediction adds $k$ single-round curves each of length $d/k$: $k\,G_1(d/k)$.
+
+# %%
+for verdict in bl.proofs.check_claims(["reward_perceptron.fresh_proxy_limit"]):
+    print(verdict.status, verdict.id, "-", verdict.detail)
+times = path["time"].values
+round_counts = (1, 2, 4, 8, 32)
+iterated = {
+    k: proxy_rounds(
+        perceptron_jit,
+        goodhart_start,
+        times,
+        np.linspace(0, times[-1], k + 1)[:-1],
+        {"rho": rho, "flip": 0.0, "eta_2": 0.0, "S_0": c * rho},
+    )
+    for k in round_counts
+}
+fig, (left, right) = plt.subplots(1, 2, figsize=(10.4, 4.2), layout="constrained")
+for k, rounds in iterated.items():
+    y_k = rounds["y"].values
+    d_k = goodhart_distance(y_k[:, 3], y_k[:, 2], goodhart_start[2])
+    (line,) = left.plot(times, rounds["true_reward"], label=f"k = {k}")
+    right.plot(d_k, rounds["true_reward"] - true_reward[0], color=line.get_color())
+    final_k = rounds["true_reward"].values[-1]
+    print(
+        f"k = {k:2d}: true reward peaks at {rounds['true_reward'].max().item():.3f}, ends at "
+        f"{final_k:.3f} (cosine {rounds['overlap'].values[-1]:.3f}, d = {d_k[-1]:.3f})"
+    )
+    if k > 1:
+        additive = k * np.interp(d_k / k, d, gain)
+        miss = np.max(np.abs(rounds["true_reward"].values - true_reward[0] - additive))
+        print(f"        max |gain - k G_1(d/k)| = {miss:.3f}")
+        if k == 4:
+            right.plot(d_k, additive, "--", color=line.get_color(), label="k G_1(d/k), k = 4")
+left.axhline(true_reward.max(), color="grey", linestyle=":", label="peak of one round")
+left.set_xlabel("alpha = episodes / D")
+left.set_ylabel("true reward")
+left.legend(fontsize=8)
+right.set_xlabel("d, distance of the policy from its start")
+right.set_ylabel("true reward gain")
+right.legend(fontsize=8)
+if not FAST:
+    fig.savefig("figures/09_iterated.png", dpi=120)
+finals = [iterated[k]["true_reward"].values[-1] for k in round_counts]
+# A real run in 4 rounds from the same start, against the rounds of the ODE.
+iterated_run = reward_perceptron_run(
+    D=400 if FAST else 1000,
+    episode_length=3,
+    proxy_overlap=rho,
+    initial_overlap=c,
+    init_scale=1.0,
+    rounds=4,
+    alphas=np.linspace(0, 20 if FAST else 100, 41),
+    seed=3,
+    progress=False,
+)
+iterated_comparison = compare_with_theory(iterated_run)
+print(
+    f"real run, 4 rounds: max |cosine gap| {iterated_comparison.attrs['overlap_max_gap']:.4f}, "
+    f"final cosine {iterated_run['overlap'].values[-1]:.3f} against "
+    f"{iterated_comparison['overlap_theory'].values[-1]:.3f}"
+)
+assert iterated_comparison.attrs["overlap_max_gap"] < 0.1
+assert np.all(np.diff(finals) > 0)  # more rounds, more true reward at the same budget
+assert all(final > true_reward.max() for final in finals[1:])  # no turn within the budget
+
+# %% [markdown]
+# Refreshing the proxy removes the turn within the budget: from $k = 2$ on the true
+# reward ends above the single round's peak, and it rises with $k$ towards the
+# fresh-proxy limit, where the cosine goes to 1. The errors are what each round
+# overfits, and fresh errors do not add up. Gao et al.'s additive prediction
+# $k\,G_1(d/k)$ misses here, by 0.06 at $k = 2$ and more at larger $k$. It assumes
+# that rounds move the policy in the same direction, so that their distances add.
+# Here later rounds turn back towards $w^*$, and the distance from the start *falls*
+# while the true reward rises: $d$ measures how far the policy moved, not how much it
+# was optimised. Both conclusions rest on the stylised assumption that each round's
+# error is new. A proxy whose error persists across rounds is the single round
+# ($k = 1$) again.
 
 # %% [markdown]
 # ## The survival instinct of offline RL

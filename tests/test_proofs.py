@@ -88,6 +88,9 @@ CROSS_CHECKS = {
     "reward_perceptron.proxy_shadow": (
         "test_reward_perceptron::test_real_runs_keep_the_true_overlap_rho_times_the_proxy_s"
     ),
+    "reward_perceptron.fresh_proxy_limit": (
+        "test_reward_perceptron::test_many_fresh_proxies_reach_the_limit_scipy_integrates"
+    ),
     "survival_instinct.": (
         "test_survival_instinct::test_value_iteration_reaches_the_exact_values_and_verdicts"
     ),

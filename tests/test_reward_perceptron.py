@@ -3,11 +3,13 @@
 import numpy as np
 import numpyro.distributions as dist
 import pytest
+import scipy.integrate
 
 import basinlab as bl
 from basinlab.simulations import calibrate
-from basinlab.simulations.training import compare_with_theory, reward_perceptron_run
+from basinlab.simulations.training import compare_with_theory, proxy_rounds, reward_perceptron_run
 from basinlab.theory import goodhart_fit
+from basinlab.theory.models import fresh_proxy
 
 SETTINGS = dict(proxy_overlap=0.7, flip=0.1, penalty=0.5, episode_length=3)
 ALPHAS = np.linspace(0.0, 10.0, 21)
@@ -138,6 +140,88 @@ def test_goodhart_fits_recover_their_coefficients_and_peaks():
         assert fit.peak_gain == pytest.approx(fit(np.array([fit.peak]))[0], rel=1e-9)
     rising = goodhart_fit(d, d + 0.1 * d**2, "linear")  # convex: no turn
     assert rising.peak == np.inf
+
+
+def test_a_run_in_rounds_follows_its_fresh_proxies_and_passes_the_fixed_proxys_ceiling():
+    settings = dict(D=1000, alphas=np.linspace(0, 20, 21), seed=2, progress=False)
+    settings |= dict(proxy_overlap=0.5, episode_length=3)
+    fixed = reward_perceptron_run(**settings)
+    iterated = reward_perceptron_run(rounds=4, **settings)
+    np.testing.assert_allclose(iterated.attrs["round_starts"], [0, 5, 10, 15])
+    comparison = compare_with_theory(iterated)
+    assert comparison.attrs["solved"] and comparison.attrs["overlap_max_gap"] < 0.05
+    # The proxy's cosine drops at each fresh proxy (S <- rho R) and the run follows it.
+    proxy_cosine = comparison["y_run"] / np.sqrt(comparison["y_run"].sel(state="Q"))
+    proxy_theory = comparison["y_theory"] / np.sqrt(comparison["y_theory"].sel(state="Q"))
+    gap = (proxy_cosine - proxy_theory).sel(state="S")
+    assert np.max(np.abs(gap)) < 0.06
+    drops = (
+        proxy_theory.sel(state="S", time=[4.0, 9.0, 14.0]).values
+        - proxy_theory.sel(state="S", time=[5.0, 10.0, 15.0]).values
+    )
+    assert np.all(drops > 0.1)
+    assert iterated["overlap"].values[-1] > 0.5 > fixed["overlap"].values[-1]
+
+
+def test_many_fresh_proxies_reach_the_limit_scipy_integrates():
+    model = bl.models.reward_perceptron(episode_length=2, penalty=0.2, proxy_overlap=0.6)
+    eta_1, eta_2, rho, episode = 1.0, 0.2, 0.6, 2
+    start = np.array([0.05, 0.03, 0.25, 0.25])
+    end, count = 20.0, 400
+    starts = np.linspace(0, end, count + 1)[:-1]
+    rounds = proxy_rounds(model, start, np.append(starts, end), starts, rtol=1e-9, atol=1e-11)
+    assert bool(rounds["solved"])
+    np.testing.assert_array_equal(rounds["round"], np.append(np.arange(count), count - 1))
+
+    def limit(_, state):
+        # The claim's reduced flow in (m, Q), written out independently of SymPy.
+        m, q = state
+        agree = 1 - np.arccos(rho * m) / np.pi
+        c = (eta_1 + eta_2) * agree ** (episode - 1) / 2
+        noise = (eta_1**2 * agree**episode + eta_2**2 * (1 - agree**episode)) / episode
+        scale = np.sqrt(2 / np.pi)
+        rate_m = scale * c * rho * (1 - m * m) / np.sqrt(q) - m * noise / (2 * q)
+        rate_q = 2 * scale * (-eta_2 * np.sqrt(q) + c * (np.sqrt(q) + rho * m * np.sqrt(q)))
+        return [rate_m, rate_q + noise]
+
+    m0 = start[0] / np.sqrt(start[2])
+    exact = scipy.integrate.solve_ivp(limit, (0, end), [m0, start[2]], rtol=1e-10, atol=1e-12)
+    # Rounds of length 0.05 follow the limit to first order in the round length.
+    assert rounds["overlap"].values[-1] == pytest.approx(exact.y[0, -1], abs=5e-3)
+    assert rounds["y"].values[-1, 2] == pytest.approx(exact.y[1, -1], rel=5e-3)
+    assert exact.y[0, -1] > rho + 0.1
+
+
+def test_fresh_proxy_sets_s_to_rho_r_and_the_start_overlap():
+    state, s_0 = fresh_proxy([[0.4, 0.9, 1.0, 0.2], [0.2, 0.0, 2.0, 0.1]], 0.5, 0.3)
+    np.testing.assert_allclose(state, [[0.4, 0.2, 1.0, 0.2], [0.2, 0.1, 2.0, 0.1]])
+    assert s_0 == pytest.approx(0.15)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: fresh_proxy([0.1, 0.2, 0.3], 0.5, 0.0), "must end in the 4 values"),
+        (lambda: fresh_proxy([0.1, 0.2, 0.3, 0.4], 1.5, 0.0), "proxy_overlap must lie in"),
+        (
+            lambda: proxy_rounds(bl.models.reward_perceptron(), [0, 0, 1, 1], [0, 1], [0.5]),
+            "round_starts must increase from times",
+        ),
+        (
+            lambda: proxy_rounds(bl.models.reward_perceptron(), [0, 0, 1, 1], [0, 1], [0, 1]),
+            "the last must come before",
+        ),
+        (
+            lambda: proxy_rounds(bl.models.alignment_double_well(), [0, 0], [0, 1], [0]),
+            "needs the reward perceptron's state",
+        ),
+        (lambda: reward_perceptron_run(rounds=0, progress=False), "rounds must be a positive"),
+        (lambda: reward_perceptron_run(D=10, rounds=10, progress=False), "fewer than D = 10"),
+    ],
+)
+def test_bad_rounds_are_refused(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from ._compare import teacher_student_model as teacher_student_model
 from ._compare import teacher_student_theory as teacher_student_theory
 from ._deep_linear import deep_linear_run as deep_linear_run
 from ._plot import plot_comparison as plot_comparison
+from ._proxy_rounds import proxy_rounds as proxy_rounds
 from ._reward_perceptron import reward_perceptron_run as reward_perceptron_run
 from ._teacher_student import error_from_overlaps as error_from_overlaps
 from ._teacher_student import teacher_student_run as teacher_student_run

@@ -12,6 +12,7 @@ from ...theory import models
 from .._compile import CompiledModel, compile_model
 from .._provenance import versions
 from .._trajectories import trajectories
+from ._proxy_rounds import proxy_rounds
 
 _TIGHT = dict(rtol=1e-8, atol=1e-10, max_steps=200_000)
 
@@ -109,7 +110,7 @@ def teacher_student_theory(run: xr.Dataset) -> xr.Dataset:
             "eps_g_rms_gap": float(np.sqrt(np.mean(gap**2))),
             "eps_g_overlaps_max_gap": float(np.max(np.abs(overlaps_gap))),
             "overlap_max_gap": float(np.max(np.abs(run["y"].values - theory))),
-            "solved": int(path["solved"].values[0]),
+            "solved": int(path["solved"].values),
             "run_attrs": json.dumps({k: v for k, v in run.attrs.items() if k != "versions"}),
             "versions": json.dumps(versions()),
         },
@@ -239,8 +240,9 @@ def reward_perceptron_theory(run: xr.Dataset) -> xr.Dataset:
 
     The ODE of [`basinlab.models.reward_perceptron`][] is integrated at the run's
     $T, \eta_1, \eta_2, \rho, f$ and $S_0$, from the run's $(R, S, Q, I)$ at
-    $\alpha = 0$, and saved at its logged $\alpha$. The run fluctuates around the ODE
-    by $O(D^{-1/2})$.
+    $\alpha = 0$, and saved at its logged $\alpha$; a run in several rounds is
+    followed by [`proxy_rounds`][] with a fresh proxy at each of its round starts.
+    The run fluctuates around the ODE by $O(D^{-1/2})$.
 
     **Arguments:**
 
@@ -269,10 +271,11 @@ def reward_perceptron_theory(run: xr.Dataset) -> xr.Dataset:
     }
     compiled = _reward_perceptron_model(int(a["episode_length"]))
     times = run["time"].values
-    path = trajectories(compiled, run["y"].values[:1], times, params, **_TIGHT)
-    theory = path["y"].values[0]
+    round_starts = np.atleast_1d(a.get("round_starts", times[:1]))
+    path = proxy_rounds(compiled, run["y"].values[0], times, round_starts, params, **_TIGHT)
+    theory = path["y"].values
     overlap_run = run["R"].values / np.sqrt(run["Q"].values)
-    overlap_theory = path["overlap"].values[0]
+    overlap_theory = path["overlap"].values
     return xr.Dataset(
         {
             "y_run": (("time", "state"), run["y"].values),
@@ -286,7 +289,7 @@ def reward_perceptron_theory(run: xr.Dataset) -> xr.Dataset:
             "D": int(a["D"]),
             "overlap_max_gap": float(np.max(np.abs(overlap_run - overlap_theory))),
             "norm_max_relative_gap": float(np.max(np.abs(run["Q"].values / theory[:, 2] - 1))),
-            "solved": int(path["solved"].values[0]),
+            "solved": int(path["solved"].values),
             "versions": json.dumps(versions()),
         },
     )

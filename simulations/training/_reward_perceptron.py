@@ -59,6 +59,7 @@ def reward_perceptron_run(
     alphas: Float[np.ndarray, " time"] | None = None,
     init_scale: float = 0.5,
     initial_overlap: float = 0.0,
+    rounds: int = 1,
     progress: bool = True,
 ) -> xr.Dataset:
     r"""Train a perceptron by episode rewards judged by a proxy teacher, logging its
@@ -76,6 +77,12 @@ def reward_perceptron_run(
     Gaussian vector. At each logged $\alpha$ = episodes$/D$ the run records
     $R = w\cdot w^*/D$, $S = w\cdot w_p/D$, $Q = w\cdot w/D$ and $I = w\cdot w_0/D$.
 
+    With `rounds` $= k > 1$ the episodes up to the last logged one are split into $k$
+    equal rounds, and each round is judged by a fresh proxy $w_p^{(j)} = \rho\,w^* +
+    \sqrt{1-\rho^2}\,e_j$, the $e_j$ orthonormal to $w^*$ and to each other: Gao et
+    al.'s iterated optimisation (§4.3) as [`basinlab.models.fresh_proxy`][] states
+    it. $S$ is then the overlap with the proxy that judges the next episode.
+
     Episode $e$ draws from a key folded from the seed and $e$, so the run does not
     depend on which $\alpha$ are logged.
 
@@ -91,6 +98,7 @@ def reward_perceptron_run(
     - `alphas`: increasing times to log from 0; 81 points up to `alpha_max` by
       default. Each is rounded to a whole episode.
     - `init_scale`, `initial_overlap`: the start, as above.
+    - `rounds`: the number $k \ge 1$ of proxies, each judging one round.
     - `progress`: show a progress bar.
 
     **Returns:**
@@ -98,18 +106,20 @@ def reward_perceptron_run(
     An `xarray.Dataset` over `time` ($\alpha$, with `episode` alongside) with `y` over
     `(time, state)`, the state `R, S, Q, I` of the model, each as its own variable,
     and `overlap` ($R/\sqrt Q$, the model's observable of that name). The attrs
-    record every setting, `S_0` (the start's overlap with the proxy), the seed and
-    the package versions.
+    record every setting, `S_0` (the start's overlap with the first proxy),
+    `round_starts` (each round's first $\alpha$), the seed and the package versions.
 
     **Raises:**
 
     - `ValueError`: `D` or `episode_length` below 1 (or `D` below 2), a value outside
-      the ranges above, or `alphas` that do not start at 0, are not increasing after
-      rounding to episodes, or are not finite.
+      the ranges above, more rounds than episodes or than `D - 1`, or `alphas`
+      that do not start at 0, are not increasing after rounding to episodes, or are
+      not finite.
     - `TypeError`: a seed that is not an integer.
     """
     check_count(D, "D", minimum=2)
     check_count(episode_length, "episode_length")
+    check_count(rounds, "rounds")
     seed = check_seed(seed)
     check_positive(reward, "reward")
     check_positive(alpha_max, "alpha_max")
@@ -131,30 +141,42 @@ def reward_perceptron_run(
         raise ValueError(
             f"alphas must start at 0 and increase by at least one episode (1/D = {1 / D:g})"
         )
+    if rounds >= D or rounds > episodes[-1]:
+        raise ValueError(
+            f"rounds must be fewer than D = {D} and at most the {episodes[-1]} episodes, "
+            f"got {rounds}"
+        )
+    round_starts = np.rint(np.arange(rounds) * episodes[-1] / rounds).astype(np.int64)
 
     teacher_key, start_key, episode_key = jax.random.split(jax.random.PRNGKey(seed), 3)
-    basis, _ = jnp.linalg.qr(jax.random.normal(teacher_key, (D, 2)))
+    basis, _ = jnp.linalg.qr(jax.random.normal(teacher_key, (D, rounds + 1)))
     true_teacher = math.sqrt(D) * basis[:, 0]
-    proxy = math.sqrt(D) * (
-        proxy_overlap * basis[:, 0] + math.sqrt(1 - proxy_overlap**2) * basis[:, 1]
+    proxies = math.sqrt(D) * (
+        proxy_overlap * basis[:, :1] + math.sqrt(1 - proxy_overlap**2) * basis[:, 1:]
     )
-    teachers = jnp.stack([true_teacher, proxy])
     start = initial_overlap * true_teacher + init_scale * jax.random.normal(start_key, (D,))
-    directions = jnp.stack([true_teacher, proxy, start])
+
+    def judged_by(episode: int) -> int:
+        return int(np.searchsorted(round_starts, episode, side="right")) - 1
 
     log = []
 
-    def record(w: Array) -> None:
+    def record(w: Array, episode: int) -> None:
+        directions = jnp.stack([true_teacher, proxies[:, judged_by(episode)], start])
         r, s, i = np.asarray(directions @ w) / D
         log.append((r, s, float(w @ w) / D, i))
 
     w = start
-    record(w)
-    segments = list(itertools.pairwise(episodes))
+    record(w, 0)
+    cuts = np.union1d(episodes, round_starts)
+    segments = list(itertools.pairwise(cuts))
     sizes = [int(b - a) for a, b in segments]
+    logged = set(episodes.tolist())
     for first, last in progress_bar(segments, sizes, "episodes", progress, unit="episode"):
+        teachers = jnp.stack([true_teacher, proxies[:, judged_by(first)]])
         w = _advance(w, teachers, episode_key, first, last, episode_length, reward, penalty, flip)
-        record(w)
+        if last in logged:
+            record(w, last)
     values = np.array(log)
     return xr.Dataset(
         {
@@ -174,6 +196,8 @@ def reward_perceptron_run(
             "init_scale": float(init_scale),
             "initial_overlap": float(initial_overlap),
             "S_0": float(values[0, 1]),
+            "rounds": rounds,
+            "round_starts": round_starts / D,
             "seed": seed,
             "time_unit": "alpha = episodes / D",
             "versions": json.dumps(versions()),

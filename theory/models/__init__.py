@@ -27,6 +27,7 @@ from .newton_cubic import newton_cubic as newton_cubic
 from .performative_prediction import performative_feedback as performative_feedback
 from .performative_prediction import performative_prediction as performative_prediction
 from .retraining_moments import retraining_moments as retraining_moments
+from .reward_perceptron import fresh_proxy as fresh_proxy
 from .reward_perceptron import goodhart_distance as goodhart_distance
 from .reward_perceptron import reward_perceptron as reward_perceptron
 from .survival_instinct import pessimistic_values as pessimistic_values

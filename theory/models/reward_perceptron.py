@@ -39,12 +39,28 @@ With $\rho = 1$, $f = 0$ these are Patel et al.'s ODEs for the rule that rewards
 episode only when all $T$ decisions are right. The proxy and the flips are this
 library's extension, derived the same way; the run
 [`basinlab.simulations.training.reward_perceptron_run`][] checks them.
+
+**Iterated optimisation** (Gao, Schulman & Hilton 2022, §4.3: the reward model is
+retrained between rounds of optimisation) is modelled, stylised, by a **fresh proxy**
+each round, $w_p' = \rho\,w^* + \sqrt{1-\rho^2}\,e$ with $e$ a new direction
+independent of all before: as many right labels, but a new error. Since $w\cdot
+e/D \to 0$ as $D \to \infty$, the refresh is the jump $S \leftarrow \rho R$ and
+$S_0 \leftarrow \rho R(0)$ ([`fresh_proxy`][]). Refreshed continually, $S = \rho R$
+for ever and the cosine $m = R/\sqrt Q$ obeys
+
+$$\frac{dm}{d\alpha} = \sqrt{\tfrac{2}{\pi}}\,\frac{c\,\rho\,(1 - m^2)}{\sqrt Q}
+  - \frac{m}{2Q}\,\frac{\eta_1^2 P + \eta_2^2(1-P)}{T},$$
+
+whose drift pushes $m$ to 1 (not to $\rho$, the fixed proxy's ceiling) whenever
+$c\rho > 0$: fresh errors average out.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from jaxtyping import Float
+from numpy.typing import ArrayLike
 
 from .._checks import check_count, check_in_range, check_positive
 from .._model import Model
@@ -145,6 +161,36 @@ def reward_perceptron(
         "initial weights.",
         search_box=[(-1.0, 1.0), (-1.0, 1.0), (0.01, 4.0), (-1.0, 1.0)],
     )
+
+
+def fresh_proxy(
+    state: Float[ArrayLike, "... 4"], proxy_overlap: float, initial_true_overlap: float
+) -> tuple[Float[np.ndarray, "... 4"], float]:
+    r"""The order parameters just after the proxy is replaced by a fresh one at the same
+    overlap $\rho$ with the true teacher and an error direction independent of all
+    before (module docstring): $S \leftarrow \rho R$, and the start's overlap with
+    the new proxy is $S_0 = \rho R(0)$.
+
+    **Arguments:**
+
+    - `state`: $(R, S, Q, I)$, or an array of them on its last axis.
+    - `proxy_overlap`: $\rho \in [-1, 1]$.
+    - `initial_true_overlap`: $R(0)$, the start's overlap with the true teacher.
+
+    **Returns:**
+
+    The state with $S = \rho R$, and the new value of the parameter `S_0`.
+
+    **Raises:**
+
+    - `ValueError`: a state whose last axis is not 4, or $\rho$ outside $[-1, 1]$.
+    """
+    check_in_range(proxy_overlap, "proxy_overlap", -1.0, 1.0)
+    refreshed = np.array(state, dtype=float)
+    if refreshed.shape[-1:] != (4,):
+        raise ValueError(f"state must end in the 4 values R, S, Q, I, got {refreshed.shape}")
+    refreshed[..., 1] = proxy_overlap * refreshed[..., 0]
+    return refreshed, proxy_overlap * float(initial_true_overlap)
 
 
 def goodhart_distance(overlap_with_start: object, norm: object, initial_norm: object) -> object:
