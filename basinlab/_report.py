@@ -55,6 +55,13 @@ def _print_fractions(result) -> None:
         result["predicate_high"].values,
     ):
         print(f"ends where {name!s} holds: {fraction:.4f} [{low:.4f}, {high:.4f}]")
+    unsettled = dict(zip(result["outcome_name"].values, result["fraction"].values))
+    if unsettled.get("UNCONVERGED", 0.0) == 1.0:
+        print(
+            f"note: no start settled by t1 = {result.attrs['t1']:g}; raise --t1, or the model "
+            "has no attractor here (a clock state, a runaway) and its predicates are better "
+            "read along trajectories"
+        )
 
 
 def basin_map(

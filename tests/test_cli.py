@@ -47,6 +47,16 @@ def test_map_writes_picture_and_data_and_prints_fractions(tmp_path):
     assert (tmp_path / "alignment_double_well_map.png").stat().st_size > 10_000
     assert (tmp_path / "alignment_double_well_map.nc").exists()
     assert "95% Wilson" in out.stdout and "ends where aligned holds" in out.stdout
+    assert "no start settled" not in out.stdout
+
+
+def test_a_map_where_nothing_settles_says_why(tmp_path):
+    # The capability race's clock state grows for ever: it has no attractor.
+    out = run(
+        "map", "capability_race", "--resolution", "8", "--out", str(tmp_path), "--no-progress"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "note: no start settled by t1" in out.stdout
 
 
 def _modules_loaded_by(*arguments):
