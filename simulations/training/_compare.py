@@ -110,7 +110,7 @@ def teacher_student_theory(run: xr.Dataset) -> xr.Dataset:
             "eps_g_rms_gap": float(np.sqrt(np.mean(gap**2))),
             "eps_g_overlaps_max_gap": float(np.max(np.abs(overlaps_gap))),
             "overlap_max_gap": float(np.max(np.abs(run["y"].values - theory))),
-            "solved": int(path["solved"].values),
+            "solved": int(path["solved"].values[0]),
             "run_attrs": json.dumps({k: v for k, v in run.attrs.items() if k != "versions"}),
             "versions": json.dumps(versions()),
         },
