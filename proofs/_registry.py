@@ -13,6 +13,7 @@ from .claims import (
     capability_race,
     deep_linear,
     gradient_flow,
+    linear_attention,
     performative_prediction,
     retraining,
     reward_perceptron,
@@ -37,6 +38,7 @@ def _builtin() -> list[Claim]:
         capability_race,
         reward_perceptron,
         survival_instinct,
+        linear_attention,
     )
     return [claim for subject in subjects for claim in subject.claims()]
 

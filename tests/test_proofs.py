@@ -85,6 +85,15 @@ CROSS_CHECKS = {
     "capability_race.constant_weights": (
         "test_capability_race::test_constant_weights_flip_the_simulated_order_at_the_exact_threshold"
     ),
+    "linear_attention.balanced_flow": (
+        "test_linear_attention::test_the_balanced_flow_is_the_logistic_curve"
+    ),
+    "linear_attention.isotropic_minimum": (
+        "test_linear_attention::test_isotropic_risk_matches_monte_carlo"
+    ),
+    "linear_attention.anisotropic_minimum": (
+        "test_linear_attention::test_anisotropic_minimum_and_exact_risk_match_monte_carlo"
+    ),
     "reward_perceptron.proxy_shadow": (
         "test_reward_perceptron::test_real_runs_keep_the_true_overlap_rho_times_the_proxy_s"
     ),

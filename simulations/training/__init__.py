@@ -1,9 +1,12 @@
 from ._compare import compare_with_theory as compare_with_theory
 from ._compare import deep_linear_theory as deep_linear_theory
+from ._compare import linear_attention_theory as linear_attention_theory
 from ._compare import reward_perceptron_theory as reward_perceptron_theory
 from ._compare import teacher_student_model as teacher_student_model
 from ._compare import teacher_student_theory as teacher_student_theory
 from ._deep_linear import deep_linear_run as deep_linear_run
+from ._linear_attention import exact_risk as exact_risk
+from ._linear_attention import linear_attention_run as linear_attention_run
 from ._plot import plot_comparison as plot_comparison
 from ._proxy_rounds import proxy_rounds as proxy_rounds
 from ._reward_perceptron import reward_perceptron_run as reward_perceptron_run

@@ -295,11 +295,66 @@ def reward_perceptron_theory(run: xr.Dataset) -> xr.Dataset:
     )
 
 
+def linear_attention_theory(run: xr.Dataset) -> xr.Dataset:
+    r"""The theory of a real linear-attention run.
+
+    An isotropic run (one value scale, a full key–query matrix) is compared with
+    [`basinlab.models.linear_attention`][] at the run's $D$, $N$ and $\kappa =
+    1/\sqrt D$, from the run's $u$ at $t = 0$: the risk curve. A run of rank-one
+    heads is compared with its plateau losses ([`basinlab.models.plateau_losses`][]):
+    for each plateau, the closest logged risk.
+
+    **Arguments:**
+
+    - `run`: the result of
+      [`basinlab.simulations.training.linear_attention_run`][].
+
+    **Returns:**
+
+    An `xarray.Dataset` over `time` with `risk_run`; for an isotropic run
+    `risk_theory` and the attr `risk_max_gap`; for heads, `plateau_loss` and
+    `plateau_gap` over `plateau` and the attr `plateaus_reached` (plateaus met
+    within 0.01). Attrs also hold `D`, `N` and `solved`.
+
+    **Raises:**
+
+    - `ValueError`: `run` is not a linear-attention run.
+    """
+    _check_experiment(run, "linear_attention")
+    a = run.attrs
+    dim, length = int(a["D"]), int(a["N"])
+    times = run["time"].values
+    risk = run["risk"].values
+    variables = {"risk_run": ("time", risk)}
+    attrs = {
+        "experiment": "linear_attention",
+        "D": dim,
+        "N": length,
+        "solved": 1,
+        "versions": json.dumps(versions()),
+    }
+    if int(a["heads"]) < 0:
+        model = models.linear_attention(dim, length, kappa=float(a["kappa"]))
+        path = trajectories(model, run["y"].values[:1], times, **_TIGHT)
+        theory = path["risk"].values[0]
+        variables["risk_theory"] = ("time", theory)
+        attrs["risk_max_gap"] = float(np.max(np.abs(risk - theory)))
+        attrs["solved"] = int(path["solved"].values[0])
+    else:
+        plateaus = models.plateau_losses(np.atleast_1d(a["spectrum"]), length)
+        gaps = np.min(np.abs(risk[None, :] - plateaus[:, None]), axis=1)
+        variables["plateau_loss"] = ("plateau", plateaus)
+        variables["plateau_gap"] = ("plateau", gaps)
+        attrs["plateaus_reached"] = int(np.sum(gaps < 0.01))
+    return xr.Dataset(variables, coords={"time": times}, attrs=attrs)
+
+
 def compare_with_theory(run: xr.Dataset, **options) -> xr.Dataset:
     """Run the theory matching a real run and return both, with their distance.
 
     Dispatches on the run's `experiment` attr to [`teacher_student_theory`][],
-    [`deep_linear_theory`][] or [`reward_perceptron_theory`][], passing `options` on.
+    [`deep_linear_theory`][], [`reward_perceptron_theory`][] or
+    [`linear_attention_theory`][], passing `options` on.
 
     **Raises:**
 
@@ -312,6 +367,8 @@ def compare_with_theory(run: xr.Dataset, **options) -> xr.Dataset:
         return deep_linear_theory(run, **options)
     if experiment == "reward_perceptron":
         return reward_perceptron_theory(run, **options)
+    if experiment == "linear_attention":
+        return linear_attention_theory(run, **options)
     raise ValueError(f"not a training run of a known experiment: {experiment!r}")
 
 

@@ -11,6 +11,7 @@ from .alignment_tilted_well import alignment_tilted_well
 from .bistable_cycle import bistable_cycle
 from .capability_race import capability_race
 from .deep_linear import deep_linear_depth, deep_linear_mode, deep_linear_modes
+from .linear_attention import linear_attention
 from .logistic_map import logistic_map
 from .newton_cubic import newton_cubic
 from .performative_prediction import performative_feedback, performative_prediction
@@ -30,6 +31,7 @@ _CATALOGUE: dict[str, Callable[[], Model]] = {
     "deep_linear_mode": deep_linear_mode,
     "deep_linear_modes": deep_linear_modes,
     "deep_linear_depth": deep_linear_depth,
+    "linear_attention": linear_attention,
     "logistic_map": logistic_map,
     "newton_cubic": newton_cubic,
     "performative_feedback": performative_feedback,

@@ -1,0 +1,203 @@
+r"""A real linear self-attention layer trained online on in-context linear regression
+(Zhang, Frei & Bartlett 2024; Zhang, Singh, Latham & Saxe 2025)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from ...theory._checks import check_count, check_positive, check_seed
+from .._progress import progress_bar
+from .._provenance import versions
+
+
+def _merged(params: dict[str, Array]) -> Float[Array, "D D"]:
+    """$\\Gamma$: a scalar value times the key-query matrix, or the sum of rank-one
+    heads $\\sum_h v_h q_h k_h^\\top$."""
+    if "W" in params:
+        return params["v"] * params["W"]
+    return jnp.einsum("h,hi,hj->ij", params["v"], params["q"], params["k"])
+
+
+def exact_risk(
+    gamma: Float[Array, "D D"], spectrum: Float[Array, " D"], prompt_length: int
+) -> Float[Array, ""]:
+    r"""The population risk $\operatorname{tr}\Lambda - 2\operatorname{tr}(\Lambda\Gamma
+    \Lambda) + \operatorname{tr}(\Gamma^\top\Lambda\Gamma M)$ of a merged weight $\Gamma$
+    (see [`basinlab.models.linear_attention`][]), for $\Lambda = \mathrm{diag}$
+    (`spectrum`)."""
+    second_moment = (1 + 1 / prompt_length) * spectrum**2 + spectrum.sum() * spectrum / (
+        prompt_length
+    )
+    return (
+        spectrum.sum()
+        - 2 * jnp.sum(jnp.diag(gamma) * spectrum**2)
+        + jnp.sum(gamma**2 * spectrum[:, None] * second_moment[None, :])
+    )
+
+
+def _batch_loss(params, key: PRNGKeyArray, batch: int, prompt_length: int, root: Array):
+    task_key, input_key, query_key = jax.random.split(key, 3)
+    dim = root.shape[0]
+    w = jax.random.normal(task_key, (batch, dim))
+    xs = jax.random.normal(input_key, (batch, prompt_length, dim)) * root
+    query = jax.random.normal(query_key, (batch, dim)) * root
+    summary = jnp.einsum("bnd,bn->bd", xs, jnp.einsum("bnd,bd->bn", xs, w)) / prompt_length
+    predicted = jnp.einsum("bi,ij,bj->b", query, _merged(params), summary)
+    return jnp.mean((predicted - jnp.einsum("bd,bd->b", query, w)) ** 2)
+
+
+@functools.partial(jax.jit, static_argnames=("steps", "batch", "prompt_length"))
+def _advance(params, key, first, steps, batch, prompt_length, root, learning_rate):
+    def step(carry, index):
+        params = carry
+        loss, grads = jax.value_and_grad(_batch_loss)(
+            params, jax.random.fold_in(key, index), batch, prompt_length, root
+        )
+        return jax.tree.map(lambda p, g: p - learning_rate * g, params, grads), loss
+
+    params, losses = jax.lax.scan(step, params, first + jnp.arange(steps))
+    return params, jnp.mean(losses)
+
+
+def linear_attention_run(
+    D: int = 5,
+    N: int = 20,
+    time_max: float = 60.0,
+    *,
+    spectrum: Float[np.ndarray, " D"] | None = None,
+    heads: int | None = None,
+    initial_u: float = 0.01,
+    init_scale: float = 0.05,
+    learning_rate: float = 0.05,
+    batch: int = 256,
+    log_points: int = 81,
+    seed: int = 0,
+    progress: bool = True,
+) -> xr.Dataset:
+    r"""Train one linear self-attention layer by online SGD on fresh prompts of
+    in-context linear regression, logging its exact population risk.
+
+    Each step draws `batch` prompts of $N$ pairs, $x_i \sim \mathcal N(0, \Lambda)$,
+    $w \sim \mathcal N(0, I_D)$, and takes a gradient step of the squared error of the
+    query's prediction $x^\top\Gamma\frac1N\sum_i y_i x_i$. Time is
+    $t$ = `learning_rate` $\times$ steps, the gradient-flow time of the theory.
+
+    Two parametrisations of $\Gamma$:
+
+    - `heads=None`: a scalar value $v$ times a full key–query matrix $W$, started
+      balanced on the isotropic line, $W = w_0 I$ and $v_0 = \sqrt D\,w_0$ with $v_0 w_0$
+      = `initial_u`; the theory is [`basinlab.models.linear_attention`][] at $\kappa
+      = 1/\sqrt D$.
+    - `heads=H`: $H$ rank-one heads $\Gamma = \sum_h v_h q_h k_h^\top$, every entry
+      drawn from $\mathcal N(0, $ `init_scale`$^2)$; from a small start the risk steps
+      down the plateaus of [`basinlab.models.plateau_losses`][].
+
+    **Arguments:**
+
+    - `D`, `N`: the input dimension and the prompt length.
+    - `time_max`: the length of the run in $t$.
+    - `spectrum`: the eigenvalues of the diagonal $\Lambda$; $I/D$ by default.
+    - `heads`: `None` or the number of rank-one heads.
+    - `initial_u`: the start of the isotropic parametrisation, positive.
+    - `init_scale`: the start of the heads.
+    - `learning_rate`, `batch`: of SGD.
+    - `log_points`: logged times, evenly spaced from 0 to `time_max`.
+    - `seed`: of the start and of every prompt.
+    - `progress`: show a progress bar.
+
+    **Returns:**
+
+    An `xarray.Dataset` over `time` with `risk` (the exact population risk of the
+    current weights), `loss` (the mean SGD batch loss since the last log; NaN at 0),
+    `u` ($\operatorname{tr}\Gamma/D$) and `y` over `(time, state)` with state `a, b`
+    $= (\sqrt u, \sqrt u)$, the balanced representative the theory model integrates.
+    Attrs: `experiment` (`"linear_attention"`), every setting, `kappa` ($1/\sqrt D$)
+    and the package versions.
+
+    **Raises:**
+
+    - `ValueError`: a size below 1, a non-positive rate, scale or time, a spectrum of
+      the wrong length or not positive, or fewer than one step between logs.
+    - `TypeError`: a seed that is not an integer.
+    """
+    for value, name in ((D, "D"), (N, "N"), (batch, "batch"), (log_points, "log_points")):
+        check_count(value, name)
+    if heads is not None:
+        check_count(heads, "heads")
+    for value, name in (
+        (time_max, "time_max"),
+        (initial_u, "initial_u"),
+        (init_scale, "init_scale"),
+        (learning_rate, "learning_rate"),
+    ):
+        check_positive(value, name)
+    seed = check_seed(seed)
+    eigenvalues = np.full(D, 1.0 / D) if spectrum is None else np.asarray(spectrum, float)
+    if eigenvalues.shape != (D,) or not np.all(eigenvalues > 0):
+        raise ValueError(f"spectrum must hold D = {D} positive eigenvalues")
+    total_steps = round(time_max / learning_rate)
+    per_log = total_steps // max(log_points - 1, 1)
+    if log_points < 2 or per_log < 1:
+        raise ValueError(
+            f"log_points must be at least 2 and at most {total_steps + 1} "
+            f"(time_max / learning_rate steps)"
+        )
+    init_key, data_key = jax.random.split(jax.random.PRNGKey(seed))
+    if heads is None:
+        w0 = math.sqrt(initial_u / math.sqrt(D))
+        params = {"v": jnp.asarray(math.sqrt(D) * w0), "W": w0 * jnp.eye(D)}
+    else:
+        v, q, k = init_scale * jax.random.normal(init_key, (3, heads, D))
+        params = {"v": v[:, 0], "q": q, "k": k}
+    root = jnp.sqrt(jnp.asarray(eigenvalues))
+    spectrum_array = jnp.asarray(eigenvalues)
+
+    def log(params, loss):
+        gamma = _merged(params)
+        records.append(
+            (float(exact_risk(gamma, spectrum_array, N)), loss, float(jnp.trace(gamma)) / D)
+        )
+
+    records: list[tuple[float, float, float]] = []
+    log(params, math.nan)
+    chunks = range(log_points - 1)
+    for index in progress_bar(chunks, [per_log] * len(chunks), "SGD", progress, unit="step"):
+        params, loss = _advance(
+            params, data_key, index * per_log, per_log, batch, N, root, learning_rate
+        )
+        log(params, float(loss))
+    risk, loss, u = np.array(records).T
+    times = np.arange(log_points) * per_log * learning_rate
+    representative = np.sqrt(np.abs(u))
+    return xr.Dataset(
+        {
+            "risk": ("time", risk),
+            "loss": ("time", loss),
+            "u": ("time", u),
+            "y": (("time", "state"), np.stack([representative, np.sign(u) * representative], 1)),
+        },
+        coords={"time": times, "state": ["a", "b"]},
+        attrs={
+            "experiment": "linear_attention",
+            "D": D,
+            "N": N,
+            "spectrum": eigenvalues,
+            "heads": -1 if heads is None else heads,
+            "initial_u": float(initial_u),
+            "init_scale": float(init_scale),
+            "learning_rate": float(learning_rate),
+            "batch": batch,
+            "steps_per_log": per_log,
+            "kappa": 1 / math.sqrt(D),
+            "seed": seed,
+            "versions": json.dumps(versions()),
+        },
+    )
