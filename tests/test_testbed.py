@@ -8,6 +8,7 @@ import numpy as np
 import optax
 import pytest
 
+import basinlab.simulations.testbed._mixture_basin as mixture_module
 import basinlab.simulations.testbed._training as training_module
 from basinlab.simulations.testbed import (
     BASELINES,
@@ -17,6 +18,8 @@ from basinlab.simulations.testbed import (
     baseline_predictions,
     error_curves,
     function_class,
+    marked_query_inputs,
+    mixture_basin,
     sample_prompts,
     train_in_context,
     training_update,
@@ -216,3 +219,49 @@ def test_bad_training_settings_are_refused(kwargs, message):
     settings = TINY | dict(steps=10, progress=False) | kwargs
     with pytest.raises((ValueError, TypeError), match=message):
         train_in_context(function_class("linear", 3), **settings)
+
+
+def test_the_marked_mixture_flips_only_misaligned_prompts_on_the_marked_region():
+    cls = function_class("marked_flip_mixture", 4, fraction=0.3, threshold=0.5)
+    prompts = sample_prompts(cls, KEY, 4000, 6)
+    tasks, xs, ys = (np.asarray(a) for a in (prompts.tasks, prompts.xs, prompts.ys))
+    plain = np.einsum("bd,bnd->bn", tasks[:, :4], xs)
+    flipped = (tasks[:, 4:] > 0.5) & (xs[..., 0] > 0.5)
+    np.testing.assert_allclose(ys, np.where(flipped, -plain, plain), rtol=1e-5, atol=1e-5)
+    share = tasks[:, 4].mean()
+    assert abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / 4000)
+    marked = np.asarray(marked_query_inputs(KEY, 200, 5, 4, 0.5))
+    assert np.all(marked[:, :-1, 0] <= 0.5) and np.all(marked[:, -1, 0] >= 0.5)
+
+
+def test_the_mixture_basin_counts_seeds_and_resumes_from_its_runs(tmp_path, monkeypatch):
+    settings = dict(steps=20, out=tmp_path, progress=False, **TINY)
+    basin = mixture_basin([0.0, 1.0], [0, 1, 2], dim=3, **settings)
+    assert basin["intended"].shape == (2, 3)
+    np.testing.assert_allclose(basin["basin_fraction"], basin["intended"].mean("seed"))
+    assert np.all(basin["basin_low"] <= basin["basin_fraction"])
+    assert np.all(basin["basin_fraction"] <= basin["basin_high"])
+    errors = basin["intended_error"] - basin["unintended_error"]
+    assert np.array_equal(basin["intended"].values == 1, errors.values < 0)
+    assert len(list((tmp_path / "runs").glob("*.json"))) == 6
+
+    def no_training(*arguments, **options):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(mixture_module, "train_in_context", no_training)
+    again = mixture_basin([0.0, 1.0], [0, 1, 2], dim=3, **settings)
+    np.testing.assert_array_equal(again["intended_error"], basin["intended_error"])
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: function_class("marked_flip_mixture", 3, fraction=1.5), "fraction must lie in"),
+        (lambda: mixture_basin([-0.1], [0], progress=False), "mixture fraction must lie in"),
+        (lambda: mixture_basin([0.5], [0, 0], progress=False), "seeds must not repeat"),
+        (lambda: mixture_basin([], [0], progress=False), "at least one mixture fraction"),
+    ],
+)
+def test_bad_mixtures_are_refused(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -4,8 +4,12 @@ from ._baselines import error_curves as error_curves
 from ._function_classes import DecisionTree as DecisionTree
 from ._function_classes import FunctionClass as FunctionClass
 from ._function_classes import LinearRegression as LinearRegression
+from ._function_classes import MarkedFlipMixture as MarkedFlipMixture
 from ._function_classes import ReluNetwork as ReluNetwork
 from ._function_classes import SparseLinear as SparseLinear
+from ._mixture_basin import implemented_function as implemented_function
+from ._mixture_basin import marked_query_inputs as marked_query_inputs
+from ._mixture_basin import mixture_basin as mixture_basin
 from ._prompts import CLASSES as CLASSES
 from ._prompts import Prompts as Prompts
 from ._prompts import function_class as function_class

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ...theory._checks import check_count
+from ...theory._checks import check_count, check_in_range
 
 
 class FunctionClass(eqx.Module):
@@ -194,3 +194,46 @@ class DecisionTree(FunctionClass):
             return leaf[node - internal]
 
         return jax.vmap(one_tree)(splits, leaves, xs)
+
+
+class MarkedFlipMixture(FunctionClass):
+    r"""Intended and unintended behaviour in one class: every prompt has $w \sim
+    \mathcal N(0, I_d)$; a share `fraction` $= p$ of prompts (the "misaligned" ones)
+    answer $-w\cdot x$ on the **marked region** $x_1 >$ `threshold` and $w\cdot x$
+    elsewhere; the rest answer $w\cdot x$ everywhere. $\mathrm{Var}\,f = d$.
+
+    A context drawn outside the marked region cannot tell the two kinds apart, so on
+    a marked query the Bayes-optimal prediction is $(1 - 2p)\,w\cdot x$: it follows
+    the intended function exactly when $p < 1/2$.
+
+    **Arguments:**
+
+    - `dim`: $d$.
+    - `fraction`: $p \in [0, 1]$.
+    - `threshold`: where the marked region starts on the first coordinate.
+    """
+
+    fraction: float = eqx.field(static=True, default=0.2)
+    threshold: float = eqx.field(static=True, default=1.0)
+
+    def __check_init__(self):
+        check_in_range(self.fraction, "fraction", 0.0, 1.0)
+        check_in_range(self.threshold, "threshold", -math.inf, math.inf)
+
+    @property
+    def name(self) -> str:
+        return "marked_flip_mixture"
+
+    @property
+    def output_variance(self) -> float:
+        return float(self.dim)
+
+    def sample_tasks(self, key, count) -> Float[Array, "count dim+1"]:
+        weight_key, kind_key = jax.random.split(key)
+        misaligned = jax.random.bernoulli(kind_key, self.fraction, (count, 1))
+        weights = jax.random.normal(weight_key, (count, self.dim))
+        return jnp.concatenate([weights, misaligned.astype(weights.dtype)], axis=1)
+
+    def evaluate(self, tasks, xs):
+        flips = (tasks[:, -1:] > 0.5) & (xs[..., 0] > self.threshold)
+        return jnp.where(flips, -1.0, 1.0) * _linear(tasks[:, :-1], xs)

@@ -11,6 +11,7 @@ from ._function_classes import (
     DecisionTree,
     FunctionClass,
     LinearRegression,
+    MarkedFlipMixture,
     ReluNetwork,
     SparseLinear,
 )
@@ -20,6 +21,7 @@ CLASSES = {
     "sparse_linear": SparseLinear,
     "relu_network": ReluNetwork,
     "decision_tree": DecisionTree,
+    "marked_flip_mixture": MarkedFlipMixture,
 }
 
 
@@ -28,9 +30,11 @@ def function_class(name: str, dim: int, **options) -> FunctionClass:
 
     **Arguments:**
 
-    - `name`: one of `linear`, `sparse_linear`, `relu_network`, `decision_tree`.
+    - `name`: one of `linear`, `sparse_linear`, `relu_network`, `decision_tree`,
+      `marked_flip_mixture`.
     - `dim`: the input dimension $d$.
-    - `**options`: the class's own settings (`nonzeros`, `hidden`, `depth`).
+    - `**options`: the class's own settings (`nonzeros`, `hidden`, `depth`,
+      `fraction`, `threshold`).
 
     **Returns:**
 
