@@ -16,6 +16,16 @@ from collections.abc import Sequence
 
 from ._calibration_example import EXAMPLES
 
+# The testbed's function classes, named here so that help loads no JAX; a test keeps
+# them equal to basinlab.simulations.testbed.CLASSES.
+TESTBED_CLASSES = (
+    "linear",
+    "sparse_linear",
+    "relu_network",
+    "decision_tree",
+    "marked_flip_mixture",
+)
+
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _ASSIGNMENT = re.compile(rf"^({_NAME})=(.+)$")
 # Plain decimals only: Python's float() would also take "1_0" (as 10) and "0x1p3".
@@ -209,6 +219,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     with_output(calibration, "basinlab-calibration")
 
+    testbed = commands.add_parser(
+        "testbed", help="train a small transformer in context on a function class; curves and PNG"
+    )
+    testbed.add_argument("function_class", choices=TESTBED_CLASSES, help="the prompts' class")
+    testbed.add_argument("--dim", type=_count(1), default=5, help="input dimension d")
+    testbed.add_argument("--points", type=_count(1), help="pairs per prompt (default 2d + 1)")
+    testbed.add_argument("--steps", type=_count(1), default=8000, help="training steps")
+    testbed.add_argument("--batch", type=_count(1), default=64, help="prompts per step")
+    testbed.add_argument("--learning-rate", type=_positive, default=1e-3, help="of Adam")
+    testbed.add_argument("--width", type=_count(1), default=64, help="residual stream width")
+    testbed.add_argument("--depth", type=_count(1), default=3, help="transformer blocks")
+    testbed.add_argument("--heads", type=_count(1), default=4, help="attention heads")
+    testbed.add_argument(
+        "--curriculum", action="store_true", help="Garg et al.'s curriculum on d and length"
+    )
+    testbed.add_argument("--seed", type=_seed, default=0, help="seed of the model and prompts")
+    testbed.add_argument(
+        "--fast", action="store_true", help="a tiny model and few steps (for tests)"
+    )
+    with_output(testbed, "basinlab-testbed")
+
     demo = commands.add_parser("demo", help="analyze, map and fractions of the default model")
     demo.add_argument("--resolution", type=_count(2), default=256, help="grid points per axis")
     demo.add_argument("--n", type=_count(1), default=20_000, help="samples for the fractions")
@@ -298,6 +329,33 @@ def _run(arguments: argparse.Namespace) -> int:
             from . import _report
 
             _report.calibrate(arguments.example, path, record, not arguments.no_progress)
+        return 0
+    if command == "testbed":
+        record = {
+            "kind": "testbed",
+            **{
+                name: getattr(arguments, name)
+                for name in (
+                    "function_class",
+                    "dim",
+                    "points",
+                    "steps",
+                    "batch",
+                    "learning_rate",
+                    "width",
+                    "depth",
+                    "heads",
+                    "curriculum",
+                    "seed",
+                    "fast",
+                )
+            },
+        }
+        with OutputFolder(arguments.out, arguments.overwrite) as folder:
+            path = folder.claim("testbed.nc", record)
+            from . import _report
+
+            _report.testbed(path, record, not arguments.no_progress)
         return 0
     requests = _ensemble_requests(arguments)
     with OutputFolder(arguments.out, arguments.overwrite) as folder:

@@ -26,6 +26,7 @@ from .simulations import (
 )
 from .simulations import basin_map as compute_basin_map
 from .simulations import continuation as compute_continuation
+from .simulations import testbed as bed
 from .simulations._atomic import save_figure
 from .theory import FixedPoint, bifurcations, fixed_points
 
@@ -276,5 +277,53 @@ def continuation(request: ContinuationRequest, path: pathlib.Path, progress: boo
             f"{point.kind} at {point.param} = {point.value} ({point.numeric:.6g}), "
             f"at {point.location}"
         )
+    print(f"wrote {path} and {png}")
+    return result
+
+
+def testbed(path: pathlib.Path, record: dict, progress: bool) -> xr.Dataset:
+    """Train the in-context transformer `record` asks for into `path`'s folder (with
+    resumable checkpoints beside it); write the record and a PNG; print the errors."""
+    fast = record["fast"]
+    function_class = bed.function_class(record["function_class"], record["dim"])
+    sizes = (
+        dict(width=16, depth=1, heads=2, steps=min(record["steps"], 100), batch=16)
+        if fast
+        else {k: record[k] for k in ("width", "depth", "heads", "steps", "batch")}
+    )
+    started = time.perf_counter()
+    _, result = bed.train_in_context(
+        function_class,
+        record["points"],
+        learning_rate=record["learning_rate"],
+        curriculum=bed.Curriculum() if record["curriculum"] else None,
+        seed=record["seed"],
+        out=path.parent / "checkpoints",
+        checkpoint_every=100 if fast else 1000,
+        log_every=10 if fast else 100,
+        eval_batch=64 if fast else 1024,
+        progress=progress,
+        **sizes,
+    )
+    seconds = time.perf_counter() - started
+    result.attrs[REQUEST_ATTRIBUTE] = json.dumps(record)
+    save(result, path)
+    fig, _ = bed.plot_in_context(result)
+    png = save_figure(fig, path.with_suffix(".png"))
+    plt.close(fig)
+    dim = record["dim"]
+    columns = sorted({0, dim // 2, dim, min(2 * dim, result.sizes["shown"] - 1)})
+    rows = [
+        (
+            str(learner),
+            *(f"{result['error'].sel(learner=learner, shown=k).item():.3f}" for k in columns),
+        )
+        for learner in result["learner"].values
+    ]
+    print(
+        f"{result.attrs['parameters']} parameters, {sizes['steps']} steps in {seconds:.1f} s; "
+        f"final loss {result['loss'].values[-1]:.4f}"
+    )
+    print(table(("learner", *(f"k = {k}" for k in columns)), rows))
     print(f"wrote {path} and {png}")
     return result

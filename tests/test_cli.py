@@ -135,3 +135,27 @@ def test_equal_aspect_when_the_axes_share_units():
         assert ax.get_aspect() == aspect
     _, ax = bl.plot_basin_map(result)
     assert ax.get_xlabel() == "a [nats]" and ax.get_ylabel() == "c [steps]"
+
+
+def test_testbed_writes_curves_and_a_plot_and_resumes(tmp_path):
+    arguments = ("testbed", "linear", "--dim", "3", "--fast", "--out", str(tmp_path))
+    out = run(*arguments, "--no-progress")
+    assert out.returncode == 0, out.stderr
+    assert "least_squares" in out.stdout and "k = 3" in out.stdout
+    assert (tmp_path / "testbed.png").stat().st_size > 10_000
+    record = bl.load(tmp_path / "testbed.nc")
+    assert "transformer" in record["learner"].values
+    again = run(*arguments, "--no-progress")
+    assert again.returncode == 0, again.stderr
+    assert bl.load(tmp_path / "testbed.nc")["loss"].equals(record["loss"])
+    other = run("testbed", "linear", "--dim", "4", "--fast", "--out", str(tmp_path))
+    assert other.returncode == 2 and "other settings" in other.stderr
+    bad = run("testbed", "quadratic", "--out", str(tmp_path))
+    assert bad.returncode == 2 and "invalid choice: 'quadratic'" in bad.stderr
+
+
+def test_the_cli_names_every_testbed_class():
+    from basinlab._cli import TESTBED_CLASSES
+    from basinlab.simulations.testbed import CLASSES
+
+    assert tuple(CLASSES) == TESTBED_CLASSES

@@ -10,6 +10,7 @@ from ._function_classes import SparseLinear as SparseLinear
 from ._mixture_basin import implemented_function as implemented_function
 from ._mixture_basin import marked_query_inputs as marked_query_inputs
 from ._mixture_basin import mixture_basin as mixture_basin
+from ._plot import plot_in_context as plot_in_context
 from ._prompts import CLASSES as CLASSES
 from ._prompts import Prompts as Prompts
 from ._prompts import function_class as function_class
