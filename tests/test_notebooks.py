@@ -20,6 +20,7 @@ def test_every_notebook_is_collected():
         "07_drift_under_iterated_training.py",
         "08_alignment_lagging_capability.py",
         "09_wrong_reward_labels.py",
+        "10_in_context_testbed.py",
     ]
 
 
