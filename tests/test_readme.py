@@ -34,6 +34,8 @@ SHRINK = {
         ("alpha_max=80", "alpha_max=16"),
         ("num_warmup=1000", "num_warmup=40"),
         ("num_samples=1000", "num_samples=40"),
+        ("steps=8000)", "steps=30, width=16, depth=1, heads=2, progress=False)"),
+        ("D=5, N=20)", "D=5, N=20, time_max=10.0, log_points=11, progress=False)"),
     ],
     "sh": [
         ("--resolution 512", "--resolution 24"),
@@ -41,6 +43,7 @@ SHRINK = {
         ("calibrate teacher-student", "calibrate teacher-student --fast"),
         ("basinlab demo", "basinlab demo --resolution 24 --n 500"),
         ("bias=0:0.6:25 --n 2000", "bias=0:0.6:4 --n 200"),
+        ("testbed linear", "testbed linear --fast"),
     ],
 }
 # `make demo` runs the demo through the Makefile; `make test` is this very suite, which
