@@ -265,3 +265,30 @@ def test_the_mixture_basin_counts_seeds_and_resumes_from_its_runs(tmp_path, monk
 def test_bad_mixtures_are_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    "order, phases",
+    [
+        ("mixed", [(0.25, 40, None)]),
+        ("misaligned_first", [(1.0, 10, None), (0.0, 30, "model")]),
+        ("misaligned_last", [(0.0, 30, None), (1.0, 10, "model")]),
+    ],
+)
+def test_mixture_orders_train_the_same_share_of_misaligned_steps(order, phases, monkeypatch):
+    calls = []
+    real = mixture_module.train_in_context
+
+    def recording(function_class, **options):
+        given = options.get("start")
+        calls.append(
+            (function_class.fraction, options["steps"], None if given is None else "model")
+        )
+        return real(function_class, **options)
+
+    monkeypatch.setattr(mixture_module, "train_in_context", recording)
+    basin = mixture_basin([0.25], [0], dim=3, order=order, steps=40, progress=False, **TINY)
+    assert calls == phases
+    assert basin.attrs["order"] == order
+    with pytest.raises(ValueError, match="unknown order 'random'"):
+        mixture_basin([0.25], [0], order="random", progress=False)

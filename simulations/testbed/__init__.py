@@ -7,6 +7,7 @@ from ._function_classes import LinearRegression as LinearRegression
 from ._function_classes import MarkedFlipMixture as MarkedFlipMixture
 from ._function_classes import ReluNetwork as ReluNetwork
 from ._function_classes import SparseLinear as SparseLinear
+from ._mixture_basin import ORDERS as ORDERS
 from ._mixture_basin import implemented_function as implemented_function
 from ._mixture_basin import marked_query_inputs as marked_query_inputs
 from ._mixture_basin import mixture_basin as mixture_basin

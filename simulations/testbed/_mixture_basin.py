@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import pathlib
 from collections.abc import Sequence
+from dataclasses import replace
 
 import jax
 import jax.numpy as jnp
@@ -77,12 +78,43 @@ def implemented_function(
     }
 
 
+ORDERS = ("mixed", "misaligned_first", "misaligned_last")
+
+
+def _train_in_order(
+    mixture: MarkedFlipMixture, order: str, seed: int, training: dict
+) -> InContextTransformer:
+    """Train on the mixture, or on its two kinds in two phases in the given order."""
+    steps = training.get("steps", 5000)
+    misaligned_steps = round(mixture.fraction * steps)
+    if order == "mixed" or misaligned_steps in (0, steps):
+        return train_in_context(mixture, seed=seed, **training)[0]
+    kinds = {
+        "intended": (replace(mixture, fraction=0.0), steps - misaligned_steps),
+        "misaligned": (replace(mixture, fraction=1.0), misaligned_steps),
+    }
+    phases = (
+        ("misaligned", "intended") if order == "misaligned_first" else ("intended", "misaligned")
+    )
+    model = None
+    for index, kind in enumerate(phases):
+        function_class, phase_steps = kinds[kind]
+        model, _ = train_in_context(
+            function_class,
+            seed=seed + 7919 * index,
+            start=model,
+            **training | {"steps": phase_steps},
+        )
+    return model
+
+
 def mixture_basin(
     fractions: Sequence[float],
     seeds: Sequence[int],
     dim: int = 3,
     *,
     threshold: float = 1.0,
+    order: str = "mixed",
     out: str | pathlib.Path | None = None,
     confidence: float = 0.95,
     progress: bool = True,
@@ -103,6 +135,11 @@ def mixture_basin(
     - `seeds`: integer seeds.
     - `dim`: $d$.
     - `threshold`: the start of the marked region on the first coordinate.
+    - `order`: `"mixed"` (every step draws a share $p$ of misaligned prompts),
+      `"misaligned_first"` or `"misaligned_last"`: the same share $p$ of the steps,
+      all misaligned, taken as one phase before or after the intended phase (each
+      phase with its own warm-up and decay; the second phase's prompts come from
+      the seed plus 7919).
     - `out`: a folder for finished runs, or `None`.
     - `confidence`: of the Wilson intervals.
     - `progress`: show a progress bar over the runs.
@@ -119,7 +156,7 @@ def mixture_basin(
     **Raises:**
 
     - `ValueError`: no fractions or seeds, a fraction outside $[0, 1]$, a repeated
-      seed, or anything [`train_in_context`][] refuses.
+      seed, an unknown order, or anything [`train_in_context`][] refuses.
     - `TypeError`: a seed that is not an integer.
     """
     fractions = [float(p) for p in fractions]
@@ -130,17 +167,20 @@ def mixture_basin(
         raise ValueError(f"seeds must not repeat, got {seeds}")
     for p in fractions:
         check_in_range(p, "mixture fraction", 0.0, 1.0)
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}; known: {', '.join(ORDERS)}")
     training.setdefault("progress", False)
     folder = None if out is None else pathlib.Path(out) / "runs"
     runs = [(p, s) for p in fractions for s in seeds]
     results: dict[tuple[float, int], dict[str, float]] = {}
     for p, s in progress_bar(runs, [1] * len(runs), "mixture runs", progress, unit="run"):
-        path = None if folder is None else folder / f"fraction_{p:g}_seed_{s}.json"
+        name = f"{order}_fraction_{p:g}_seed_{s}.json"
+        path = None if folder is None else folder / name
         if path is not None and path.exists():
             results[p, s] = json.loads(path.read_text())
             continue
         mixture = MarkedFlipMixture(dim, fraction=p, threshold=threshold)
-        model, _ = train_in_context(mixture, seed=s, **training)
+        model = _train_in_order(mixture, order, s, training)
         results[p, s] = implemented_function(
             model, mixture, jax.random.fold_in(jax.random.PRNGKey(s), 7919)
         )
@@ -168,6 +208,7 @@ def mixture_basin(
             "experiment": "mixture_basin",
             "dim": dim,
             "threshold": threshold,
+            "order": order,
             "confidence": confidence,
             "bayes_threshold": 0.5,
             "training": json.dumps({k: v for k, v in training.items() if k != "progress"}),

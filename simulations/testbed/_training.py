@@ -130,12 +130,14 @@ def train_in_context(
     log_every: int = 50,
     eval_batch: int = 512,
     progress: bool = True,
+    start: InContextTransformer | None = None,
 ) -> tuple[InContextTransformer, xr.Dataset]:
     r"""Train an [`InContextTransformer`][] on fresh prompts of a function class.
 
     Each step draws `batch` new prompts, so there is no training set to overfit; the
     loss is the mean squared error over every position, divided by the class's output
-    variance. Adam with a linear warm-up over the first 5% of the steps. With `out`,
+    variance. Adam, its rate warmed up linearly over the first 5% of the steps and then
+    decayed along a cosine to 1/20 of its peak. With `out`,
     a checkpoint (model, optimiser, step and the loss so far) is written atomically
     every `checkpoint_every` steps and a rerun with the same settings resumes from it;
     the key of each step is folded from the seed and the step, so a resumed run is the
@@ -158,6 +160,9 @@ def train_in_context(
     - `checkpoint_every`, `log_every`: in steps.
     - `eval_batch`: held-out prompts for the final error curves.
     - `progress`: show a progress bar.
+    - `start`: a model to go on training (a phase of a curriculum of classes);
+      its own `width`, `depth` and `heads` then stand, and the seed sets only the
+      prompts.
 
     **Returns:**
 
@@ -169,8 +174,8 @@ def train_in_context(
     **Raises:**
 
     - `ValueError`: a size or count below 1, a learning rate that is not positive,
-      `checkpoint_every` not a multiple of `log_every`, or a checkpoint in `out`
-      written with other settings.
+      `checkpoint_every` not a multiple of `log_every`, a `start` of another $d$ or
+      prompt length, or a checkpoint in `out` written with other settings.
     - `TypeError`: a seed that is not an integer.
     """
     points = 2 * function_class.dim + 1 if points is None else points
@@ -203,11 +208,23 @@ def train_in_context(
         "curriculum": None if curriculum is None else dataclasses.asdict(curriculum),
         "seed": seed,
         "log_every": log_every,
+        "start": None if start is None else "given",
     }
+    if start is not None and (start.dim, start.max_points) != (function_class.dim, points):
+        raise ValueError(
+            f"start is a model of d = {start.dim} and {start.max_points} points, "
+            f"not d = {function_class.dim} and {points}"
+        )
     init_key, data_key, held_out_key = jax.random.split(jax.random.PRNGKey(seed), 3)
-    model = InContextTransformer(function_class.dim, points, width, depth, heads, key=init_key)
+    model = (
+        InContextTransformer(function_class.dim, points, width, depth, heads, key=init_key)
+        if start is None
+        else start
+    )
     warmup = max(1, steps // 20)
-    schedule = optax.linear_schedule(0.0, learning_rate, warmup)
+    schedule = optax.warmup_cosine_decay_schedule(
+        0.0, learning_rate, warmup, steps, end_value=learning_rate / 20
+    )
     optimiser = optax.adam(schedule)
     state = optimiser.init(eqx.filter(model, eqx.is_inexact_array))
     done, losses = 0, []
@@ -266,6 +283,7 @@ def train_in_context(
             "experiment": "in_context",
             **settings,
             "curriculum": json.dumps(settings["curriculum"]),
+            "start": json.dumps(settings["start"]),
             "parameters": parameter_count(model),
             "versions": json.dumps(versions()),
         }
