@@ -227,7 +227,7 @@ def _parser() -> argparse.ArgumentParser:
     testbed.add_argument("--points", type=_count(1), help="pairs per prompt (default 2d + 1)")
     testbed.add_argument("--steps", type=_count(1), default=8000, help="training steps")
     testbed.add_argument("--batch", type=_count(1), default=64, help="prompts per step")
-    testbed.add_argument("--learning-rate", type=_positive, default=1e-3, help="of Adam")
+    testbed.add_argument("--learning-rate", type=_positive, default=2e-3, help="peak rate of Adam")
     testbed.add_argument("--width", type=_count(1), default=64, help="residual stream width")
     testbed.add_argument("--depth", type=_count(1), default=3, help="transformer blocks")
     testbed.add_argument("--heads", type=_count(1), default=4, help="attention heads")

@@ -119,7 +119,7 @@ def train_in_context(
     steps: int = 5000,
     *,
     batch: int = 64,
-    learning_rate: float = 1e-3,
+    learning_rate: float = 2e-3,
     width: int = 64,
     depth: int = 3,
     heads: int = 4,
