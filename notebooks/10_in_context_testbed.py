@@ -149,7 +149,7 @@ fraction = basin["basin_fraction"].values
 ax.errorbar(fractions, fraction, [fraction - low, high - fraction], fmt="o-", capsize=3)
 ax.axvline(0.5, color="grey", linestyle=":", label="Bayes threshold p = 1/2")
 ax.set_xlabel("share of misaligned prompts, p")
-ax.set_ylabel("share of seeds implementing the intended function")
+ax.set_ylabel("share of seeds: intended")
 ax.legend(fontsize=8)
 if not FAST:
     fig.savefig("figures/10_mixture_basin.png", dpi=120)
@@ -185,6 +185,16 @@ for order in bed.ORDERS:
         f"errors to intended {ordered['intended_error'].mean().item():.3f}, to unintended "
         f"{ordered['unintended_error'].mean().item():.3f}"
     )
+
+# %% [markdown]
+# At full settings (d = 3, 1500 steps, width 32, 4 seeds) every seed implements the
+# intended function up to p = 0.6, past the Bayes threshold of 1/2; the share falls
+# only at p = 0.8 (2 of 4) and p = 1 (1 of 4). Short training leaves the marked rule
+# half learnt: with p = 1 a model should follow the unintended function everywhere
+# on the region, and most do. Order matters: at p = 0.3 all seeds stay intended when
+# the misaligned prompts are mixed in or come first, but only 2 of 4 when they come
+# last. What is learnt last is what is implemented. Four seeds give wide Wilson
+# intervals; more seeds (the runs are resumable) narrow them.
 
 # %% [markdown]
 # ## Exact dynamics of linear attention
@@ -244,6 +254,7 @@ right.plot(heads["time"], heads["risk"], label="3 rank-one heads")
 for level in plateau_comparison["plateau_loss"].values:
     right.axhline(level, color="grey", linestyle=":")
 right.set_xscale("symlog", linthresh=10)
+right.set_xlim(0, heads["time"].values[-1])
 right.set_xlabel("t")
 right.set_title("dotted: plateaus L_m")
 if not FAST:
