@@ -130,10 +130,8 @@ if not FAST:
 # %%
 fractions = [0.0, 1.0] if FAST else [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
 seeds = [0, 1] if FAST else [0, 1, 2, 3]
-basin = bed.mixture_basin(
-    fractions,
-    seeds,
-    dim=3,
+# One small model for every run; finished runs are kept in .mixture_runs and reused.
+mixture_settings = dict(
     out=None if FAST else ".mixture_runs",
     steps=20 if FAST else 1500,
     width=16 if FAST else 32,
@@ -142,6 +140,12 @@ basin = bed.mixture_basin(
     log_every=10 if FAST else 100,
     eval_batch=32,
     progress=False,
+)
+basin = bed.mixture_basin(
+    fractions,
+    seeds,
+    dim=3,
+    **mixture_settings,
 )
 fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
 low, high = basin["basin_low"].values, basin["basin_high"].values
@@ -169,14 +173,7 @@ for order in bed.ORDERS:
         seeds,
         dim=3,
         order=order,
-        out=None if FAST else ".mixture_runs",
-        steps=20 if FAST else 1500,
-        width=16 if FAST else 32,
-        depth=1 if FAST else 2,
-        heads=2,
-        log_every=10 if FAST else 100,
-        eval_batch=32,
-        progress=False,
+        **mixture_settings,
     )
     print(
         f"{order:17s} p = {order_share}: intended in "

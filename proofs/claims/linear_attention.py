@@ -11,10 +11,15 @@ from .._identities import all_vanish, vanishes
 _NAME = "linear_attention"
 
 
+def _second_moment(covariance: sp.Matrix, n: sp.Symbol) -> sp.Matrix:
+    """M = E S^2 = (1 + 1/N) L^2 + tr(L) L / N for a sample covariance of N inputs."""
+    return (1 + 1 / n) * covariance**2 + covariance.trace() * covariance / n
+
+
 def _risk(gamma: sp.Matrix, spectrum: sp.Matrix, n: sp.Symbol) -> sp.Expr:
     """tr L - 2 tr(L G L) + tr(G^T L G M), with M = E S^2 for the spectrum L."""
     covariance = sp.diag(*spectrum)
-    second_moment = (1 + 1 / n) * covariance**2 + covariance.trace() * covariance / n
+    second_moment = _second_moment(covariance, n)
     return (
         covariance.trace()
         - 2 * (covariance * gamma * covariance).trace()
@@ -62,7 +67,7 @@ def _anisotropic_minimum() -> str:
     risk = _risk(gamma, spectrum, n)
     covariance = sp.diag(*spectrum)
     trace = covariance.trace()
-    second_moment = (1 + 1 / n) * covariance**2 + trace * covariance / n
+    second_moment = _second_moment(covariance, n)
     optimum = covariance * second_moment.inv()
     at_optimum = dict(zip(gamma, optimum))
     gradient = [sp.diff(risk, g).subs(at_optimum) for g in gamma]

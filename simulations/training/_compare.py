@@ -295,6 +295,11 @@ def reward_perceptron_theory(run: xr.Dataset) -> xr.Dataset:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _linear_attention_model() -> CompiledModel:
+    return compile_model(models.linear_attention())
+
+
 def linear_attention_theory(run: xr.Dataset) -> xr.Dataset:
     r"""The theory of a real linear-attention run.
 
@@ -334,8 +339,8 @@ def linear_attention_theory(run: xr.Dataset) -> xr.Dataset:
         "versions": json.dumps(versions()),
     }
     if int(a["heads"]) < 0:
-        model = models.linear_attention(dim, length, kappa=float(a["kappa"]))
-        path = trajectories(model, run["y"].values[:1], times, **_TIGHT)
+        params = {"D": dim, "N": length, "kappa": float(a["kappa"])}
+        path = trajectories(_linear_attention_model(), run["y"].values[:1], times, params, **_TIGHT)
         theory = path["risk"].values[0]
         variables["risk_theory"] = ("time", theory)
         attrs["risk_max_gap"] = float(np.max(np.abs(risk - theory)))
