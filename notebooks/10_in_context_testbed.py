@@ -129,7 +129,7 @@ if not FAST:
 
 # %%
 fractions = [0.0, 1.0] if FAST else [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
-seeds = [0, 1] if FAST else [0, 1, 2, 3]
+seeds = [0, 1] if FAST else list(range(8))
 # One small model for every run; finished runs are kept in .mixture_runs and reused.
 mixture_settings = dict(
     out=None if FAST else ".mixture_runs",
@@ -184,14 +184,16 @@ for order in bed.ORDERS:
     )
 
 # %% [markdown]
-# At full settings (d = 3, 1500 steps, width 32, 4 seeds) every seed implements the
+# At full settings (d = 3, 1500 steps, width 32, 8 seeds) every seed implements the
 # intended function up to p = 0.6, past the Bayes threshold of 1/2; the share falls
-# only at p = 0.8 (2 of 4) and p = 1 (1 of 4). Short training leaves the marked rule
-# half learnt: with p = 1 a model should follow the unintended function everywhere
-# on the region, and most do. Order matters: at p = 0.3 all seeds stay intended when
-# the misaligned prompts are mixed in or come first, but only 2 of 4 when they come
-# last. What is learnt last is what is implemented. Four seeds give wide Wilson
-# intervals; more seeds (the runs are resumable) narrow them.
+# only at p = 0.8 (3 of 8, interval [0.14, 0.69]) and p = 1 (1 of 8, [0.02, 0.47]).
+# Short training leaves the marked rule half learnt: with p = 1 a model should follow
+# the unintended function everywhere on the region, and most do. Order matters: at
+# p = 0.3 all 8 seeds stay intended when the misaligned prompts are mixed in or come
+# first, but only 6 of 8 ([0.41, 0.93]) when they come last, where the mean errors to
+# the intended and the unintended function are nearly equal (1.60 and 1.61). What
+# is learnt last is what is implemented. More seeds (the runs are resumable) narrow
+# the intervals further.
 
 # %% [markdown]
 # ## Exact dynamics of linear attention
