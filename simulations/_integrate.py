@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import os
+import time
 from collections.abc import Callable, Mapping
 
 import diffrax as dfx
@@ -19,6 +20,8 @@ from ..theory import FLOW, MAP, Model
 from ..theory._checks import check_count
 from ._checkpoint import ChunkStore
 from ._compile import CompiledModel, compile_model
+from ._distribute import batch_placement, chunk_share
+from ._lean_rk import LeanTableau, lean_pass, lean_tableau
 from ._progress import Progress
 from ._provenance import provenance
 from ._step_size import CarriedStepSize
@@ -66,6 +69,11 @@ class SolverSettings:
       amortise more overhead.
     - `chunk_size`: trajectories per compiled call; each finished chunk is written to
       disk when there is a checkpoint directory.
+    - `lean`: integrate with basinlab's lean kernel when the solver is an explicit
+      Runge–Kutta pair (`Tsit5`, `Dopri5`, `Bosh3`, ...): the same tableau, controller
+      and stopping rules as diffrax, in one fused loop over the batch, several times
+      faster. `False` integrates every trajectory with `diffrax.diffeqsolve`. Other
+      solvers (implicit, fixed-step) always go through diffrax.
     """
 
     solver: dfx.AbstractSolver = dataclasses.field(default_factory=dfx.Tsit5)
@@ -79,6 +87,7 @@ class SolverSettings:
     pass_steps: int = 48
     batch_size: int = 1024
     chunk_size: int = 16384
+    lean: bool = True
 
     def __post_init__(self):
         if not isinstance(self.solver, dfx.AbstractSolver):
@@ -98,6 +107,8 @@ class SolverSettings:
             )
         for name in ("max_steps", "pass_steps", "batch_size", "chunk_size"):
             check_count(getattr(self, name), name)
+        if not isinstance(self.lean, bool):
+            raise TypeError(f"lean must be True or False, got {self.lean!r}")
 
     @property
     def adaptive(self) -> bool:
@@ -117,19 +128,30 @@ class SolverSettings:
         fields["solver"] = type(self.solver).__name__
         if self.dt0 is None:
             fields["dt0"] = "automatic"
+        # netCDF attributes hold no booleans.
+        fields["lean"] = int(self.lean)
         if kind == MAP:
-            for name in ("dt0", "rtol", "atol"):
+            for name in ("dt0", "rtol", "atol", "lean"):
                 del fields[name]
             fields["solver"] = "iteration"
         return fields
 
 
+def _stop_status(
+    settings: SolverSettings, y: Float[Array, "*batch n"], f: Float[Array, "*batch n"]
+) -> Int[Array, " *batch"]:
+    """The status a state `y` with field `f` stops with: DIVERGED out of bounds or not
+    finite, CONVERGED at rest, `_RUNNING` otherwise."""
+    size = jnp.max(jnp.abs(y), axis=-1)
+    speed = jnp.max(jnp.abs(f), axis=-1)
+    escaped = (size > settings.divergence_bound) | ~jnp.isfinite(size) | ~jnp.isfinite(speed)
+    at_rest = speed < settings.steady_tol * (1 + size)
+    return jnp.select([escaped, at_rest], [DIVERGED, CONVERGED], _RUNNING).astype(jnp.int32)
+
+
 def _stop(compiled: CompiledModel, settings: SolverSettings, t, y, p) -> Bool[Array, ""]:
     """Whether to stop at state `y`: at rest, out of bounds, or not finite."""
-    size = jnp.max(jnp.abs(y))
-    speed = jnp.max(jnp.abs(compiled.vector_field(t, y, p)))
-    escaped = (size > settings.divergence_bound) | ~jnp.isfinite(size) | ~jnp.isfinite(speed)
-    return escaped | (speed < settings.steady_tol * (1 + size))
+    return _stop_status(settings, y, compiled.vector_field(t, y, p)) != _RUNNING
 
 
 def _solve_one(
@@ -239,6 +261,62 @@ def solve_to_rest(
     return y, t, jnp.where(status == _RUNNING, UNCONVERGED, status)
 
 
+def _automatic_steps(
+    compiled: CompiledModel,
+    settings: SolverSettings,
+    y0s: Float[Array, "batch n"],
+    t0s: Float[Array, " batch"],
+    p: Float[Array, " m"],
+) -> Float[Array, " batch"]:
+    """The first step from each start: `dt0`, or else diffrax's automatic one (its
+    controller's own rule)."""
+    term = dfx.ODETerm(compiled.vector_field)
+    controller = settings.controller()
+    error_order = settings.solver.error_order(term)
+
+    def one(y0, t0):
+        tnext, _ = controller.init(
+            term, t0, settings.t1, y0, settings.dt0, p, settings.solver.func, error_order
+        )
+        return tnext - t0
+
+    return jax.vmap(one)(y0s, t0s)
+
+
+def _lean_batch(
+    compiled: CompiledModel,
+    settings: SolverSettings,
+    tableau: LeanTableau,
+    steps: int,
+    y0s: Float[Array, "batch n"],
+    t0s: Float[Array, " batch"],
+    dts: Float[Array, " batch"],
+    p: Float[Array, " m"],
+):
+    """One pass of the batch by the lean kernel, with the statuses of `_solve_one`."""
+    dts = jax.lax.cond(
+        jnp.any(~(dts > 0)),
+        lambda: jnp.where(dts > 0, dts, _automatic_steps(compiled, settings, y0s, t0s, p)),
+        lambda: dts,
+    )
+    t = jnp.zeros((), compiled.dtype)
+    field = jax.vmap(lambda y: compiled.vector_field(t, y, p), in_axes=1, out_axes=1)
+    return lean_pass(
+        field,
+        tableau,
+        lambda y, f: _stop_status(settings, y.T, f.T),
+        running=_RUNNING,
+        at_end=UNCONVERGED,
+        t1=settings.t1,
+        rtol=settings.rtol,
+        atol=settings.atol,
+        steps=steps,
+        y=y0s,
+        t=t0s,
+        dt=dts,
+    )
+
+
 @eqx.filter_jit
 def _solve_batch(
     compiled: CompiledModel,
@@ -249,7 +327,13 @@ def _solve_batch(
     dts: Float[Array, " batch"],
     p: Float[Array, " m"],
 ):
-    one = _iterate_one if compiled.kind == MAP else _solve_one
+    if compiled.kind == MAP:
+        one = _iterate_one
+    else:
+        tableau = lean_tableau(settings.solver) if settings.lean else None
+        if tableau is not None:
+            return _lean_batch(compiled, settings, tableau, steps, y0s, t0s, dts, p)
+        one = _solve_one
     return jax.vmap(lambda y0, t0, dt: one(compiled, settings, steps, y0, t0, dt, p))(y0s, t0s, dts)
 
 
@@ -265,11 +349,18 @@ def _solve_ensemble(
     A vectorised adaptive solve runs until its slowest member stops. Giving each pass
     a small step budget and packing the trajectories that are still running into
     fresh batches for the next one keeps the batches full of live trajectories. Each
-    trajectory carries its time and next step from pass to pass. `finished` is called
-    with the number of trajectories that stopped after each batch.
+    trajectory carries its time and next step from pass to pass. With several local
+    devices each batch is split over all of them. `finished` is called with the
+    number of trajectories that stopped after each batch.
     """
     n = len(initial)
+    placement = batch_placement()
     size = min(settings.batch_size, n)
+    if placement is None:
+        place_rows, p = jnp.asarray, jnp.asarray(p)
+    else:
+        size, p = placement.batch_size(size), placement.everywhere(p)
+        place_rows = placement.rows
     y, t, dt = initial.copy(), np.zeros(n), np.full(n, np.nan)
     status = np.full(n, _RUNNING, dtype=np.int32)
     running = np.arange(n)
@@ -281,9 +372,7 @@ def _solve_ensemble(
                 compiled,
                 settings,
                 settings.pass_steps,
-                jnp.asarray(y[padded], compiled.dtype),
-                jnp.asarray(t[padded], compiled.dtype),
-                jnp.asarray(dt[padded], compiled.dtype),
+                *(place_rows(np.asarray(values[padded], compiled.dtype)) for values in (y, t, dt)),
                 p,
             )
             y[rows] = np.asarray(ys)[: len(rows)]
@@ -297,6 +386,22 @@ def _solve_ensemble(
     status[running] = UNCONVERGED
     finished(len(running))
     return {"y_final": y, "t_final": t, "status": status}
+
+
+def _process() -> tuple[int, int]:
+    """This process's index and the number of processes (1 without
+    `jax.distributed`)."""
+    return jax.process_index(), jax.process_count()
+
+
+def _wait_for_chunk(
+    store: ChunkStore, index: int, bar: Progress, poll_seconds: float = 1.0
+) -> dict[str, np.ndarray]:
+    """A chunk another process integrates, once it is on disk."""
+    while (saved := store.read(index)) is None:
+        time.sleep(poll_seconds)
+    bar.advance(len(saved["status"]))
+    return saved
 
 
 def as_initial_conditions(y0s: ArrayLike, dim: int) -> np.ndarray:
@@ -358,6 +463,16 @@ def integrate(
     with the same model, parameters, initial conditions and settings reads them
     back instead of recomputing them, so interrupted work resumes.
 
+    Explicit Runge–Kutta pairs (the default `Tsit5`) run in a lean kernel of the same
+    tableau and controller (see `SolverSettings.lean`). With several local devices
+    (GPUs, or CPU host devices made with `XLA_FLAGS=--xla_force_host_platform_device_count=K`)
+    every batch is split over a `jax.sharding.Mesh` of all of them; the results are
+    the same as on one device. In a multi-process run (`jax.distributed.initialize()`
+    on each host, then the same call everywhere, with a `checkpoint_dir` all hosts
+    share) each process integrates every `process_count`-th chunk from its own index,
+    writes it, and reads the others' chunks as they appear, so each returns the whole
+    result.
+
     **Arguments:**
 
     - `model`: a [`basinlab.Model`][] or a [`basinlab.simulations.CompiledModel`][]
@@ -368,8 +483,9 @@ def integrate(
       single fields.
     - `progress`: show a progress bar.
     - `checkpoint_dir`: a directory for finished chunks, or `None`.
-    - `workers`: chunks integrated at once, in threads; one per CPU core by default.
-      The results do not depend on it.
+    - `workers`: chunks integrated at once, in threads; by default one per CPU core
+      on a single device and one when batches are split over several. The results do
+      not depend on it.
 
     **Returns:**
 
@@ -380,7 +496,8 @@ def integrate(
     **Raises:**
 
     - `ValueError`: the initial conditions are malformed or not finite, a parameter
-      is unknown or not finite, or a setting is invalid.
+      is unknown or not finite, a setting is invalid, or a multi-process run has no
+      `checkpoint_dir`.
     - `TypeError`: `model` is not a model, or a setting has the wrong type.
     """
     compiled = as_compiled(model)
@@ -404,21 +521,36 @@ def integrate(
     chunks = -(-n // chunk)
     with Progress(n, "integrating", progress) as bar:
 
-        def solve(index: int) -> None:
+        def keep(index: int, saved: dict[str, np.ndarray]) -> None:
             part = slice(index * chunk, min((index + 1) * chunk, n))
-            saved = store.read(index)
-            if saved is None:
-                saved = _solve_ensemble(compiled, settings, initial[part], p, bar.advance)
-                store.write(index, saved)
-            else:
-                bar.advance(part.stop - part.start)
             y_final[part] = saved["y_final"]
             t_final[part] = saved["t_final"]
             status[part] = saved["status"]
 
-        # XLA runs each call on one core; chunks in threads keep every core busy.
-        with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
-            list(pool.map(solve, range(chunks)))
+        def solve(index: int) -> None:
+            saved = store.read(index)
+            if saved is None:
+                part = slice(index * chunk, min((index + 1) * chunk, n))
+                saved = _solve_ensemble(compiled, settings, initial[part], p, bar.advance)
+                store.write(index, saved)
+            else:
+                bar.advance(len(saved["status"]))
+            keep(index, saved)
+
+        process_index, process_count = _process()
+        if process_count > 1 and store.directory is None:
+            raise ValueError(
+                f"a run over {process_count} processes needs checkpoint_dir, a folder "
+                "that every process can read, to gather their chunks"
+            )
+        own = chunk_share(chunks, process_index, process_count)
+        # One device: XLA runs each call on one core, so chunks in threads keep every
+        # core busy. Several devices: every batch is already split over all of them.
+        default_workers = (os.cpu_count() or 1) if batch_placement() is None else 1
+        with concurrent.futures.ThreadPoolExecutor(workers or default_workers) as pool:
+            list(pool.map(solve, own))
+        for index in sorted(set(range(chunks)) - set(own)):
+            keep(index, _wait_for_chunk(store, index, bar))
     coords = {"trajectory": np.arange(n), "state": list(compiled.state_names)}
     return xr.Dataset(
         {

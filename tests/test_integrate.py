@@ -121,3 +121,52 @@ def test_passes_carry_the_step_so_results_do_not_depend_on_them():
         passes = bl.integrate(ESCAPE, starts, progress=False, pass_steps=pass_steps)
         for name in ("y_final", "t_final", "status"):
             np.testing.assert_array_equal(passes[name].values, one[name].values)
+
+
+def _lean_and_diffrax(model, starts, **overrides):
+    lean = bl.integrate(model, starts, progress=False, lean=True, **overrides)
+    plain = bl.integrate(model, starts, progress=False, lean=False, **overrides)
+    return lean, plain
+
+
+@pytest.mark.parametrize("solver_name", ["Tsit5", "Dopri5", "Bosh3"])
+def test_lean_kernel_agrees_with_diffrax(solver_name):
+    import diffrax
+
+    solver = getattr(diffrax, solver_name)()
+    rng = np.random.default_rng(3)
+    starts = rng.uniform([-2.0, -1.0], [2.0, 3.0], size=(300, 2))
+    model = bl.models.alignment_double_well()
+    lean, plain = _lean_and_diffrax(model, starts, solver=solver)
+    assert lean.attrs["lean"] == 1 and plain.attrs["lean"] == 0
+    np.testing.assert_array_equal(lean["status"].values, plain["status"].values)
+    # The same tableau and controller: the two differ only by rounding, far below
+    # the tolerances (rtol 1e-6, atol 1e-8).
+    np.testing.assert_allclose(lean["y_final"].values, plain["y_final"].values, atol=1e-8)
+    np.testing.assert_allclose(lean["t_final"].values, plain["t_final"].values, rtol=1e-6)
+
+
+def test_lean_kernel_keeps_diffrax_statuses_at_the_edges():
+    # Blow-up (DIVERGED), the time limit (UNCONVERGED), a start at rest, a given dt0.
+    starts = np.array([[2.0, 0.5], [-1.0, 0.0], [0.5, 0.5], [-3.0, 1.0]])
+    for overrides in ({}, {"t1": 0.1}, {"dt0": 0.01}, {"rtol": 1e-9, "atol": 1e-11}):
+        lean, plain = _lean_and_diffrax(ESCAPE, starts, **overrides)
+        np.testing.assert_array_equal(lean["status"].values, plain["status"].values)
+        np.testing.assert_allclose(
+            lean["t_final"].values, plain["t_final"].values, rtol=1e-6, atol=1e-12
+        )
+    assert lean["t_final"].values[1] == 0.0  # already at rest
+
+
+def test_only_explicit_pairs_take_the_lean_kernel():
+    import diffrax
+
+    from basinlab.simulations._lean_rk import lean_tableau
+
+    tableau = lean_tableau(diffrax.Tsit5())
+    assert tableau is not None and tableau.fsal and tableau.error_order == 5
+    np.testing.assert_allclose(sum(tableau.b), 1.0)
+    for solver in (diffrax.Kvaerno5(), diffrax.Euler(), diffrax.ImplicitEuler()):
+        assert lean_tableau(solver) is None
+    with pytest.raises(TypeError, match="lean must be True or False"):
+        bl.SolverSettings(lean="yes")

@@ -1,0 +1,93 @@
+"""Spreading an ensemble over the local devices (a mesh) and over processes (chunks)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+_BATCH = "batch"
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchPlacement:
+    """Where a batch of trajectories lives: split along its first axis over a
+    one-dimensional `Mesh` of devices, with the parameters copied to each.
+
+    **Fields:**
+
+    - `mesh`: the mesh, with the single axis `"batch"`.
+    """
+
+    mesh: Mesh
+
+    def __post_init__(self):
+        assert self.mesh.axis_names == (_BATCH,), self.mesh.axis_names
+
+    @property
+    def devices(self) -> int:
+        """The number of devices a batch is split over."""
+        return self.mesh.size
+
+    def rows(self, array: np.ndarray) -> jax.Array:
+        """`array` split along its first axis (a multiple of `devices` long)."""
+        assert array.shape[0] % self.devices == 0, (array.shape, self.devices)
+        return jax.device_put(array, NamedSharding(self.mesh, PartitionSpec(_BATCH)))
+
+    def everywhere(self, array: jax.Array) -> jax.Array:
+        """`array` copied whole to every device."""
+        return jax.device_put(array, NamedSharding(self.mesh, PartitionSpec()))
+
+    def batch_size(self, requested: int) -> int:
+        """`requested` rounded up to a multiple of the number of devices."""
+        return -(-requested // self.devices) * self.devices
+
+
+def batch_placement(devices: list[jax.Device] | None = None) -> BatchPlacement | None:
+    """A placement over `devices` (all local devices by default), or `None` when there
+    is only one, where placing is left to JAX.
+
+    On a CPU, JAX sees one device unless the environment variable `XLA_FLAGS` holds
+    `--xla_force_host_platform_device_count=K` before JAX starts; then each of the K
+    host devices runs its share of every batch.
+
+    **Arguments:**
+
+    - `devices`: the devices to split over.
+
+    **Returns:**
+
+    A [`BatchPlacement`][], or `None`.
+    """
+    devices = jax.local_devices() if devices is None else devices
+    if len(devices) < 2:
+        return None
+    return BatchPlacement(Mesh(np.array(devices), (_BATCH,)))
+
+
+def chunk_share(chunks: int, process_index: int, process_count: int) -> list[int]:
+    """The chunks one process of a multi-process run integrates: every
+    `process_count`-th, starting at its index, so shares differ by at most one
+    chunk and together cover each chunk once.
+
+    **Arguments:**
+
+    - `chunks`: the number of chunks of the whole ensemble.
+    - `process_index`, `process_count`: this process and how many there are
+      (`jax.process_index()`, `jax.process_count()` after `jax.distributed.initialize`).
+
+    **Returns:**
+
+    The indices of this process's chunks, in increasing order.
+
+    **Raises:**
+
+    - `ValueError`: a count is below 1, or the index is outside `[0, process_count)`.
+    """
+    if chunks < 1 or process_count < 1:
+        raise ValueError(f"need at least one chunk and one process, got {chunks}, {process_count}")
+    if not 0 <= process_index < process_count:
+        raise ValueError(f"process index {process_index} is outside [0, {process_count})")
+    return list(range(process_index, chunks, process_count))

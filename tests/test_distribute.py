@@ -1,0 +1,105 @@
+"""Ensembles split over several devices and several processes give the same results."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import basinlab as bl
+from basinlab.simulations._distribute import chunk_share
+
+# 1001 starts: not a multiple of the devices, so the padding of batches is exercised.
+STARTS = np.random.default_rng(5).uniform([-2.0, -1.0], [2.0, 3.0], size=(1001, 2))
+
+_RUN = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import jax
+    import basinlab as bl
+    from basinlab.simulations import _integrate
+
+    out, index, count, checkpoint = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    if count > 1:
+        _integrate._process = lambda: (index, count)
+    starts = np.load(out + ".starts.npy")
+    result = bl.integrate(
+        bl.models.alignment_double_well(), starts, progress=False, batch_size=256,
+        chunk_size=200, checkpoint_dir=checkpoint or None,
+    )
+    np.savez(out, devices=len(jax.local_devices()), y=result["y_final"].values,
+             t=result["t_final"].values, status=result["status"].values)
+    """
+)
+
+
+def _launch(tmp_path, name, devices, index=0, count=1, checkpoint=""):
+    out = str(tmp_path / name)
+    np.save(out + ".starts.npy", STARTS)
+    environment = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    return out, subprocess.Popen(
+        [sys.executable, "-c", _RUN, out, str(index), str(count), checkpoint], env=environment
+    )
+
+
+def _finish(out, process):
+    assert process.wait(timeout=300) == 0
+    return np.load(out + ".npz")
+
+
+def _unsharded():
+    return bl.integrate(
+        bl.models.alignment_double_well(), STARTS, progress=False, batch_size=256, chunk_size=200
+    )
+
+
+def test_sharded_ensemble_equals_the_unsharded_one(tmp_path):
+    sharded = _finish(*_launch(tmp_path, "sharded", devices=4))
+    assert int(sharded["devices"]) == 4
+    one = _unsharded()
+    np.testing.assert_array_equal(sharded["status"], one["status"].values)
+    np.testing.assert_array_equal(sharded["y"], one["y_final"].values)
+    np.testing.assert_array_equal(sharded["t"], one["t_final"].values)
+
+
+def test_processes_share_the_chunks_and_each_returns_the_whole(tmp_path):
+    shared = str(tmp_path / "shared")
+    runs = [
+        _launch(tmp_path, f"process{i}", devices=1, index=i, count=2, checkpoint=shared)
+        for i in range(2)
+    ]
+    results = [_finish(*run) for run in runs]
+    one = _unsharded()
+    for result in results:
+        np.testing.assert_array_equal(result["y"], one["y_final"].values)
+        np.testing.assert_array_equal(result["status"], one["status"].values)
+    assert len(list((tmp_path / "shared").rglob("chunk_*.npz"))) == 6  # 1001 / 200
+
+
+def test_several_processes_need_a_shared_folder(monkeypatch):
+    from basinlab.simulations import _integrate
+
+    monkeypatch.setattr(_integrate, "_process", lambda: (0, 2))
+    with pytest.raises(ValueError, match="over 2 processes needs checkpoint_dir"):
+        bl.integrate(bl.models.alignment_double_well(), STARTS[:4], progress=False)
+
+
+@pytest.mark.parametrize("chunks, count", [(1, 1), (6, 2), (7, 3), (2, 5), (100, 7)])
+def test_chunk_shares_cover_each_chunk_once_and_balance(chunks, count):
+    shares = [chunk_share(chunks, index, count) for index in range(count)]
+    assert sorted(i for share in shares for i in share) == list(range(chunks))
+    sizes = [len(share) for share in shares]
+    assert max(sizes) - min(sizes) <= 1
+    assert all(share == sorted(share) for share in shares)
+
+
+@pytest.mark.parametrize(
+    "chunks, index, count, message",
+    [(0, 0, 1, "at least one chunk"), (3, 2, 2, "outside"), (3, -1, 2, "outside")],
+)
+def test_bad_chunk_shares(chunks, index, count, message):
+    with pytest.raises(ValueError, match=message):
+        chunk_share(chunks, index, count)
