@@ -3,7 +3,8 @@
 A K = M = 2 erf committee machine is trained by online SGD (N = 1000, eta = 1,
 alpha up to 80), and the ODE's eta and the noise of the held-out eps_g are fitted to
 its logged eps_g(alpha). basinlab runs NUTS (NumPyro) through diffrax with gradients
-by the checkpointed adjoint. The peer is what one writes by hand without them: a
+in forward mode (`--gradients reverse`: by the checkpointed adjoint), its chains in
+parallel on `--host-devices` CPU devices (one per core by default). The peer is what one writes by hand without them: a
 random-walk Metropolis sampler in NumPy whose likelihood solves the same ODE
 (SymPy-lambdified to NumPy) with SciPy's solve_ivp (RK45, same tolerances). The peer
 is given a head start: its proposal scales are 2.4/sqrt(2) times the posterior
@@ -14,6 +15,7 @@ Both report the smallest bulk ESS over the two unknowns (ArviZ) per second of
 sampling; basinlab's seconds include compilation.
 
 Usage: python benchmarks/calibration.py [--draws 500] [--peer-draws 1000]
+[--host-devices K] [--gradients auto|forward|reverse]
 """
 
 from __future__ import annotations
@@ -26,23 +28,16 @@ import time
 import warnings
 
 import numpy as np
-import numpyro.distributions as dist
-import scipy.integrate
-import scipy.stats
-import sympy as sp
-
-import basinlab as bl
-from basinlab.simulations import training
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", FutureWarning)
-    import arviz as az
 
 RTOL, ATOL = 1e-6, 1e-8
 
 
 def peer_sampler(compiled, run, params, scales, draws, chains, seed):
     """Random-walk Metropolis on (log eta, log noise) with a solve_ivp likelihood."""
+    import scipy.integrate
+    import scipy.stats
+    import sympy as sp
+
     model = compiled.model
     symbols = [*model.state, *model.param_symbols]
     field = sp.lambdify(symbols, list(model.vector_field), "numpy")
@@ -85,15 +80,37 @@ def peer_sampler(compiled, run, params, scales, draws, chains, seed):
             if i >= draws:
                 samples[chain, i - draws] = np.exp(theta)
     seconds = time.perf_counter() - started
-    idata = az.from_dict(posterior={"eta": samples[..., 0], "noise": samples[..., 1]})
-    return idata, seconds
+    return {"eta": samples[..., 0], "noise": samples[..., 1]}, seconds
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=500, help="NUTS warm-up and draws")
     parser.add_argument("--peer-draws", type=int, default=1000, help="RWM draws after burn-in")
+    parser.add_argument(
+        "--host-devices",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="CPU devices for JAX, so that chains run in parallel (1: one after the other)",
+    )
+    parser.add_argument(
+        "--gradients",
+        choices=("auto", "forward", "reverse"),
+        default="auto",
+        help="forward mode or the checkpointed adjoint (auto: basinlab's default)",
+    )
     arguments = parser.parse_args()
+    # Read by XLA when JAX starts, so before basinlab is imported.
+    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={arguments.host_devices}"
+
+    import numpyro.distributions as dist
+
+    import basinlab as bl
+    from basinlab.simulations import training
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        import arviz as az
 
     started = time.perf_counter()
     run = training.teacher_student_run(N=1000, alpha_max=80.0, initial_overlap=0.02, progress=False)
@@ -110,14 +127,18 @@ def main() -> int:
         num_warmup=arguments.draws,
         num_samples=arguments.draws,
         settings=bl.SolverSettings(rtol=RTOL, atol=ATOL),
+        forward_mode={"auto": None, "forward": True, "reverse": False}[arguments.gradients],
         progress=False,
     )
     diagnostics = fit.diagnostics
     seconds = diagnostics.attrs["seconds"]
     ess = float(diagnostics["ess_bulk"].min())
     eta = fit.posterior["eta"].values.ravel()
+    attrs = fit.posterior.attrs
     print(
-        f"basinlab NUTS: {seconds:.1f} s, min bulk ESS {ess:.0f}, {ess / seconds:.2f} ESS/s, "
+        f"basinlab NUTS ({attrs['chain_method']} chains, "
+        f"{'forward mode' if attrs['forward_mode'] else 'checkpointed adjoint'}): "
+        f"{seconds:.1f} s, min bulk ESS {ess:.0f}, {ess / seconds:.2f} ESS/s, "
         f"R-hat {float(diagnostics['r_hat'].max()):.4f}, "
         f"divergences {diagnostics.attrs['divergences']}, "
         f"eta {eta.mean():.4f} [{np.quantile(eta, 0.05):.4f}, {np.quantile(eta, 0.95):.4f}]"
@@ -125,9 +146,10 @@ def main() -> int:
     log_sd = np.array(
         [np.std(np.log(fit.posterior[name].values.ravel())) for name in ("eta", "noise")]
     )
-    peer, peer_seconds = peer_sampler(
+    peer_samples, peer_seconds = peer_sampler(
         compiled, run, params, 2.4 / np.sqrt(2) * log_sd, arguments.peer_draws, 2, seed=0
     )
+    peer = az.from_dict(posterior=peer_samples)
     peer_ess = float(min(az.ess(peer, method="bulk")[n] for n in ("eta", "noise")))
     peer_eta = peer.posterior["eta"].values.ravel()
     print(

@@ -181,9 +181,9 @@ def main() -> int:
 
     double = bl.compile_model(model)
     single = bl.compile_model(model, dtype=jnp.float32)
-    _, warmup = timed(basinlab_run, double, y0s[: settings.batch_size])
+    _, warmup = timed(basinlab_run, double, y0s[: settings.chunk_size])
     (ours, ends), ours_seconds = timed(basinlab_run, double, y0s)
-    timed(basinlab_run, single, y0s[: settings.batch_size])
+    timed(basinlab_run, single, y0s[: settings.chunk_size])
     (ours32, ends32), seconds32 = timed(basinlab_run, single, y0s)
     plain_starts = y0s[: max(arguments.n // 4, 1)]
     timed(basinlab_run, double, plain_starts[: settings.batch_size], lean=False)
@@ -206,8 +206,8 @@ def main() -> int:
     converged = np.all(np.isfinite(ends32), axis=1) & (ours >= 0)
     print(
         f"basinlab lean float32: {len(y0s):>8} starts in {seconds32:7.2f} s = "
-        f"{len(y0s) / seconds32:10.0f} traj/s ({rate / (len(y0s) / seconds32):.2f}x float64's "
-        f"time); labels agree with float64 on {100 * np.mean(ours32 == ours):.3f}%, "
+        f"{len(y0s) / seconds32:10.0f} traj/s ({len(y0s) / seconds32 / rate:.2f}x float64's "
+        f"rate); labels agree with float64 on {100 * np.mean(ours32 == ours):.3f}%, "
         f"largest final-state difference {np.max(np.abs(ends32 - ends)[converged]):.2e}"
     )
     plain_rate = len(plain_starts) / plain_seconds
@@ -225,6 +225,12 @@ def main() -> int:
             lambda s: scipy_labels(model, points, s, settings, labelling.match_tol),
         )
     ]
+    try:
+        import numbalsoda  # noqa: F401
+    except ImportError:
+        if not arguments.no_lsoda:
+            print("numbalsoda is not installed (pip install -e '.[bench]', needs gfortran)")
+        arguments.no_lsoda = True
     if not arguments.no_lsoda:
         solve = lsoda_solver(model, settings, arguments.lsoda_window)
         solve(y0s[:2])  # numba compiles here

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import itertools
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -14,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
+from jax.sharding import PartitionSpec
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from ..theory import FLOW, MAP, Model
@@ -21,7 +23,7 @@ from ..theory._checks import check_count
 from ._checkpoint import ChunkStore
 from ._compile import CompiledModel, compile_model
 from ._distribute import batch_placement, chunk_share
-from ._lean_rk import LeanTableau, lean_pass, lean_tableau
+from ._lean_rk import LeanTableau, lean_ensemble, lean_tableau
 from ._progress import Progress
 from ._provenance import provenance
 from ._step_size import CarriedStepSize
@@ -30,6 +32,9 @@ CONVERGED = 0
 DIVERGED = -1
 UNCONVERGED = -2
 _RUNNING = 1  # out of step budget for this pass; continued in the next
+# Steps between refills of the lean kernel's lanes: often enough that few lanes idle
+# on stopped trajectories, seldom enough that refilling costs little.
+_REFILL_EVERY = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,12 +143,12 @@ class SolverSettings:
 
 
 def _stop_status(
-    settings: SolverSettings, y: Float[Array, "*batch n"], f: Float[Array, "*batch n"]
-) -> Int[Array, " *batch"]:
-    """The status a state `y` with field `f` stops with: DIVERGED out of bounds or not
-    finite, CONVERGED at rest, `_RUNNING` otherwise."""
-    size = jnp.max(jnp.abs(y), axis=-1)
-    speed = jnp.max(jnp.abs(f), axis=-1)
+    settings: SolverSettings, y: Float[Array, " *dims"], f: Float[Array, " *dims"], axis: int = -1
+) -> Int[Array, " *dims"]:
+    """The status a state `y` with field `f` (states along `axis`) stops with:
+    DIVERGED out of bounds or not finite, CONVERGED at rest, `_RUNNING` otherwise."""
+    size = jnp.max(jnp.abs(y), axis=axis)
+    speed = jnp.max(jnp.abs(f), axis=axis)
     escaped = (size > settings.divergence_bound) | ~jnp.isfinite(size) | ~jnp.isfinite(speed)
     at_rest = speed < settings.steady_tol * (1 + size)
     return jnp.select([escaped, at_rest], [DIVERGED, CONVERGED], _RUNNING).astype(jnp.int32)
@@ -283,38 +288,137 @@ def _automatic_steps(
     return jax.vmap(one)(y0s, t0s)
 
 
-def _lean_batch(
+def _lean_kernel(
     compiled: CompiledModel,
     settings: SolverSettings,
     tableau: LeanTableau,
-    steps: int,
-    y0s: Float[Array, "batch n"],
-    t0s: Float[Array, " batch"],
-    dts: Float[Array, " batch"],
+    y0s: Float[Array, "starts n"],
+    count: Int[Array, ""],
     p: Float[Array, " m"],
-):
-    """One pass of the batch by the lean kernel, with the statuses of `_solve_one`."""
-    dts = jax.lax.cond(
-        jnp.any(~(dts > 0)),
-        lambda: jnp.where(dts > 0, dts, _automatic_steps(compiled, settings, y0s, t0s, p)),
-        lambda: dts,
-    )
-    t = jnp.zeros((), compiled.dtype)
-    field = jax.vmap(lambda y: compiled.vector_field(t, y, p), in_axes=1, out_axes=1)
-    return lean_pass(
-        field,
+    token: Int[Array, ""] | None,
+) -> tuple[Float[Array, "starts n"], Float[Array, " starts"], Int[Array, " starts"]]:
+    """The first `count` starts of a chunk integrated by the lean kernel, with the
+    stopping rules, statuses and step budget of the pass-by-pass path; finished
+    trajectories are reported to the callback registered under `token`, if any (a
+    host callback from the loop costs about a tenth of the time on a cheap model)."""
+    zero = jnp.zeros((), compiled.dtype)
+    dt0s = _automatic_steps(compiled, settings, y0s, jnp.zeros(len(y0s), compiled.dtype), p)
+    field = jax.vmap(lambda y: compiled.vector_field(zero, y, p), in_axes=1, out_axes=1)
+    return lean_ensemble(
+        # The parameters are shared, so the lanes carry no arguments of their own.
+        lambda y, _: field(y),
         tableau,
-        lambda y, f: _stop_status(settings, y.T, f.T),
+        lambda y, f: _stop_status(settings, y, f, axis=0),
         running=_RUNNING,
         at_end=UNCONVERGED,
         t1=settings.t1,
         rtol=settings.rtol,
         atol=settings.atol,
-        steps=steps,
-        y=y0s,
-        t=t0s,
-        dt=dts,
+        max_steps=_step_budget(settings),
+        lanes=min(settings.batch_size, len(y0s)),
+        refill_every=_REFILL_EVERY,
+        y0s=y0s,
+        dt0s=dt0s,
+        args=jnp.zeros((len(y0s), 0), compiled.dtype),
+        count=count,
+        report=None
+        if token is None
+        else lambda finished: jax.debug.callback(_report_finished, token, finished),
     )
+
+
+_lean_chunk = eqx.filter_jit(_lean_kernel)
+
+# Progress from inside compiled loops: each chunk registers its callback under a token
+# that the loop passes back, so one compiled loop serves every chunk.
+_TOKENS = itertools.count()
+_LISTENERS: dict[int, Callable[[int], None]] = {}
+
+
+def _report_finished(token: np.ndarray, finished: np.ndarray) -> None:
+    _LISTENERS[int(token)](int(finished))
+
+
+@eqx.filter_jit
+def _lean_chunk_sharded(
+    compiled: CompiledModel,
+    settings: SolverSettings,
+    tableau: LeanTableau,
+    mesh: jax.sharding.Mesh,
+    y0s: Float[Array, "starts n"],
+    counts: Int[Array, " devices"],
+    p: Float[Array, " m"],
+    token: Int[Array, ""] | None,
+):
+    """`_lean_chunk` with the starts split evenly over the devices of `mesh`, each
+    integrating the first `counts[i]` of its share in its own loop."""
+    rows = PartitionSpec(mesh.axis_names[0])
+    return jax.shard_map(
+        lambda y0s, counts, p, token: _lean_kernel(
+            compiled, settings, tableau, y0s, counts[0], p, token
+        ),
+        mesh=mesh,
+        in_specs=(rows, rows, PartitionSpec(), PartitionSpec()),
+        out_specs=(rows, rows, rows),
+        # diffrax's first-step rule mixes values that vary across devices with
+        # constants inside `lax.switch`, which the replication check refuses.
+        check_vma=False,
+    )(y0s, counts, p, token)
+
+
+def _lean_ensemble(
+    compiled: CompiledModel,
+    settings: SolverSettings,
+    tableau: LeanTableau,
+    initial: np.ndarray,
+    p: Array,
+    rows: int,
+    finished: Callable[[int], None] | None,
+) -> dict[str, np.ndarray]:
+    """A chunk by the lean kernel, padded to `rows` starts so that chunks of any length
+    share one compiled loop; split over the local devices when there are several.
+    `finished`, if given, hears of trajectories as they stop."""
+    n = len(initial)
+    token = None if finished is None else next(_TOKENS)
+    if finished is not None:
+        _LISTENERS[token] = finished
+    placement = batch_placement()
+    if placement is not None:
+        rows = placement.batch_size(rows)
+    padded = np.zeros((rows, initial.shape[1]), compiled.dtype)
+    padded[:n] = initial
+    if placement is None:
+        y, t, status = _lean_chunk(
+            compiled,
+            settings,
+            tableau,
+            jnp.asarray(padded),
+            jnp.asarray(n),
+            jnp.asarray(p),
+            None if token is None else jnp.asarray(token),
+        )
+    else:
+        share = rows // placement.devices
+        counts = np.clip(n - share * np.arange(placement.devices), 0, share).astype(np.int32)
+        y, t, status = _lean_chunk_sharded(
+            compiled,
+            settings,
+            tableau,
+            placement.mesh,
+            placement.rows(padded),
+            placement.rows(counts),
+            placement.everywhere(p),
+            None if token is None else placement.everywhere(np.asarray(token)),
+        )
+    saved = {
+        "y_final": np.asarray(y, float)[:n],
+        "t_final": np.asarray(t, float)[:n],
+        "status": np.asarray(status)[:n],
+    }
+    if finished is not None:
+        jax.effects_barrier()
+        del _LISTENERS[token]
+    return saved
 
 
 @eqx.filter_jit
@@ -330,9 +434,6 @@ def _solve_batch(
     if compiled.kind == MAP:
         one = _iterate_one
     else:
-        tableau = lean_tableau(settings.solver) if settings.lean else None
-        if tableau is not None:
-            return _lean_batch(compiled, settings, tableau, steps, y0s, t0s, dts, p)
         one = _solve_one
     return jax.vmap(lambda y0, t0, dt: one(compiled, settings, steps, y0, t0, dt, p))(y0s, t0s, dts)
 
@@ -342,17 +443,27 @@ def _solve_ensemble(
     settings: SolverSettings,
     initial: np.ndarray,
     p: Array,
-    finished: Callable[[int], None] = lambda count: None,
+    finished: Callable[[int], None] | None = None,
+    rows: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """Integrate in passes of `pass_steps`, regrouping the unfinished between passes.
+    """Integrate a chunk: by the lean kernel, whose lanes refill as trajectories stop
+    (padded to `rows` starts, so that a short last chunk reuses its compiled loop),
+    or else in passes of `pass_steps`, regrouping the unfinished between passes.
 
     A vectorised adaptive solve runs until its slowest member stops. Giving each pass
     a small step budget and packing the trajectories that are still running into
     fresh batches for the next one keeps the batches full of live trajectories. Each
     trajectory carries its time and next step from pass to pass. With several local
-    devices each batch is split over all of them. `finished` is called with the
-    number of trajectories that stopped after each batch.
+    devices each batch (each lean chunk) is split over all of them. `finished`, if
+    given, is called with the number of trajectories that stopped after each batch
+    (in the lean kernel, after at least `batch_size` of them).
     """
+    tableau = lean_tableau(settings.solver) if settings.lean and compiled.kind == FLOW else None
+    if tableau is not None:
+        return _lean_ensemble(
+            compiled, settings, tableau, initial, p, rows or len(initial), finished
+        )
+    finished = finished or (lambda count: None)
     n = len(initial)
     placement = batch_placement()
     size = min(settings.batch_size, n)
@@ -386,6 +497,11 @@ def _solve_ensemble(
     status[running] = UNCONVERGED
     finished(len(running))
     return {"y_final": y, "t_final": t, "status": status}
+
+
+def _step_budget(settings: SolverSettings) -> int:
+    """The most steps of one trajectory: `max_steps` rounded up to whole passes."""
+    return -(-settings.max_steps // settings.pass_steps) * settings.pass_steps
 
 
 def _process() -> tuple[int, int]:
@@ -519,6 +635,9 @@ def integrate(
     t_final = np.empty(n)
     status = np.empty(n, dtype=np.int32)
     chunks = -(-n // chunk)
+    # Lean chunks are padded to a power of two, so ensembles of many sizes share a few
+    # compiled loops.
+    padded_rows = min(settings.chunk_size, 1 << (chunk - 1).bit_length())
     with Progress(n, "integrating", progress) as bar:
 
         def keep(index: int, saved: dict[str, np.ndarray]) -> None:
@@ -531,7 +650,14 @@ def integrate(
             saved = store.read(index)
             if saved is None:
                 part = slice(index * chunk, min((index + 1) * chunk, n))
-                saved = _solve_ensemble(compiled, settings, initial[part], p, bar.advance)
+                saved = _solve_ensemble(
+                    compiled,
+                    settings,
+                    initial[part],
+                    p,
+                    bar.advance if progress else None,
+                    rows=padded_rows,
+                )
                 store.write(index, saved)
             else:
                 bar.advance(len(saved["status"]))

@@ -1,4 +1,5 @@
-"""A lean adaptive Runge–Kutta kernel for ensembles: one fused loop over a batch."""
+"""A lean adaptive Runge–Kutta kernel for ensembles: one fused loop whose lanes are
+refilled as their trajectories stop."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import diffrax as dfx
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, ArrayLike, Float, Int
 
 # The integral controller of diffrax's `PIDController` with its default coefficients.
 _SAFETY = 0.9
@@ -96,28 +97,27 @@ def _combine(
     return y if total is None else y + h * total
 
 
-def lean_pass(
-    field: Callable[[Float[Array, "batch n"]], Float[Array, "batch n"]],
+def lean_ensemble(
+    field: Callable[[Float[Array, "n lanes"], Float[Array, "k lanes"]], Float[Array, "n lanes"]],
     tableau: LeanTableau,
-    stop: Callable[[Float[Array, "batch n"], Float[Array, "batch n"]], Int[Array, " batch"]],
+    stop: Callable[[Float[Array, "n lanes"], Float[Array, "n lanes"]], Int[Array, " lanes"]],
     *,
     running: int,
     at_end: int,
     t1: float,
     rtol: float,
     atol: float,
-    steps: int,
-    y: Float[Array, "batch n"],
-    t: Float[Array, " batch"],
-    dt: Float[Array, " batch"],
-) -> tuple[
-    Float[Array, "batch n"],
-    Float[Array, " batch"],
-    Float[Array, " batch"],
-    Int[Array, " batch"],
-]:
-    r"""At most `steps` adaptive steps of every running trajectory of a batch, in
-    lockstep, in one `lax.while_loop` over arrays of shape `(batch, n)`.
+    max_steps: int,
+    lanes: int,
+    refill_every: int,
+    y0s: Float[Array, "starts n"],
+    dt0s: Float[Array, " starts"],
+    args: Float[Array, "starts k"],
+    count: Int[ArrayLike, ""],
+    report: Callable[[Int[Array, ""]], None] | None = None,
+) -> tuple[Float[Array, "starts n"], Float[Array, " starts"], Int[Array, " starts"]]:
+    r"""Integrate the first `count` of `starts` from $t = 0$ until each stops, in one
+    `lax.while_loop` that steps `lanes` trajectories in lockstep.
 
     Each step is the tableau's pair $y_1 = y + h\sum_i b_i k_i$ with error
     $h\sum_i e_i k_i$, accepted when its RMS norm scaled by
@@ -128,44 +128,53 @@ def lean_pass(
     The tests for stopping are folded into the step: they see the new state and, for
     an FSAL pair, the last stage, which is the field there.
 
+    Every `refill_every` steps, the lanes whose trajectory has stopped write it out
+    and take the next waiting start, so the lanes stay busy until the queue is empty
+    and no time goes to trajectories that have already stopped. What each
+    trajectory computes does not depend on its lane or its neighbours.
+
     **Arguments:**
 
-    - `field`: the vector field over a batch of states.
+    - `field`: the vector field over lanes of states, shape `(n, lanes)`, given each
+      lane's arguments, shape `(k, lanes)`.
     - `tableau`: the [`LeanTableau`][] of the pair.
     - `stop`: given states and their fields, the status each should stop with
       (`running` where none applies).
     - `running`: the status of a trajectory that goes on; `at_end` the status of
-      one that reaches `t1` without stopping.
+      one that reaches `t1` or uses up `max_steps` without stopping.
     - `t1`, `rtol`, `atol`: the end time and the tolerances.
-    - `steps`: the budget of steps, accepted or rejected, of this pass.
-    - `y`, `t`, `dt`: states, times and next steps (positive).
+    - `max_steps`: the most steps, accepted or rejected, of one trajectory.
+    - `lanes`: trajectories stepped together.
+    - `refill_every`: steps between refills of the lanes.
+    - `y0s`, `dt0s`: the starts and their first steps (positive).
+    - `args`: each start's own arguments of the field (a parameter sweep), which
+      follow it into its lane; `k = 0` when all starts share them.
+    - `count`: how many of the starts to integrate (traced, so that a short last
+      chunk reuses the compiled loop); the rest are left as they are.
+    - `report`: called inside the loop (by `jax.debug.callback`, say) with the number
+      of trajectories that stopped since its last call, whenever there are at least
+      `lanes` of them, and once at the end for the rest; for a progress bar.
 
     **Returns:**
 
-    The states, times, next steps and statuses: `stop`'s code, `at_end`, or
-    `running` for a trajectory that used up the budget.
+    The final states, times and statuses: `stop`'s code or `at_end`.
     """
-    # Inside the loop states are (n, batch): each component is one contiguous row, so
-    # XLA's loops over the batch vectorise.
-    y = y.T
-    k_first = field(y)
-    status = stop(y, k_first)
-    status = jnp.where((status == running) & (t >= t1), at_end, status)
+    starts, _ = y0s.shape
+    # Lanes are columns: each component is one contiguous row, so XLA's loops over
+    # the lanes vectorise.
+    queue, arg_queue = y0s.T, args.T
+    dtype = queue.dtype
 
-    def cond(carry):
-        index, *_, status = carry
-        return (index < steps) & jnp.any(status == running)
-
-    def body(carry):
-        index, y, t, dt, k_first, status = carry
-        live = status == running
+    def advance(_, carry):
+        y, t, dt, k_first, status, taken, which, occupied, lane_args = carry
+        live = occupied & (status == running)
         h = jnp.minimum(dt, t1 - t)
         stages = [k_first]
         for row in tableau.a:
-            stages.append(field(_combine(y, h, row, stages)))
+            stages.append(field(_combine(y, h, row, stages), lane_args))
         y_new = _combine(y, h, tableau.b, stages)
         error = _combine(jnp.zeros_like(y), h, tableau.e, stages)
-        k_new = stages[-1] if tableau.fsal else field(y_new)
+        k_new = stages[-1] if tableau.fsal else field(y_new, lane_args)
         finite = jnp.all(jnp.isfinite(y_new), axis=0)
         size = jnp.maximum(jnp.abs(y), jnp.where(jnp.isfinite(y_new), jnp.abs(y_new), 0))
         ratio = jnp.sqrt(jnp.mean(jnp.square(error / (atol + rtol * size)), axis=0))
@@ -183,10 +192,70 @@ def lean_pass(
         t = jnp.where(accept, t_new, t)
         k_first = jnp.where(accept, k_new, k_first)
         dt = jnp.where(live, h * factor, dt)
+        taken = taken + live
         stopped = stop(y_new, k_new)
         stopped = jnp.where((stopped == running) & (t_new >= t1), at_end, stopped)
         status = jnp.where(accept, stopped, status)
-        return index + 1, y, t, dt, k_first, status
+        status = jnp.where(live & (status == running) & (taken >= max_steps), at_end, status)
+        return y, t, dt, k_first, status, taken, which, occupied, lane_args
 
-    _, y, t, dt, _, status = jax.lax.while_loop(cond, body, (0, y, t, dt, k_first, status))
-    return y.T, t, dt, status
+    def refill(carry, out, waiting):
+        y, t, dt, k_first, status, taken, which, occupied, lane_args = carry
+        out_y, out_t, out_status = out
+        done = occupied & (status != running)
+        # Lanes without a finished trajectory write to index `starts`, which is dropped.
+        target = jnp.where(done, which, starts)
+        out_y = out_y.at[:, target].set(y, mode="drop")
+        out_t = out_t.at[target].set(t, mode="drop")
+        out_status = out_status.at[target].set(status, mode="drop")
+        free = ~occupied | done
+        claimed = waiting + jnp.cumsum(free) - 1
+        gets = free & (claimed < count)
+        source = jnp.minimum(claimed, starts - 1)
+        which = jnp.where(gets, claimed, which)
+        occupied = (occupied & ~done) | gets
+        y = jnp.where(gets, queue[:, source], y)
+        t = jnp.where(gets, 0, t)
+        dt = jnp.where(gets, dt0s[source], dt)
+        taken = jnp.where(gets, 0, taken)
+        lane_args = jnp.where(gets, arg_queue[:, source], lane_args)
+        k_fresh = field(y, lane_args)
+        k_first = jnp.where(gets, k_fresh, k_first)
+        fresh = stop(y, k_fresh)
+        fresh = jnp.where((fresh == running) & (t >= t1), at_end, fresh)
+        status = jnp.where(gets, fresh, status)
+        carry = y, t, dt, k_first, status, taken, which, occupied, lane_args
+        return carry, (out_y, out_t, out_status), waiting + jnp.sum(gets, dtype=jnp.int32)
+
+    def flush(unreported):
+        if report is not None:
+            report(unreported)
+        return jnp.zeros_like(unreported)
+
+    def cond(state):
+        carry, *_ = state
+        return jnp.any(carry[7])
+
+    def body(state):
+        carry, out, waiting, unreported = state
+        carry = jax.lax.fori_loop(0, refill_every, advance, carry)
+        unreported = unreported + jnp.sum(carry[7] & (carry[4] != running), dtype=jnp.int32)
+        unreported = jax.lax.cond(unreported >= lanes, flush, lambda u: u, unreported)
+        return *refill(carry, out, waiting), unreported
+
+    empty = (
+        jnp.zeros((queue.shape[0], lanes), dtype),
+        jnp.zeros(lanes, dtype),
+        jnp.ones(lanes, dtype),
+        jnp.zeros((queue.shape[0], lanes), dtype),
+        jnp.full(lanes, at_end, jnp.int32),
+        jnp.zeros(lanes, jnp.int32),
+        jnp.zeros(lanes, jnp.int32),
+        jnp.zeros(lanes, bool),
+        jnp.zeros((arg_queue.shape[0], lanes), arg_queue.dtype),
+    )
+    out = (queue, jnp.zeros(starts, dtype), jnp.full(starts, at_end, jnp.int32))
+    state = *refill(empty, out, jnp.zeros((), jnp.int32)), jnp.zeros((), jnp.int32)
+    _, (out_y, out_t, out_status), _, unreported = jax.lax.while_loop(cond, body, state)
+    jax.lax.cond(unreported > 0, flush, lambda u: u, unreported)
+    return out_y.T, out_t, out_status

@@ -33,6 +33,9 @@ class Parametrisation(eqx.Module):
     fitted_params: tuple[str, ...] = eqx.field(static=True)
     fitted_states: tuple[str, ...] = eqx.field(static=True)
     noise: float | None = eqx.field(static=True)
+    # Gradients by forward mode: one tangent per unknown through the solve, cheaper
+    # than a checkpointed reverse pass when there are few unknowns.
+    forward_mode: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
         assert self.base_params.shape == (len(self.compiled.param_names),)
@@ -55,7 +58,15 @@ class Parametrisation(eqx.Module):
         with whether the solve succeeded; the curves are zero where it did not."""
         p, y0 = self.params_and_state(draw)
         clock = draw.get(TIME_SCALE, 1.0) * times + draw.get(TIME_OFFSET, 0.0)
-        solution = saved_path(self.compiled, self.settings, y0, clock, p, t0=jnp.zeros(()))
+        solution = saved_path(
+            self.compiled,
+            self.settings,
+            y0,
+            clock,
+            p,
+            t0=jnp.zeros(()),
+            adjoint=dfx.ForwardMode() if self.forward_mode else None,
+        )
         ys = solution.ys
         observed = jax.vmap(lambda y: self.compiled.observables(y, p))(ys)
         padded_states = jnp.concatenate([ys, jnp.zeros((ys.shape[0], 1), ys.dtype)], axis=1)

@@ -27,9 +27,11 @@ def saved_path(
     times: Float[Array, " time"],
     p: Float[Array, " m"],
     t0: Float[Array, ""] | None = None,
+    adjoint: dfx.AbstractAdjoint | None = None,
 ) -> dfx.Solution:
     """One solve from `t0` (by default `times[0]`) to `times[-1]`, saved at `times`;
-    failures are not raised but reported in `result`."""
+    failures are not raised but reported in `result`. `adjoint` is how it is
+    differentiated (diffrax's checkpointed reverse mode by default)."""
     return dfx.diffeqsolve(
         dfx.ODETerm(compiled.vector_field),
         settings.solver,
@@ -41,6 +43,7 @@ def saved_path(
         saveat=dfx.SaveAt(ts=times),
         stepsize_controller=settings.controller(),
         max_steps=settings.max_steps,
+        adjoint=adjoint or dfx.RecursiveCheckpointAdjoint(),
         throw=False,
     )
 
