@@ -4,17 +4,17 @@ A K = M = 2 erf committee machine is trained by online SGD (N = 1000, eta = 1,
 alpha up to 80), and the ODE's eta and the noise of the held-out eps_g are fitted to
 its logged eps_g(alpha). basinlab runs NUTS (NumPyro) through diffrax with gradients
 in forward mode (`--gradients reverse`: by the checkpointed adjoint), its chains in
-parallel on `--host-devices` CPU devices (one per core by default). The peer is what one writes by hand without them: a
-random-walk Metropolis sampler in NumPy whose likelihood solves the same ODE
-(SymPy-lambdified to NumPy) with SciPy's solve_ivp (RK45, same tolerances). The peer
-is given a head start: its proposal scales are 2.4/sqrt(2) times the posterior
-standard deviations that NUTS found (the optimal scaling of Roberts, Gelman & Gilks
-1997), so it needs no tuning run.
+parallel on `--host-devices` CPU devices (one per core by default). The peer is what
+one writes by hand without them: a random-walk Metropolis sampler in NumPy whose
+likelihood solves the same ODE (SymPy-lambdified to NumPy) with SciPy's solve_ivp
+(RK45, same tolerances). The peer is given a head start: its proposal scales are
+2.4/sqrt(2) times the posterior standard deviations that NUTS found (the optimal
+scaling of Roberts, Gelman & Gilks 1997), so it needs no tuning run.
 
 Both report the smallest bulk ESS over the two unknowns (ArviZ) per second of
 sampling; basinlab's seconds include compilation.
 
-Usage: python benchmarks/calibration.py [--draws 500] [--peer-draws 1000]
+Usage: python benchmarks/calibration.py [--warmup 500] [--draws 1000] [--peer-draws 1000]
 [--host-devices K] [--gradients auto|forward|reverse]
 """
 
@@ -85,7 +85,8 @@ def peer_sampler(compiled, run, params, scales, draws, chains, seed):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--draws", type=int, default=500, help="NUTS warm-up and draws")
+    parser.add_argument("--warmup", type=int, default=500, help="NUTS warm-up steps")
+    parser.add_argument("--draws", type=int, default=1000, help="NUTS draws per chain")
     parser.add_argument("--peer-draws", type=int, default=1000, help="RWM draws after burn-in")
     parser.add_argument(
         "--host-devices",
@@ -124,7 +125,7 @@ def main() -> int:
         priors,
         observed=["eps_g"],
         params=params,
-        num_warmup=arguments.draws,
+        num_warmup=arguments.warmup,
         num_samples=arguments.draws,
         settings=bl.SolverSettings(rtol=RTOL, atol=ATOL),
         forward_mode={"auto": None, "forward": True, "reverse": False}[arguments.gradients],

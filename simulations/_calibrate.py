@@ -134,8 +134,8 @@ def calibrate(
     - `noise`: a fixed $\sigma$ when there is no `"noise"` prior.
     - `num_warmup`, `num_samples`, `num_chains`: NUTS settings. Chains run in
       parallel when JAX has a CPU device for each (start Python with
-      `XLA_FLAGS=--xla_force_host_platform_device_count=K`; the command line does),
-      else one after the other; the draws are the same either way.
+      `XLA_FLAGS=--xla_force_host_platform_device_count=K`) and gradients are in
+      forward mode, else one after the other.
     - `seed`: the seed; the same seed gives the same draws.
     - `prior_draws`: draws for the prior band.
     - `prediction_points`: the time grid of the predictive bands.
@@ -146,8 +146,8 @@ def calibrate(
     - `confidence`: the level of the intervals on basin probabilities.
     - `settings`: solver settings of the fit.
     - `forward_mode`: differentiate the solve in forward mode (`True`) or by the
-      checkpointed adjoint (`False`); by default forward mode for at most
-      4 unknowns, where it is several times faster.
+      checkpointed adjoint (`False`); by default forward mode for at most 4
+      unknowns, where it costs about the same and lets the chains run in parallel.
     - `progress`: show NUTS progress bars.
 
     **Returns:**
@@ -214,7 +214,10 @@ def calibrate(
             len(priors) <= _FORWARD_MODE_UNKNOWNS if forward_mode is None else forward_mode
         ),
     )
-    chain_method = "parallel" if len(jax.devices("cpu")) >= num_chains > 1 else "sequential"
+    # Reverse mode's checkpointed loop cannot be traced under `pmap`, so chains in
+    # parallel need forward mode.
+    parallel = setup.forward_mode and len(jax.devices("cpu")) >= num_chains > 1
+    chain_method = "parallel" if parallel else "sequential"
     key = jax.random.PRNGKey(seed)
     mcmc_key, prior_key = jax.random.split(key)
     with jax.default_device(jax.devices("cpu")[0]):
@@ -232,6 +235,8 @@ def calibrate(
         )
         started = time.perf_counter()
         mcmc.run(mcmc_key, values=jnp.asarray(obs.values))
+        # Parallel chains return before they finish.
+        jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
         seconds = time.perf_counter() - started
         samples = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
         diverging = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"])

@@ -1,5 +1,8 @@
 """Calibration with NumPyro: recovery of known parameters, failed solves, bad input."""
 
+import os
+import subprocess
+import sys
 import warnings
 
 import jax
@@ -151,6 +154,69 @@ def test_failed_solve_has_log_likelihood_minus_infinity():
     assert np.isfinite(value)
 
 
+def _gradient(forward_mode: bool, draw: dict[str, float]) -> np.ndarray:
+    observations = as_observations(WELL, noisy_observations())
+    setup = Parametrisation(
+        WELL,
+        SolverSettings(),
+        observations.state_columns,
+        observations.observable_columns,
+        np.asarray(WELL.param_vector()),
+        np.array(START),
+        ("bias",),
+        (),
+        None,
+        forward_mode=forward_mode,
+    )
+    model = setup.numpyro_model(PRIORS, observations.times)
+    values = jax.numpy.asarray(observations.values)
+
+    def density(point):
+        return log_density(model, (values,), {}, dict(zip(draw, point)))[0]
+
+    differentiate = jax.jacfwd if forward_mode else jax.grad
+    return np.asarray(differentiate(density)(jax.numpy.asarray(list(draw.values()))))
+
+
+def test_forward_mode_and_the_adjoint_give_the_same_gradient():
+    draw = {"bias": 0.1, "time_scale": 1.2, "noise": 0.03}
+    forward, reverse = _gradient(True, draw), _gradient(False, draw)
+    assert np.all(np.abs(forward) > 1)  # away from the mode, so the check has teeth
+    np.testing.assert_allclose(forward, reverse, rtol=1e-6)
+
+
+_PARALLEL = """
+import numpy as np
+import numpyro.distributions as dist
+import basinlab as bl
+
+model = bl.models.alignment_double_well()
+times = np.linspace(0.0, 4.0, 21)
+data = bl.trajectories(model, [[0.4, 0.8]], times, {"bias": 0.2})
+priors = {"bias": dist.Uniform(-0.8, 0.8), "noise": dist.HalfNormal(0.1)}
+kwargs = dict(y0=[0.4, 0.8], num_warmup=60, num_samples=60, progress=False, seed=3)
+fit = bl.calibrate(model, data.isel(trajectory=0), priors, **kwargs)
+alone = bl.calibrate(model, data.isel(trajectory=0), priors, num_chains=1, **kwargs)
+assert fit.posterior.attrs["chain_method"] == "parallel", fit.posterior.attrs
+assert alone.posterior.attrs["chain_method"] == "sequential"
+bias = fit.posterior["bias"].values
+assert bias.shape == (2, 60) and np.all(np.abs(np.median(bias, axis=1) - 0.2) < 0.05)
+assert not np.array_equal(bias[0], bias[1])  # two chains, not one copied
+"""
+
+
+def test_chains_run_in_parallel_on_host_devices():
+    environment = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    done = subprocess.run(
+        [sys.executable, "-c", _PARALLEL],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def test_sampler_survives_regions_where_the_solver_fails():
     # A wide time-scale prior: large scales need more steps than allowed, so many
     # warm-up proposals fail; the fit must carry on and settle where solves succeed.
@@ -222,6 +288,7 @@ def test_model_and_data_of_different_dimensions():
         ({"noise": dist.HalfNormal(1)}, {"observed": ["q"]}, "neither"),
         ({"noise": dist.HalfNormal(1)}, {"observed": ["loss"]}, "do not hold 'loss'"),
         ({"noise": dist.HalfNormal(1)}, {"y0": [1.0, 2.0, 3.0]}, "y0 has shape"),
+        ({"noise": dist.HalfNormal(1)}, {"forward_mode": "yes"}, "forward_mode must be"),
     ],
 )
 def test_other_bad_input(priors, kwargs, match):

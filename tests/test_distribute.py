@@ -23,11 +23,12 @@ _RUN = textwrap.dedent(
     from basinlab.simulations import _integrate
 
     out, index, count, checkpoint = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    progress = sys.argv[5] == "progress"
     if count > 1:
         _integrate._process = lambda: (index, count)
     starts = np.load(out + ".starts.npy")
     result = bl.integrate(
-        bl.models.alignment_double_well(), starts, progress=False, batch_size=256,
+        bl.models.alignment_double_well(), starts, progress=progress, batch_size=256,
         chunk_size=200, checkpoint_dir=checkpoint or None,
     )
     np.savez(out, devices=len(jax.local_devices()), y=result["y_final"].values,
@@ -36,12 +37,14 @@ _RUN = textwrap.dedent(
 )
 
 
-def _launch(tmp_path, name, devices, index=0, count=1, checkpoint=""):
+def _launch(tmp_path, name, devices, index=0, count=1, checkpoint="", progress=False):
     out = str(tmp_path / name)
     np.save(out + ".starts.npy", STARTS)
     environment = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    verbosity = "progress" if progress else "quiet"
     return out, subprocess.Popen(
-        [sys.executable, "-c", _RUN, out, str(index), str(count), checkpoint], env=environment
+        [sys.executable, "-c", _RUN, out, str(index), str(count), checkpoint, verbosity],
+        env=environment,
     )
 
 
@@ -56,8 +59,10 @@ def _unsharded():
     )
 
 
-def test_sharded_ensemble_equals_the_unsharded_one(tmp_path):
-    sharded = _finish(*_launch(tmp_path, "sharded", devices=4))
+# With a progress bar, the compiled loop calls back to the host from every device.
+@pytest.mark.parametrize("progress", [False, True])
+def test_sharded_ensemble_equals_the_unsharded_one(tmp_path, progress):
+    sharded = _finish(*_launch(tmp_path, "sharded", devices=4, progress=progress))
     assert int(sharded["devices"]) == 4
     one = _unsharded()
     np.testing.assert_array_equal(sharded["status"], one["status"].values)

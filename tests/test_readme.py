@@ -36,6 +36,7 @@ SHRINK = {
         ("num_samples=1000", "num_samples=40"),
         ("steps=8000)", "steps=30, width=16, depth=1, heads=2, progress=False)"),
         ("D=5, N=20)", "D=5, N=20, time_max=10.0, log_points=11, progress=False)"),
+        ("size=(200_000, 2)", "size=(3_000, 2)"),
     ],
     "sh": [
         ("--resolution 512", "--resolution 24"),
