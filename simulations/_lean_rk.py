@@ -4,12 +4,13 @@ refilled as their trajectories stop."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import diffrax as dfx
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float, Int
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 # The integral controller of diffrax's `PIDController` with its default coefficients.
 _SAFETY = 0.9
@@ -97,6 +98,22 @@ def _combine(
     return y if total is None else y + h * total
 
 
+class _Lanes(NamedTuple):
+    """What each lane carries: its trajectory's state, time, next step, field at the
+    state (the next step's first stage), status and steps taken; which start it
+    holds and whether it holds one; and that start's own arguments."""
+
+    y: Float[Array, "n lanes"]
+    t: Float[Array, " lanes"]
+    dt: Float[Array, " lanes"]
+    k_first: Float[Array, "n lanes"]
+    status: Int[Array, " lanes"]
+    taken: Int[Array, " lanes"]
+    which: Int[Array, " lanes"]
+    occupied: Bool[Array, " lanes"]
+    args: Float[Array, "k lanes"]
+
+
 def lean_ensemble(
     field: Callable[[Float[Array, "n lanes"], Float[Array, "k lanes"]], Float[Array, "n lanes"]],
     tableau: LeanTableau,
@@ -165,8 +182,8 @@ def lean_ensemble(
     queue, arg_queue = y0s.T, args.T
     dtype = queue.dtype
 
-    def advance(_, carry):
-        y, t, dt, k_first, status, taken, which, occupied, lane_args = carry
+    def advance(_, lanes_now: _Lanes) -> _Lanes:
+        y, t, dt, k_first, status, taken, which, occupied, lane_args = lanes_now
         live = occupied & (status == running)
         h = jnp.minimum(dt, t1 - t)
         stages = [k_first]
@@ -197,10 +214,10 @@ def lean_ensemble(
         stopped = jnp.where((stopped == running) & (t_new >= t1), at_end, stopped)
         status = jnp.where(accept, stopped, status)
         status = jnp.where(live & (status == running) & (taken >= max_steps), at_end, status)
-        return y, t, dt, k_first, status, taken, which, occupied, lane_args
+        return _Lanes(y, t, dt, k_first, status, taken, which, occupied, lane_args)
 
-    def refill(carry, out, waiting):
-        y, t, dt, k_first, status, taken, which, occupied, lane_args = carry
+    def refill(lanes_now: _Lanes, out, waiting):
+        y, t, dt, k_first, status, taken, which, occupied, lane_args = lanes_now
         out_y, out_t, out_status = out
         done = occupied & (status != running)
         # Lanes without a finished trajectory write to index `starts`, which is dropped.
@@ -224,8 +241,8 @@ def lean_ensemble(
         fresh = stop(y, k_fresh)
         fresh = jnp.where((fresh == running) & (t >= t1), at_end, fresh)
         status = jnp.where(gets, fresh, status)
-        carry = y, t, dt, k_first, status, taken, which, occupied, lane_args
-        return carry, (out_y, out_t, out_status), waiting + jnp.sum(gets, dtype=jnp.int32)
+        lanes_now = _Lanes(y, t, dt, k_first, status, taken, which, occupied, lane_args)
+        return lanes_now, (out_y, out_t, out_status), waiting + jnp.sum(gets, dtype=jnp.int32)
 
     def flush(unreported):
         if report is not None:
@@ -233,17 +250,18 @@ def lean_ensemble(
         return jnp.zeros_like(unreported)
 
     def cond(state):
-        carry, *_ = state
-        return jnp.any(carry[7])
+        lanes_now, *_ = state
+        return jnp.any(lanes_now.occupied)
 
     def body(state):
-        carry, out, waiting, unreported = state
-        carry = jax.lax.fori_loop(0, refill_every, advance, carry)
-        unreported = unreported + jnp.sum(carry[7] & (carry[4] != running), dtype=jnp.int32)
+        lanes_now, out, waiting, unreported = state
+        lanes_now = jax.lax.fori_loop(0, refill_every, advance, lanes_now)
+        stopped = lanes_now.occupied & (lanes_now.status != running)
+        unreported = unreported + jnp.sum(stopped, dtype=jnp.int32)
         unreported = jax.lax.cond(unreported >= lanes, flush, lambda u: u, unreported)
-        return *refill(carry, out, waiting), unreported
+        return *refill(lanes_now, out, waiting), unreported
 
-    empty = (
+    empty = _Lanes(
         jnp.zeros((queue.shape[0], lanes), dtype),
         jnp.zeros(lanes, dtype),
         jnp.ones(lanes, dtype),
