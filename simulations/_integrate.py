@@ -32,6 +32,8 @@ CONVERGED = 0
 DIVERGED = -1
 UNCONVERGED = -2
 _RUNNING = 1  # out of step budget for this pass; continued in the next
+# Batch and chunk sizes by default: (on a CPU, on a GPU or TPU).
+_DEVICE_SIZES = {"batch_size": (1024, 262_144), "chunk_size": (16_384, 2_097_152)}
 # Steps between refills of the lean kernel's lanes: often enough that few lanes idle
 # on stopped trajectories, seldom enough that refilling costs little.
 _REFILL_EVERY = 8
@@ -72,9 +74,11 @@ class SolverSettings:
     - `batch_size`: trajectories integrated in lockstep (vectorised) at a time, per
       device: the lanes of the lean kernel, the batches of the diffrax path. Small
       batches waste less work on their slowest member, large ones amortise more
-      overhead.
+      overhead. `None` (the default) chooses for JAX's default device: 1,024 on a
+      CPU, 262,144 on a GPU or TPU, which needs many lanes to fill it.
     - `chunk_size`: trajectories per compiled call (the lean kernel's queue); each
       finished chunk is written to disk when there is a checkpoint directory.
+      `None` (the default): 16,384 on a CPU, 2,097,152 on a GPU or TPU.
     - `lean`: integrate with basinlab's lean kernel when the solver is an explicit
       Runge–Kutta pair (`Tsit5`, `Dopri5`, `Bosh3`, ...): the same tableau, controller
       and stopping rules as diffrax, in one compiled loop per chunk whose lanes take
@@ -92,8 +96,8 @@ class SolverSettings:
     divergence_bound: float = 1e6
     max_steps: int = 4096
     pass_steps: int = 48
-    batch_size: int = 1024
-    chunk_size: int = 16384
+    batch_size: int | None = None
+    chunk_size: int | None = None
     lean: bool = True
 
     def __post_init__(self):
@@ -112,6 +116,10 @@ class SolverSettings:
                 f"{type(self.solver).__name__} has no error estimate, so it needs a fixed "
                 "step: give dt0"
             )
+        for name, sizes in _DEVICE_SIZES.items():
+            if getattr(self, name) is None:
+                # Resolved once, here, so that every use and every record sees a number.
+                object.__setattr__(self, name, sizes[jax.default_backend() != "cpu"])
         for name in ("max_steps", "pass_steps", "batch_size", "chunk_size"):
             check_count(getattr(self, name), name)
         if not isinstance(self.lean, bool):
@@ -605,8 +613,8 @@ def integrate(
     - `progress`: show a progress bar.
     - `checkpoint_dir`: a directory for finished chunks, or `None`.
     - `workers`: chunks integrated at once, in threads; by default one per CPU core
-      on a single device and one when batches are split over several. The results do
-      not depend on it.
+      on a single CPU device, and one on an accelerator or when chunks are split
+      over several devices. The results do not depend on it.
 
     **Returns:**
 
@@ -675,9 +683,10 @@ def integrate(
                 "that every process can read, to gather their chunks"
             )
         own = chunk_share(chunks, process_index, process_count)
-        # One device: XLA runs each call on one core, so chunks in threads keep every
-        # core busy. Several devices: every batch is already split over all of them.
-        default_workers = (os.cpu_count() or 1) if batch_placement() is None else 1
+        # One CPU device: XLA runs each call on one core, so chunks in threads keep
+        # every core busy. Several devices, or an accelerator: one call fills them.
+        alone_on_cpu = batch_placement() is None and jax.default_backend() == "cpu"
+        default_workers = (os.cpu_count() or 1) if alone_on_cpu else 1
         with concurrent.futures.ThreadPoolExecutor(workers or default_workers) as pool:
             list(pool.map(solve, own))
         for index in sorted(set(range(chunks)) - set(own)):
