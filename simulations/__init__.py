@@ -17,10 +17,6 @@ from ._continuation import continuation as continuation
 from ._escape import escape_times as escape_times
 from ._fractal_test import FractalTest as FractalTest
 from ._fractal_test import fractal_test as fractal_test
-from ._integrate import CONVERGED as CONVERGED
-from ._integrate import DIVERGED as DIVERGED
-from ._integrate import UNCONVERGED as UNCONVERGED
-from ._integrate import SolverSettings as SolverSettings
 from ._integrate import integrate as integrate
 from ._observations import Observations as Observations
 from ._observations import as_observations as as_observations
@@ -34,6 +30,10 @@ from ._retraining import gaussian_refit as gaussian_refit
 from ._sde import NoiseSettings as NoiseSettings
 from ._shock import ShockSearch as ShockSearch
 from ._shock import critical_shock_search as critical_shock_search
+from ._solver_settings import CONVERGED as CONVERGED
+from ._solver_settings import DIVERGED as DIVERGED
+from ._solver_settings import UNCONVERGED as UNCONVERGED
+from ._solver_settings import SolverSettings as SolverSettings
 from ._trajectories import trajectories as trajectories
 from ._trajectory_predicates import first_violation as first_violation
 from ._trajectory_predicates import holds_all_along as holds_all_along

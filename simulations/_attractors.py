@@ -15,9 +15,9 @@ from jaxtyping import Array, Bool, Float
 from ..theory import MAP, FixedPoint
 from ._batched_map import map_in_batches
 from ._compile import CompiledModel
-from ._integrate import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
 from ._progress import Progress
 from ._rest_sets import connected_rest_sets
+from ._solver_settings import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
 from ._trajectories import saved_path
 
 LIMIT_CYCLE = "limit cycle"

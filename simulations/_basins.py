@@ -16,8 +16,9 @@ from ..theory._slice import check_slice
 from ._attractors import Attractor, LabelSettings, label_attractors
 from ._compile import CompiledModel
 from ._distribution_record import describe_distribution
-from ._integrate import DIVERGED, UNCONVERGED, SolverSettings, as_compiled, integrate
+from ._integrate import as_compiled, integrate
 from ._sampling import sample_states
+from ._solver_settings import DIVERGED, UNCONVERGED, SolverSettings
 from ._wilson import wilson_interval
 
 # Dimensions and variables of results: a state named like one could not be an axis.

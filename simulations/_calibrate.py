@@ -19,11 +19,12 @@ from numpyro.infer import MCMC, NUTS, init_to_median
 from ..theory import MAP, Model
 from ..theory._checks import check_count, check_seed
 from ._compile import CompiledModel
-from ._integrate import SolverSettings, as_compiled
+from ._integrate import as_compiled
 from ._likelihood import Parametrisation, batched_curves, flatten, initial_state
 from ._observations import NOISE, Observations, as_observations, check_priors, initial_name
 from ._posterior_basins import posterior_basins
 from ._provenance import versions
+from ._solver_settings import SolverSettings
 
 # The most unknowns for which gradients are taken in forward mode by default.
 _FORWARD_MODE_UNKNOWNS = 4

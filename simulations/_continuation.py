@@ -17,10 +17,11 @@ from ._attractors import Attractor, LabelSettings
 from ._basins import labelled_ensemble
 from ._compile import CompiledModel
 from ._distribution_record import describe_distribution
-from ._integrate import DIVERGED, UNCONVERGED, SolverSettings, as_compiled
+from ._integrate import as_compiled
 from ._progress import Progress
 from ._provenance import provenance
 from ._sampling import sample_states
+from ._solver_settings import DIVERGED, UNCONVERGED, SolverSettings
 from ._wilson import wilson_interval
 
 # Extra starts placed around each attractor of the previous value, and their spread

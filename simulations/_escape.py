@@ -13,9 +13,10 @@ import xarray as xr
 from ..theory import FixedPoint, Model, fixed_points
 from ..theory._checks import check_count, check_positive
 from ._compile import CompiledModel
-from ._integrate import CONVERGED, as_compiled, integrate
+from ._integrate import as_compiled, integrate
 from ._provenance import provenance
 from ._sde import LEFT_THE_BOX, STILL_RUNNING, NoiseSettings, require_noise, run_until_arrival
+from ._solver_settings import CONVERGED
 
 # Directions probed on the surface of an arrival ball to check it lies in its basin.
 _PROBES = 64

@@ -15,8 +15,8 @@ import numpyro.distributions as dist
 from jaxtyping import Array, ArrayLike, Float
 
 from ._compile import CompiledModel
-from ._integrate import SolverSettings
 from ._observations import NOISE, TIME_OFFSET, TIME_SCALE, Observations, initial_name
+from ._solver_settings import SolverSettings
 from ._trajectories import saved_path
 
 

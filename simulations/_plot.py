@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from ..theory import NON_HYPERBOLIC, SADDLE, STABLE_FOCUS, STABLE_NODE, UNSTABLE
-from ._integrate import CONVERGED, DIVERGED, UNCONVERGED
+from ._solver_settings import CONVERGED, DIVERGED, UNCONVERGED
 
 _MARKERS = {
     STABLE_NODE: dict(marker="o", facecolor="white", edgecolor="black"),

@@ -9,8 +9,9 @@ import jax
 import numpy as np
 import xarray as xr
 
-from ._integrate import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings, solve_to_rest
+from ._integrate import solve_to_rest
 from ._likelihood import Parametrisation, flatten
+from ._solver_settings import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
 from ._wilson import wilson_interval
 
 

@@ -13,8 +13,9 @@ from ..theory import FixedPoint, Model, default_window, fixed_points
 from ..theory._checks import check_count, check_positive, check_seed
 from ._compile import CompiledModel
 from ._escape import stable_point_near
-from ._integrate import CONVERGED, DIVERGED, SolverSettings, as_compiled, integrate
+from ._integrate import as_compiled, integrate
 from ._progress import Progress
+from ._solver_settings import CONVERGED, DIVERGED, SolverSettings
 
 L2 = "l2"
 LINF = "linf"

@@ -16,8 +16,9 @@ from jaxtyping import Array, ArrayLike, Float, Int
 from ..theory import MAP, Model
 from ._batched_map import map_in_batches
 from ._compile import CompiledModel
-from ._integrate import SolverSettings, as_compiled, as_initial_conditions
+from ._integrate import as_compiled, as_initial_conditions
 from ._provenance import provenance
+from ._solver_settings import SolverSettings
 
 
 def saved_path(

@@ -8,7 +8,7 @@ import numpy as np
 import xarray as xr
 from jaxtyping import Int
 
-from ._integrate import DIVERGED, UNCONVERGED
+from ._solver_settings import DIVERGED, UNCONVERGED
 from ._wilson import wilson_interval
 
 

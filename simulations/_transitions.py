@@ -16,10 +16,11 @@ from ._attractors import LabelSettings
 from ._basins import labelled_ensemble
 from ._compile import CompiledModel
 from ._distribution_record import describe_distribution
-from ._integrate import DIVERGED, SolverSettings, as_compiled
+from ._integrate import as_compiled
 from ._provenance import provenance
 from ._sampling import sample_states
 from ._sde import LEFT_THE_BOX, NoiseSettings, require_noise, run_until_arrival
+from ._solver_settings import DIVERGED, SolverSettings
 from ._transition_matrix import transition_matrix
 
 

@@ -173,12 +173,12 @@ def test_only_explicit_pairs_take_the_lean_kernel():
 
 
 def test_batch_and_chunk_sizes_are_chosen_for_the_device(monkeypatch):
-    from basinlab.simulations import _integrate
+    from basinlab.simulations import _solver_settings
 
     cpu = bl.SolverSettings()
-    sizes = _integrate._DEVICE_SIZES
+    sizes = _solver_settings._DEVICE_SIZES
     assert (cpu.batch_size, cpu.chunk_size) == (sizes["batch_size"][0], sizes["chunk_size"][0])
-    monkeypatch.setattr(_integrate.jax, "default_backend", lambda: "gpu")
+    monkeypatch.setattr(_solver_settings.jax, "default_backend", lambda: "gpu")
     gpu = bl.SolverSettings()
     assert gpu.batch_size > 100 * cpu.batch_size and gpu.chunk_size > 100 * cpu.chunk_size
     assert bl.SolverSettings(batch_size=64, chunk_size=128).batch_size == 64
