@@ -1,8 +1,8 @@
 """Ensemble throughput on an accelerator: basinlab's lean kernel against vmapped diffrax.
 
 1. The Lorenz parameter sweep of the GPU ODE benchmarks (Utkarsh, Churavy, Ma, Rackauckas
-   et al. 2024, "Automated translation and accelerated solving of differential
-   equation on multiple GPU platforms", DiffEqGPU.jl): dx/dt = σ(y − x),
+   et al., "Automated translation and accelerated solving of differential
+   equations on multiple GPU platforms", CMAME 2024; DiffEqGPU.jl): dx/dt = σ(y − x),
    dy/dt = x(ρ − z) − y, dz/dt = xy − βz with σ = 10, β = 8/3, ρ spread evenly over
    [0, 21], u0 = (1, 0, 0), t ∈ [0, 1], Tsit5 adaptive at rtol = atol = 1e-8, float32
    by default. basinlab's lean kernel (each start carries its ρ into its lane)
