@@ -237,9 +237,9 @@ def calibrate(
         started = time.perf_counter()
         mcmc.run(mcmc_key, values=jnp.asarray(obs.values))
         # Parallel chains return before they finish.
-        jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
+        by_chain = jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
         seconds = time.perf_counter() - started
-        samples = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
+        samples = {k: np.asarray(v) for k, v in by_chain.items()}
         diverging = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"])
         prior_keys = jax.random.split(prior_key, len(priors))
         prior_samples = {

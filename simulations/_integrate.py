@@ -84,9 +84,7 @@ def _solve_one(
         throw=False,
     )
     y, t = solution.ys[-1], solution.ts[-1]
-    size = jnp.max(jnp.abs(y))
-    speed = jnp.max(jnp.abs(compiled.vector_field(t, y, p)))
-    diverged = ~jnp.isfinite(size) | ~jnp.isfinite(speed) | (size > settings.divergence_bound)
+    diverged = _stop_status(settings, y, compiled.vector_field(t, y, p)) == DIVERGED
     stopped = solution.event_mask
     out_of_steps = solution.result == dfx.RESULTS.max_steps_reached
     status = jnp.select(
@@ -157,10 +155,7 @@ def _solve_batch(
     dts: Float[Array, " batch"],
     p: Float[Array, " m"],
 ):
-    if compiled.kind == MAP:
-        one = _iterate_one
-    else:
-        one = _solve_one
+    one = _iterate_one if compiled.kind == MAP else _solve_one
     return jax.vmap(lambda y0, t0, dt: one(compiled, settings, steps, y0, t0, dt, p))(y0s, t0s, dts)
 
 
@@ -170,23 +165,17 @@ def _solve_ensemble(
     initial: np.ndarray,
     p: Array,
     finished: Callable[[int], None] | None = None,
-    rows: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """Integrate a chunk: by the lean kernel, whose lanes refill as trajectories stop
-    (padded to `rows` starts, so that a short last chunk reuses its compiled loop),
-    or else in passes of `pass_steps`, regrouping the unfinished between passes.
+    """Integrate a chunk through diffrax in passes of `pass_steps`, regrouping the
+    unfinished between passes.
 
     A vectorised adaptive solve runs until its slowest member stops. Giving each pass
     a small step budget and packing the trajectories that are still running into
     fresh batches for the next one keeps the batches full of live trajectories. Each
     trajectory carries its time and next step from pass to pass. With several local
-    devices each batch (each lean chunk) is split over all of them. `finished`, if
-    given, is called with the number of trajectories that stopped after each batch
-    (in the lean kernel, after at least `batch_size` of them).
+    devices each batch is split over all of them. `finished`, if given, is called
+    with the number of trajectories that stopped after each batch.
     """
-    tableau = lean_tableau(settings.solver) if settings.lean and compiled.kind == FLOW else None
-    if tableau is not None:
-        return lean_chunk(compiled, settings, tableau, initial, p, rows or len(initial), finished)
     finished = finished or (lambda count: None)
     n = len(initial)
     placement = batch_placement()
@@ -357,6 +346,7 @@ def integrate(
     t_final = np.empty(n)
     status = np.empty(n, dtype=np.int32)
     chunks = -(-n // chunk)
+    tableau = lean_tableau(settings.solver) if settings.lean and compiled.kind == FLOW else None
     # Lean chunks are padded to a power of two, so ensembles of many sizes share a few
     # compiled loops.
     padded_rows = min(settings.chunk_size, 1 << (chunk - 1).bit_length())
@@ -372,14 +362,13 @@ def integrate(
             saved = store.read(index)
             if saved is None:
                 part = slice(index * chunk, min((index + 1) * chunk, n))
-                saved = _solve_ensemble(
-                    compiled,
-                    settings,
-                    initial[part],
-                    p,
-                    bar.advance if progress else None,
-                    rows=padded_rows,
-                )
+                report = bar.advance if progress else None
+                if tableau is None:
+                    saved = _solve_ensemble(compiled, settings, initial[part], p, report)
+                else:
+                    saved = lean_chunk(
+                        compiled, settings, tableau, initial[part], p, padded_rows, report
+                    )
                 store.write(index, saved)
             else:
                 bar.advance(len(saved["status"]))

@@ -139,43 +139,47 @@ def lean_chunk(
     """
     n = len(initial)
     assert rows >= n, (rows, n)
-    token = None if finished is None else next(_TOKENS)
-    if finished is not None:
-        _LISTENERS[token] = finished
     placement = batch_placement()
     if placement is not None:
         rows = placement.batch_size(rows)
     padded = np.zeros((rows, initial.shape[1]), compiled.dtype)
     padded[:n] = initial
-    if placement is None:
-        y, t, status = _lean_chunk(
-            compiled,
-            settings,
-            tableau,
-            jnp.asarray(padded),
-            jnp.asarray(n),
-            jnp.asarray(p),
-            None if token is None else jnp.asarray(token),
-        )
-    else:
-        share = rows // placement.devices
-        counts = np.clip(n - share * np.arange(placement.devices), 0, share).astype(np.int32)
-        y, t, status = _lean_chunk_sharded(
-            compiled,
-            settings,
-            tableau,
-            placement.mesh,
-            placement.rows(padded),
-            placement.rows(counts),
-            placement.everywhere(p),
-            None if token is None else placement.everywhere(np.asarray(token)),
-        )
-    saved = {
-        "y_final": np.asarray(y, float)[:n],
-        "t_final": np.asarray(t, float)[:n],
-        "status": np.asarray(status)[:n],
-    }
+    token = None
     if finished is not None:
-        jax.effects_barrier()
-        del _LISTENERS[token]
+        token = next(_TOKENS)
+        _LISTENERS[token] = finished
+    try:
+        if placement is None:
+            y, t, status = _lean_chunk(
+                compiled,
+                settings,
+                tableau,
+                jnp.asarray(padded),
+                jnp.asarray(n),
+                jnp.asarray(p),
+                None if token is None else jnp.asarray(token),
+            )
+        else:
+            share = rows // placement.devices
+            counts = np.clip(n - share * np.arange(placement.devices), 0, share)
+            y, t, status = _lean_chunk_sharded(
+                compiled,
+                settings,
+                tableau,
+                placement.mesh,
+                placement.rows(padded),
+                placement.rows(counts.astype(np.int32)),
+                placement.everywhere(p),
+                None if token is None else placement.everywhere(np.asarray(token)),
+            )
+        saved = {
+            "y_final": np.asarray(y, float)[:n],
+            "t_final": np.asarray(t, float)[:n],
+            "status": np.asarray(status)[:n],
+        }
+    finally:
+        if token is not None:
+            # Every callback has run before the listener goes.
+            jax.effects_barrier()
+            del _LISTENERS[token]
     return saved
