@@ -143,7 +143,9 @@ assert abs(rho_draws.mean() - 0.7) < 0.05
 # proxy at $\rho = 0.5$: the proxy reward (all $T$ actions right by $w_p$) rises all
 # the way, the true reward first rises and then falls. Against the distance $d$ of the
 # weights' direction from the start (`goodhart_distance`, standing in for
-# $\sqrt{\mathrm{KL}}$), fit Gao et al.'s forms to the true-reward gain.
+# $\sqrt{\mathrm{KL}}$), fit Gao et al.'s forms to the true-reward gain: their
+# best-of-$n$ form $d(\alpha - \beta d)$ (Eq 1) and their RL form
+# $d(\alpha - \beta \log d)$ (Eq 2).
 
 # %%
 rho, c = 0.5, 0.7
@@ -165,7 +167,8 @@ fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
 ax.plot(d, proxy_reward - proxy_reward[0], label="proxy reward gain")
 ax.plot(d, gain, label="true reward gain", linewidth=2)
 for form, fit in fits.items():
-    ax.plot(d, fit(d), "--", label=f"fit d(α − β {'log d' if form == 'log' else 'd'})")
+    shape = "log d" if form == "log" else "d"
+    ax.plot(d, fit(d), "--", label=f"{fit.method} form d(α − β {shape})")
 ax.axvline(peak, color="grey", linestyle=":")
 ax.set_xlabel("d, distance of the policy from its start")
 ax.set_ylabel("gain over the start")
@@ -176,7 +179,7 @@ print(f"true reward {true_reward[0]:.3f} -> peak {true_reward.max():.3f} at d = 
 print(f"-> {true_reward[-1]:.3f} at d = {d[-1]:.3f}; proxy reward ends at {proxy_reward[-1]:.3f}")
 for form, fit in fits.items():
     print(
-        f"{form:6s}: alpha {fit.alpha:.3f}, beta {fit.beta:.3f}, closed-form peak "
+        f"{form:6s} ({fit.method}): alpha {fit.alpha:.3f}, beta {fit.beta:.3f}, closed-form peak "
         f"d* = {fit.peak:.3f}, rms residual {fit.rms_residual:.4f}"
     )
 assert true_reward.max() > true_reward[0] + 0.02 and true_reward[-1] < true_reward.max() - 0.02

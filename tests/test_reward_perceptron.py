@@ -142,6 +142,28 @@ def test_goodhart_fits_recover_their_coefficients_and_peaks():
     assert rising.peak == np.inf
 
 
+def test_each_goodhart_form_belongs_to_its_method_in_gao_et_al():
+    # Gao, Schulman & Hilton 2022: Eq 1, best-of-n, R = d(alpha - beta d); Eq 2, RL,
+    # R = d(alpha - beta log d).
+    d = np.linspace(0.5, 3.0, 11)
+    best_of_n = goodhart_fit(d, d * (1.0 - 0.3 * d), "linear")
+    reinforcement = goodhart_fit(d, d * (1.0 - 0.3 * np.log(d)), "log")
+    assert best_of_n.method == "best-of-n"
+    assert reinforcement.method == "reinforcement learning"
+    assert best_of_n(np.array([2.0]))[0] == pytest.approx(2.0 * (1.0 - 0.3 * 2.0))
+    assert reinforcement(np.array([2.0]))[0] == pytest.approx(2.0 * (1.0 - 0.3 * np.log(2.0)))
+
+
+def test_a_nearly_straight_log_gain_peaks_at_infinity_instead_of_overflowing():
+    d = np.array([1.0, 2.0, 3.0])
+    for beta in (1e-3, 1e-16):  # e^(alpha/beta - 1) is past the largest float
+        fit = goodhart_fit(d, d * (1 - beta * np.log(d)), "log")
+        assert fit.beta > 0
+        assert fit.peak == np.inf and fit.peak_gain == np.inf
+    finite = goodhart_fit(d, d * (1 - 0.5 * np.log(d)), "log")
+    assert finite.peak == pytest.approx(np.exp(1 / 0.5 - 1))
+
+
 def test_a_run_in_rounds_follows_its_fresh_proxies_and_passes_the_fixed_proxys_ceiling():
     settings = dict(D=1000, alphas=np.linspace(0, 20, 21), seed=2, progress=False)
     settings |= dict(proxy_overlap=0.5, episode_length=3)

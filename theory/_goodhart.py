@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 
 import numpy as np
 from jaxtyping import Float
 
-BEST_OF_N, REINFORCEMENT = "log", "linear"
+# Gao, Schulman & Hilton (2022): best-of-n follows d(α − βd) (their Eq 1), RL follows
+# d(α − β log d) (their Eq 2).
+BEST_OF_N, REINFORCEMENT = "linear", "log"
 FORMS = (BEST_OF_N, REINFORCEMENT)
+METHOD_OF_FORM = {BEST_OF_N: "best-of-n", REINFORCEMENT: "reinforcement learning"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,12 +22,15 @@ class GoodhartFit:
 
     **Fields:**
 
-    - `form`: `"log"`, $R(d) = d(\alpha - \beta\ln d)$ (best-of-$n$ in Gao et al.), or
-      `"linear"`, $R(d) = d(\alpha - \beta d)$ (RL).
+    - `form`: `"linear"`, $R_{\text{bon}}(d) = d(\alpha - \beta d)$, the form of
+      best-of-$n$ sampling (Gao et al.'s Eq 1), or `"log"`,
+      $R_{\text{RL}}(d) = d(\alpha - \beta\ln d)$, the form of reinforcement learning
+      (their Eq 2).
     - `alpha`, `beta`: the coefficients.
-    - `peak`: where the fitted curve is highest, $d^\star = e^{\alpha/\beta - 1}$ or
-      $\alpha / 2\beta$; `math.inf` when $\beta \le 0$ (no turn).
-    - `peak_gain`: $R(d^\star)$: $\beta d^\star$ or $\alpha^2/4\beta$.
+    - `peak`: where the fitted curve is highest, $d^\star = \alpha / 2\beta$ (linear)
+      or $e^{\alpha/\beta - 1}$ (log); `math.inf` when $\beta \le 0$ (no turn) or
+      when the peak lies beyond the largest float.
+    - `peak_gain`: $R(d^\star)$: $\alpha^2/4\beta$ or $\beta d^\star$.
     - `rms_residual`: the fit's root-mean-square residual.
     """
 
@@ -38,10 +45,15 @@ class GoodhartFit:
         assert self.form in FORMS
         assert self.rms_residual >= 0
 
+    @property
+    def method(self) -> str:
+        """The optimisation method whose curve this form describes in Gao et al."""
+        return METHOD_OF_FORM[self.form]
+
     def __call__(self, distance: Float[np.ndarray, " n"]) -> Float[np.ndarray, " n"]:
         """The fitted gain at `distance`."""
         d = np.asarray(distance, float)
-        if self.form == BEST_OF_N:
+        if self.form == REINFORCEMENT:
             safe = np.where(d > 0, d, 1.0)
             return np.where(d > 0, d * (self.alpha - self.beta * np.log(safe)), 0.0)
         return d * (self.alpha - self.beta * d)
@@ -50,8 +62,8 @@ class GoodhartFit:
 def goodhart_fit(
     distance: Float[np.ndarray, " n"], gain: Float[np.ndarray, " n"], form: str
 ) -> GoodhartFit:
-    r"""Fit $R(d) = d(\alpha - \beta\ln d)$ or $R(d) = d(\alpha - \beta d)$ to a
-    true-reward gain $R$ over the distance $d = \sqrt{\mathrm{KL}}$ from the initial
+    r"""Fit $R(d) = d(\alpha - \beta d)$ (best-of-$n$) or $R(d) = d(\alpha - \beta\ln d)$
+    (RL) to a true-reward gain $R$ over the distance $d = \sqrt{\mathrm{KL}}$ from the initial
     policy, by linear least squares in $(\alpha, \beta)$ (Gao, Schulman & Hilton 2022,
     "Scaling laws for reward model overoptimization", arXiv:2210.10760, Eqs 1–2).
 
@@ -59,7 +71,7 @@ def goodhart_fit(
 
     - `distance`: $d \ge 0$, at least two positive values.
     - `gain`: $R(d) - R(0)$ at the same points.
-    - `form`: `"log"` or `"linear"`.
+    - `form`: `"linear"` (best-of-$n$, Eq 1) or `"log"` (RL, Eq 2).
 
     **Returns:**
 
@@ -83,13 +95,15 @@ def goodhart_fit(
         raise ValueError("the fit needs at least two positive distances")
     keep = d > 0
     d, r = d[keep], r[keep]
-    second = d * np.log(d) if form == BEST_OF_N else d**2
+    second = d * np.log(d) if form == REINFORCEMENT else d**2
     (alpha, beta), *_ = np.linalg.lstsq(np.stack([d, -second], axis=1), r, rcond=None)
     alpha, beta = float(alpha), float(beta)
     if beta <= 0:
         peak, peak_gain = math.inf, math.inf
-    elif form == BEST_OF_N:
-        peak = math.exp(alpha / beta - 1)
+    elif form == REINFORCEMENT:
+        # A nearly straight gain (beta -> 0+) turns beyond the largest float.
+        exponent = alpha / beta - 1
+        peak = math.exp(exponent) if exponent < math.log(sys.float_info.max) else math.inf
         peak_gain = beta * peak
     else:
         peak, peak_gain = alpha / (2 * beta), alpha**2 / (4 * beta)
