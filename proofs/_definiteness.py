@@ -7,12 +7,14 @@ from fractions import Fraction
 
 import sympy as sp
 
+from ..theory._values import symbolic_value
 from ._claim import CertificateFailed
 
 
 def exact_sign(value: sp.Expr, what: str) -> int:
     """The exact sign of a real number given in closed form."""
-    value = sp.nsimplify(value) if isinstance(value, sp.Float) else sp.sympify(value)
+    value = symbolic_value(value, what)
+    value = sp.nsimplify(value) if isinstance(value, sp.Float) else value
     for candidate in (value, sp.simplify(value)):
         if candidate.is_zero:
             return 0

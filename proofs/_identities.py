@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from ..theory._values import symbolic_value
 from ._claim import CertificateFailed
 
 
@@ -46,7 +47,7 @@ def vanishes(expr: sp.Expr, what: str) -> str:
     - `CertificateFailed`: no reduction reached 0; the message gives a point where the
       residual is non-zero when one is found.
     """
-    expr = sp.sympify(expr)
+    expr = symbolic_value(expr, what)
     for reduce in (sp.expand, sp.cancel, sp.simplify):
         if reduce(expr) == 0:
             return f"{what}: reduced to 0 by {reduce.__name__}"

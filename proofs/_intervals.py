@@ -11,6 +11,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from ..theory._values import symbolic_value, symbolic_values
 from ._claim import CertificateFailed, Undecided
 
 Interval = tuple[Fraction, Fraction]
@@ -112,6 +113,8 @@ def prove_positive(
       `expr` is not a polynomial with rational coefficients.
     - `BoxesExhausted`: `max_boxes` boxes did not settle it.
     """
+    expr = symbolic_value(expr, what)
+    box = [symbolic_values(interval, f"{what}: box bound") for interval in box]
     try:
         poly = sp.Poly(expr, *gens, domain="QQ")
     except (sp.PolynomialError, sp.CoercionFailed) as error:
@@ -120,7 +123,7 @@ def prove_positive(
     gradient = [_terms(poly.diff(g)) for g in gens]
     outside = None
     if excluding is not None:
-        exclusion = sp.Poly(excluding, *gens, domain="QQ")
+        exclusion = sp.Poly(symbolic_value(excluding, what), *gens, domain="QQ")
         outside = (_terms(exclusion), [_terms(exclusion.diff(g)) for g in gens])
     stack = [[(Fraction(int(lo.p), int(lo.q)), Fraction(int(hi.p), int(hi.q))) for lo, hi in box]]
     examined = 0

@@ -29,6 +29,7 @@ import scipy.linalg
 import sympy as sp
 
 from ..theory import Model, fixed_points
+from ..theory._values import symbolic_values
 from ._claim import CertificateFailed
 from ._definiteness import rational_psd_failure
 from ._sos import SumOfSquares, monomial_exponents, product_index, round_gram, to_fraction
@@ -99,7 +100,9 @@ class LyapunovCertificate:
 
 
 def _rational_point(model: Model, point: Sequence[object]) -> tuple[sp.Rational, ...]:
-    centre = tuple(sp.nsimplify(c) if isinstance(c, float) else sp.sympify(c) for c in point)
+    point = list(point)
+    exact = symbolic_values(point, "coordinate")
+    centre = tuple(sp.nsimplify(e) if isinstance(c, float) else e for c, e in zip(point, exact))
     if len(centre) != model.dim or not all(c.is_Rational for c in centre):
         raise ValueError(
             f"the SOS certificate needs a fixed point with {model.dim} rational coordinates, "

@@ -12,6 +12,7 @@ from jaxtyping import ArrayLike, Bool, Float
 
 from ..simulations import CONVERGED, integrate, wilson_interval
 from ..theory import MAP, FixedPoint, Model, default_window, fixed_points
+from ..theory._values import symbolic_values
 from ._lyapunov import LyapunovCertificate, lyapunov_certificate
 from ._sublevel import SublevelCertificate, sublevel_certificate
 
@@ -167,7 +168,9 @@ def compare_with_basin(
     rng = np.random.default_rng(seed)
     starts = rng.uniform(box[:, 0], box[:, 1], size=(samples, model.dim))
     result = integrate(model, starts, params, progress=progress, **setting_overrides)
-    target = np.array([float(sp.re(sp.sympify(c).evalf(30))) for c in region.attractor])
+    target = np.array(
+        [float(sp.re(c.evalf(30))) for c in symbolic_values(region.attractor, "coordinate")]
+    )
     arrived = (result["status"].values == CONVERGED) & (
         np.max(np.abs(result["y_final"].values - target), axis=1) <= tolerance
     )

@@ -29,6 +29,7 @@ import scipy.optimize
 import sympy as sp
 
 from ..theory import Model
+from ..theory._values import symbolic_value, symbolic_values
 from ._claim import CertificateFailed
 from ._definiteness import exact_sign, inertia
 from ._intervals import prove_positive
@@ -59,6 +60,7 @@ def critical_points(loss: sp.Expr, state: Sequence[sp.Symbol]) -> list[tuple[sp.
 
     - `ValueError`: the critical points are not isolated (a curve or surface of them).
     """
+    loss = symbolic_value(loss, "the loss")
     gradient = [sp.diff(loss, s) for s in state]
     try:
         solutions = sp.solve_poly_system(gradient, *state)
@@ -219,7 +221,7 @@ def sublevel_certificate(
     state = tuple(model.state)
     points = critical_points(loss, state)
     numeric = np.array([[float(sp.re(c.evalf(30))) for c in p] for p in points])
-    target = np.asarray([float(sp.sympify(c)) for c in point], dtype=float)
+    target = np.asarray([float(c) for c in symbolic_values(point, "coordinate")], dtype=float)
     if target.shape != (model.dim,):
         raise ValueError(f"the minimum needs {model.dim} coordinates, got {tuple(point)}")
     distance = np.max(np.abs(numeric - target), axis=1) if len(points) else np.array([np.inf])

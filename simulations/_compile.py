@@ -14,6 +14,7 @@ from sympy.printing.numpy import JaxPrinter
 
 from ..theory import MAP, Model
 from ..theory._expressions import code_symbols
+from ..theory._values import symbolic_value
 
 # basinlab checks accuracy claims in float64, so JAX's 64-bit mode is switched on when
 # basinlab.simulations is imported. Pass `dtype=jnp.float32` to compile_model to
@@ -55,7 +56,7 @@ def _lambdify(model: Model, expressions: list[sp.Basic]) -> Callable:
     names = code_symbols(model.state, model.param_symbols)
     return sp.lambdify(
         list(names.values()),
-        [sp.sympify(e).xreplace(names) for e in expressions],
+        [symbolic_value(e, "expression").xreplace(names) for e in expressions],
         modules=[{"jax": jax}, "jax"],
         printer=_Printer,
         cse=_cse,

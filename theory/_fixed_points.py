@@ -14,6 +14,7 @@ from ._checks import check_count, check_seed
 from ._expressions import SUPPORTED_FUNCTIONS, code_symbols
 from ._model import MAP, Model, ParamKey
 from ._time_limit import TimeLimitExceeded, time_limit
+from ._values import symbolic_values
 
 STABLE_NODE = "stable node"
 STABLE_FOCUS = "stable focus"
@@ -132,7 +133,7 @@ def classify(
         raise ValueError(
             f"point has {len(point)} coordinates but {model.name!r} has {model.dim} states"
         )
-    location = tuple(sp.sympify(c) for c in point)
+    location = symbolic_values(point, "coordinate")
     if exact is None:
         exact = all(not c.has(sp.Float) for c in location)
     numeric = tuple(float(sp.re(c.evalf(_DIGITS))) for c in location)
@@ -178,7 +179,7 @@ def _exact_solutions(
         return None
     roots, continua = [], []
     for solution in solutions:
-        coordinates = [sp.sympify(solution.get(s, s)) for s in state]
+        coordinates = [solution.get(s, s) for s in state]
         at = dict(zip(state, coordinates))
         if any(sp.simplify(d.subs(at)) == 0 for d in denominators):
             continue

@@ -12,6 +12,7 @@ import sympy as sp
 
 from ._fixed_points import FixedPoint, hessian
 from ._model import Model, ParamKey
+from ._values import symbolic_values
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +50,9 @@ class KramersRate:
 def _point(point: FixedPoint | Sequence[object]) -> tuple[sp.Expr, ...]:
     if isinstance(point, FixedPoint):
         return point.location
-    return tuple(sp.nsimplify(c) if isinstance(c, float) else sp.sympify(c) for c in point)
+    point = list(point)
+    exact = symbolic_values(point, "coordinate")
+    return tuple(sp.nsimplify(e) if isinstance(c, float) else e for c, e in zip(point, exact))
 
 
 def _positive_temperature(temperature: float) -> float:

@@ -50,7 +50,7 @@ class Noise:
     @classmethod
     def matrix(cls, diffusion: Sequence[Sequence[object]] | sp.Matrix, description: str = ""):
         """A full diffusion matrix $g$, $n \\times m$."""
-        return cls(diffusion=sp.Matrix(diffusion).applyfunc(_checked), description=description)
+        return cls(diffusion=_matrix(diffusion), description=description)
 
     @classmethod
     def from_covariance(
@@ -62,7 +62,7 @@ class Noise:
 
         - `ValueError`: $\\Sigma$ is not square and symmetric.
         """
-        matrix = sp.Matrix(covariance).applyfunc(_checked)
+        matrix = _matrix(covariance)
         if matrix.shape[0] != matrix.shape[1] or not (matrix - matrix.T).is_zero_matrix:
             raise ValueError(f"a noise covariance must be square and symmetric, got {matrix}")
         return cls(covariance=matrix, description=description)
@@ -145,5 +145,9 @@ class Noise:
         return self.expressions.shape[1]
 
 
-def _checked(value: object) -> sp.Basic:
-    return as_expression(value, "a noise entry")
+def _matrix(rows: Sequence[Sequence[object]] | sp.MatrixBase) -> sp.Matrix:
+    """A matrix of checked entries. Each entry is checked before `sp.Matrix` sees it,
+    because `sp.Matrix` would parse (and so run) a string entry."""
+    if isinstance(rows, sp.MatrixBase):
+        return sp.Matrix(rows)
+    return sp.Matrix([[as_expression(v, "a noise entry") for v in row] for row in rows])

@@ -16,6 +16,7 @@ import sympy as sp
 from .._checks import check_positive
 from .._curriculum import Curriculum
 from .._model import Model
+from .._values import symbolic_arguments
 from .deep_linear import learning_time
 
 VALUES, AWARENESS = "values", "awareness"
@@ -233,17 +234,16 @@ def constant_weight_threshold(
 
     - `ValueError`: numeric starts outside those ranges.
     """
-    numbers_given = all(
-        isinstance(v, int | float) for v in (s_values, s_awareness, u0_values, u0_awareness)
+    s_v, s_a, u_v, u_a = symbolic_arguments(
+        s_values=s_values, s_awareness=s_awareness, u0_values=u0_values, u0_awareness=u0_awareness
     )
-    if numbers_given and not (
-        0 < u0_values < 0.9 * s_values and 0 < u0_awareness < 0.1 * s_awareness
+    if all(v.is_number for v in (s_v, s_a, u_v, u_a)) and not (
+        0 < u_v < VALUES_LEVEL * s_v and 0 < u_a < AWARENESS_LEVEL * s_a
     ):
         raise ValueError(
             "need 0 < u0_values < 0.9 s_values and 0 < u0_awareness < 0.1 s_awareness, got "
             f"{u0_values}, {u0_awareness} for strengths {s_values}, {s_awareness}"
         )
-    s_v, s_a, u_v, u_a = (sp.sympify(v) for v in (s_values, s_awareness, u0_values, u0_awareness))
     lag_values = sp.log(9 * (s_v - u_v) / u_v)
     lag_awareness = sp.log((s_a - u_a) / (9 * u_a))
     threshold = s_a * lag_values / (s_a * lag_values + s_v * lag_awareness)

@@ -29,10 +29,12 @@ from collections.abc import Sequence
 import sympy as sp
 
 from .._model import Model
+from .._values import symbolic_arguments, symbolic_value
 
 
 def _positive(value: object, what: str) -> None:
-    if isinstance(value, int | float) and not value > 0:
+    value = symbolic_value(value, what)
+    if value.is_number and not value > 0:
         raise ValueError(f"{what} must be positive, got {value}")
 
 
@@ -213,9 +215,9 @@ def mode_strength(t: object, s: object, u0: object, tau: object = 1) -> sp.Expr 
 
     - `ValueError`: a numeric `s`, `u0` or `tau` is not positive.
     """
+    t, s, u0, tau = symbolic_arguments(t=t, s=s, u0=u0, tau=tau)
     for value, what in ((s, "s"), (u0, "u0"), (tau, "tau")):
         _positive(value, what)
-    t, s, u0, tau = (sp.sympify(v) for v in (t, s, u0, tau))
     growth = sp.exp(2 * s * t / tau)
     return _result(s * growth / (growth - 1 + s / u0))
 
@@ -232,8 +234,8 @@ def learning_time(s: object, u0: object, uf: object, tau: object = 1) -> sp.Expr
 
     - `ValueError`: numeric values outside $0 < u_0 < s$, $0 < u_f < s$, or $\tau > 0$.
     """
+    s, u0, uf, tau = symbolic_arguments(s=s, u0=u0, uf=uf, tau=tau)
     _check_interval(s, u0, uf, tau)
-    s, u0, uf, tau = (sp.sympify(v) for v in (s, u0, uf, tau))
     return _result(tau / (2 * s) * sp.log(uf * (s - u0) / (u0 * (s - uf))))
 
 
@@ -252,9 +254,9 @@ def infinite_depth_learning_time(
     - `ValueError`: numeric values outside $0 < u_0 < s$, $0 < u_f < s$, $\tau > 0$,
       or a non-positive depth.
     """
+    s, u0, uf, depth, tau = symbolic_arguments(s=s, u0=u0, uf=uf, depth=depth, tau=tau)
     _check_interval(s, u0, uf, tau)
     _positive(depth, "depth")
-    s, u0, uf, depth, tau = (sp.sympify(v) for v in (s, u0, uf, depth, tau))
     bracket = sp.log(uf * (u0 - s) / (u0 * (uf - s))) / s**2 + 1 / (s * u0) - 1 / (s * uf)
     return _result(tau / depth * bracket)
 
@@ -264,7 +266,7 @@ def reduced_depth_rate(u: object, s: object, depth: object, tau: object = 1) -> 
 
     $$\dot u = \frac{N_l - 1}{\tau}\, u^{2 - 2/(N_l - 1)}\,(s - u).$$
     """
-    u, s, depth, tau = (sp.sympify(v) for v in (u, s, depth, tau))
+    u, s, depth, tau = symbolic_arguments(u=u, s=s, depth=depth, tau=tau)
     return _result((depth - 1) * u ** (2 - 2 / (depth - 1)) * (s - u) / tau)
 
 
@@ -298,8 +300,7 @@ def depth_learning_time(s: float, u0: float, uf: float, depth: int, tau: float =
     return tau * integral
 
 
-def _check_interval(s: object, u0: object, uf: object, tau: object) -> None:
+def _check_interval(s: sp.Basic, u0: sp.Basic, uf: sp.Basic, tau: sp.Basic) -> None:
     _positive(tau, "tau")
-    numbers = [v for v in (s, u0, uf) if isinstance(v, int | float)]
-    if len(numbers) == 3 and not (0 < u0 < s and 0 < uf < s):
+    if all(v.is_number for v in (s, u0, uf)) and not (0 < u0 < s and 0 < uf < s):
         raise ValueError(f"need 0 < u0 < s and 0 < uf < s, got s={s}, u0={u0}, uf={uf}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .._model import Model
+from .._values import symbolic_arguments
 
 
 def logistic_map(r: float = 3.2) -> Model:
@@ -48,6 +49,7 @@ def logistic_period_two(r: object) -> tuple[sp.Expr, sp.Expr]:
 
     `(x_minus, x_plus)`, exact for exact `r`.
     """
+    (r,) = symbolic_arguments(r=r)
     r = sp.nsimplify(r)
     root = sp.sqrt((r - 3) * (r + 1))
     return (r + 1 - root) / (2 * r), (r + 1 + root) / (2 * r)

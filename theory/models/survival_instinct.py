@@ -33,6 +33,7 @@ from collections.abc import Mapping
 import sympy as sp
 
 from .._model import Model
+from .._values import symbolic_arguments
 
 SAFE_COVERAGE, ALL_COVERAGE = "safe", "all"
 COVERAGES = (SAFE_COVERAGE, ALL_COVERAGE)
@@ -170,8 +171,10 @@ def pessimistic_values(
     """
     _check(length, coverage)
     exact = {k: sp.nsimplify(v, rational=True) for k, v in _rewards(rewards).items()}
-    gamma = sp.nsimplify(discount, rational=True)
-    kappa = sp.nsimplify(pessimism, rational=True)
+    gamma, kappa = (
+        sp.nsimplify(v, rational=True)
+        for v in symbolic_arguments(discount=discount, pessimism=pessimism)
+    )
     if not 0 < gamma < 1:
         raise ValueError(f"discount must lie in (0, 1), got {discount!r}")
     values = sp.symbols(f"x0:{length + 1}")

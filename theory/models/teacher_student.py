@@ -290,6 +290,8 @@ def teacher_student(
       indefinite $T$, second-layer vectors of the wrong length, or a negative
       learning rate, noise or weight decay.
     """
+    if not isinstance(train_second_layer, bool):
+        raise TypeError(f"train_second_layer must be True or False, got {train_second_layer!r}")
     for name, value in (("eta", eta), ("eta_v", eta_v), ("sigma", sigma), ("kappa", kappa)):
         if not value >= 0:
             raise ValueError(f"{name} must be non-negative, got {value}")
