@@ -43,9 +43,7 @@ CALLS = {
     "classify": lambda s: bl.classify(_double_well(), [s, 2]),
     "eyring_kramers minimum": lambda s: bl.eyring_kramers(_double_well(), [s, 2], (0, 1), 0.1),
     "eyring_kramers saddle": lambda s: bl.eyring_kramers(_double_well(), (1, 2), (s, 1), 0.1),
-    "eyring_kramers temperature": lambda s: bl.eyring_kramers(
-        _double_well(), (1, 2), (0, 1), s
-    ),
+    "eyring_kramers temperature": lambda s: bl.eyring_kramers(_double_well(), (1, 2), (0, 1), s),
     "exact_mean_first_passage_time": lambda s: bl.exact_mean_first_passage_time(
         _line(), s, 1.0, 0.1
     ),
