@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import pathlib
+import stat
 from collections.abc import Mapping
 
 LOCK_NAME = ".basinlab.lock"
@@ -34,6 +35,30 @@ def recorded_request(path: pathlib.Path) -> dict | None:
 def _differences(old: Mapping, new: Mapping) -> str:
     keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
     return ", ".join(f"{k}: {json.dumps(old.get(k))} -> {json.dumps(new.get(k))}" for k in keys)
+
+
+def _open_lock(path: pathlib.Path):
+    """The lock file, opened for reading and writing without following a symbolic
+    link: a link planted in the folder would otherwise have its target truncated.
+
+    **Raises:**
+
+    - `OSError`: the lock is a symbolic link or not a regular file.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        descriptor = os.open(path, flags, 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise OSError(
+                f"the lock file {str(path)!r} is a symbolic link; remove it, basinlab "
+                "will not write through it"
+            ) from None
+        raise
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError(f"the lock file {str(path)!r} is not a regular file; remove it")
+    return os.fdopen(descriptor, "r+")
 
 
 class OutputFolder:
@@ -72,7 +97,7 @@ class OutputFolder:
 
     def __enter__(self) -> OutputFolder:
         self.path.mkdir(parents=True, exist_ok=True)
-        lock = open(self.path / LOCK_NAME, "a+")  # held until __exit__
+        lock = _open_lock(self.path / LOCK_NAME)  # held until __exit__
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
