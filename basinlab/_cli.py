@@ -14,6 +14,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+from . import _text
 from ._calibration_example import EXAMPLES
 
 # The testbed's function classes, named here so that help loads no JAX; a test keeps
@@ -28,10 +29,6 @@ TESTBED_CLASSES = (
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _ASSIGNMENT = re.compile(rf"^({_NAME})=(.+)$")
-# Plain decimals only: Python's float() would also take "1_0" (as 10) and "0x1p3".
-_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_NON_FINITE = re.compile(r"^[+-]?(inf|infinity|nan)$", re.IGNORECASE)
-_INTEGER = re.compile(r"^[+-]?\d+$")
 SEED_LIMIT = 2**63
 
 
@@ -42,19 +39,19 @@ class UsageError(ValueError):
 def _number(text: str) -> float:
     """A decimal number; `inf` and `nan` are read so that the error can say
     'must be finite' where that is the problem."""
-    stripped = text.strip()
-    if _DECIMAL.match(stripped) or _NON_FINITE.match(stripped):
-        return float(stripped)
+    value = _text.decimal(text)
+    if value is not None:
+        return value
     raise argparse.ArgumentTypeError(
         f"{text!r} is not a number (write plain decimals such as 0.5, -2 or 1e-3)"
     )
 
 
 def _integer(text: str) -> int:
-    stripped = text.strip()
-    if not _INTEGER.match(stripped):
+    value = _text.integer(text)
+    if value is None:
         raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}")
-    return int(stripped)
+    return value
 
 
 def _count(minimum: int):

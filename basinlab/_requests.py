@@ -10,9 +10,10 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
+from . import _text
 from .theory import Model, models
 from .theory._checks import check_count, check_seed
-from .theory._resources import ensemble_bytes, require_memory
+from .theory._resources import continuation_bytes, ensemble_bytes, require_memory
 from .theory._slice import check_box, check_slice
 
 
@@ -287,13 +288,12 @@ def parse_range(text: str) -> tuple[str, float, float, int]:
         raise ValueError(
             f"--param takes NAME=START:STOP:COUNT, such as bias=0:1.2:25; got {text!r}"
         )
-    try:
-        start, stop = float(parts[0]), float(parts[1])
-        count = int(parts[2])
-    except ValueError:
+    start, stop, count = _text.decimal(parts[0]), _text.decimal(parts[1]), _text.integer(parts[2])
+    if start is None or stop is None or count is None:
         raise ValueError(
-            f"--param takes NAME=START:STOP:COUNT with numbers; got {text!r}"
-        ) from None
+            f"--param takes NAME=START:STOP:COUNT with plain decimal START and STOP and an "
+            f"integer COUNT (not 1_0 or 0x10); got {text!r}"
+        )
     if not (math.isfinite(start) and math.isfinite(stop)):
         raise ValueError(f"the range of {name.strip()!r} must be finite, got {text!r}")
     if not start < stop:
@@ -329,7 +329,8 @@ def continuation_request(
     if name in params:
         raise ValueError(f"{name!r} is varied; do not also set it with --set")
     n = check_count(n, "n")
-    require_memory(ensemble_bytes(n, model.dim), f"{n} samples")
+    what = f"a continuation over {count} values of {n} samples"
+    require_memory(continuation_bytes(count, n, model.dim), what)
     return ContinuationRequest(
         model,
         params,

@@ -76,6 +76,10 @@ CLI_CASES = [
     (("prove", "--timeout", "nan"), "must be a positive finite number"),
     (("calibrate", "nope"), "invalid choice: 'nope'"),
     (("calibrate", "teacher-student", "--seed", "-3"), "must lie in [0, 2**63)"),
+    (("continue", MODEL, "--param", "bias=0:1:1000000000"), "1000000000 values of 2000 samples"),
+    (("continue", MODEL, "--param", "bias=0:1:1_0"), "integer COUNT (not 1_0 or 0x10)"),
+    (("continue", MODEL, "--param", "bias=0_5:1:10"), "plain decimal START and STOP"),
+    (("continue", MODEL, "--param", "bias=0:0x1:10"), "plain decimal START and STOP"),
 ]
 
 # Every argument that is parsed gets a string that would run code if it were evaluated.
@@ -109,7 +113,7 @@ def _assert_one_line_error(out, message):
 
 @pytest.mark.parametrize("arguments, message", CLI_CASES + INJECTION_CASES)
 def test_command_line_bad_input(arguments, message, tmp_path):
-    writes = arguments[0] in ("map", "fractions", "demo", "calibrate")
+    writes = arguments[0] in ("map", "fractions", "continue", "demo", "calibrate")
     out = cli([*arguments, *(["--out", "out"] if writes else [])], tmp_path)
     _assert_one_line_error(out, message)
     assert not (tmp_path / "PWNED").exists()

@@ -14,7 +14,7 @@ import pytest
 import sympy as sp
 
 import basinlab as bl
-from basinlab import _cli
+from basinlab import _text
 from basinlab.proofs import critical_points, prove_positive, vanishes
 from basinlab.theory import Curriculum, goodhart_fit, models
 from basinlab.theory._values import DECIMAL, parse_decimal, symbolic_value
@@ -127,7 +127,7 @@ def test_plain_decimal_text_is_read_exactly():
 
 def test_the_command_line_and_the_theory_read_one_decimal_grammar():
     # The command line keeps its own copy so that parsing loads no SymPy.
-    assert _cli._DECIMAL.pattern == DECIMAL.pattern
+    assert _text.DECIMAL.pattern == DECIMAL.pattern
 
 
 def test_no_module_passes_text_to_sympys_parsers():

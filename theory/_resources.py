@@ -39,6 +39,17 @@ def ensemble_bytes(trajectories: int, dim: int, saved_per_trajectory: int = 1) -
     return int(trajectories) * per_trajectory
 
 
+# What one parameter value of a continuation keeps until the end: its attractors
+# (name, kind, location, extent, predicates) and their counts, in Python objects.
+_CONTINUATION_VALUE_BYTES = 4096
+
+
+def continuation_bytes(values: int, trajectories: int, dim: int) -> int:
+    """Bytes that a continuation needs: one value's ensemble at a time, and the
+    attractors and counts of every value, kept to the end."""
+    return ensemble_bytes(trajectories, dim) + int(values) * _CONTINUATION_VALUE_BYTES
+
+
 def require_memory(needed: int, what: str) -> None:
     """Refuse work whose results would not fit in memory.
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import sympy as sp
 
-# Plain decimals only, as on the command line (basinlab._cli keeps the same grammar,
+# Plain decimals only, as on the command line (basinlab._text keeps the same grammar,
 # without importing SymPy; a test holds the two equal). Python's float() would also
 # take "1_0" (as 10), "0x1p3" and "inf".
 DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
