@@ -9,12 +9,11 @@ import json
 import os
 import pathlib
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 
-from ..theory import Model
 from ._atomic import atomic_output
-from ._provenance import versions
 
 _CHECKSUM = "__checksum__"
 
@@ -37,9 +36,11 @@ def _checksum(arrays: dict[str, np.ndarray]) -> str:
 class ChunkStore:
     """A directory of finished chunks for one piece of work, keyed by its inputs.
 
-    The key hashes the package versions, the model's equations, the parameters, the
-    initial conditions, the settings and the chunk size, so a chunk is only ever read
-    back by the same work done by the same code. Each chunk carries a SHA-256
+    The key hashes everything that changes a result: the package versions and the
+    source fingerprint, the model's equations, its floating-point type, the
+    parameters, the initial conditions, the solver and its settings, and the chunk
+    size (the caller's `key`), so a chunk is only ever read back by the same work
+    done by the same code. Each chunk carries a SHA-256
     checksum of its arrays and is written to a temporary file that is renamed into
     place, so a chunk on disk is whole; one that is truncated or altered anyway is
     reported with a `DamagedChunkWarning`, deleted and computed again. Runs that share
@@ -51,26 +52,14 @@ class ChunkStore:
 
     @classmethod
     def open(
-        cls,
-        root: str | os.PathLike | None,
-        model: Model,
-        params: np.ndarray,
-        initial: np.ndarray,
-        settings: dict[str, object],
-        chunk_size: int,
+        cls, root: str | os.PathLike | None, key: Mapping[str, object], initial: np.ndarray
     ) -> ChunkStore:
+        """The store under `root` for the work that `key` (JSON-able) and the initial
+        conditions describe; a store that keeps nothing when `root` is `None`."""
         if root is None:
             return cls(None)
         digest = hashlib.sha256()
-        description = {
-            "versions": versions(),
-            "model": model.name,
-            "equations": model.equations(),
-            "settings": settings,
-            "chunk_size": chunk_size,
-        }
-        digest.update(json.dumps(description, sort_keys=True, default=str).encode())
-        digest.update(np.ascontiguousarray(params, dtype=float).tobytes())
+        digest.update(json.dumps(dict(key), sort_keys=True, default=str).encode())
         digest.update(np.ascontiguousarray(initial, dtype=float).tobytes())
         directory = pathlib.Path(root) / digest.hexdigest()[:20]
         directory.mkdir(parents=True, exist_ok=True)

@@ -208,9 +208,7 @@ def continuation(
             previous = list(zip(ids, attractors))
             bar.advance(1)
     attrs = provenance(
-        compiled.model,
-        compiled.model.resolve_params({**(params or {}), param: float(grid[0])}),
-        settings.describe(compiled.kind),
+        compiled, {**(params or {}), param: float(grid[0])}, settings.describe(compiled.kind)
     )
     attrs |= {
         "kind": "continuation",

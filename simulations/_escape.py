@@ -240,9 +240,7 @@ def escape_times(
     escaped = outcome != STILL_RUNNING
     mean = exponential_mean(times, escaped, confidence)
     survival_time, survival = kaplan_meier(times, escaped)
-    attrs = provenance(
-        compiled.model, compiled.model.resolve_params(params), settings.describe(compiled)
-    )
+    attrs = provenance(compiled, params, settings.describe(compiled))
     attrs |= {
         "kind": "escape_times",
         "attractor": json.dumps(origin.tolist()),

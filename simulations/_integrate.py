@@ -23,7 +23,7 @@ from ._distribute import batch_placement, chunk_share
 from ._lean_chunks import lean_chunk
 from ._lean_rk import lean_tableau
 from ._progress import Progress
-from ._provenance import provenance
+from ._provenance import provenance, solver_description
 from ._solver_settings import (
     _RUNNING,
     CONVERGED,
@@ -333,14 +333,9 @@ def integrate(
     p = compiled.param_vector(params)
     n = initial.shape[0]
     chunk = min(settings.chunk_size, n)
-    store = ChunkStore.open(
-        checkpoint_dir,
-        compiled.model,
-        np.asarray(p),
-        initial,
-        settings.describe(compiled.kind),
-        chunk,
-    )
+    key = provenance(compiled, params, settings.describe(compiled.kind))
+    key |= {"solver": solver_description(settings.solver), "chunk_size": chunk}
+    store = ChunkStore.open(checkpoint_dir, key, initial)
 
     y_final = np.empty_like(initial)
     t_final = np.empty(n)
@@ -398,7 +393,5 @@ def integrate(
             "status": ("trajectory", status),
         },
         coords=coords,
-        attrs=provenance(
-            compiled.model, compiled.model.resolve_params(params), settings.describe(compiled.kind)
-        ),
+        attrs=provenance(compiled, params, settings.describe(compiled.kind)),
     )

@@ -171,7 +171,5 @@ def trajectories(
         "state": list(compiled.state_names),
         "predicate": list(compiled.predicate_names),
     }
-    attrs = provenance(
-        compiled.model, compiled.model.resolve_params(params), settings.describe(compiled.kind)
-    )
+    attrs = provenance(compiled, params, settings.describe(compiled.kind))
     return xr.Dataset(data, coords=coords, attrs=attrs | {"kind": "trajectories"})

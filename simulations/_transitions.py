@@ -108,9 +108,7 @@ def transition_probabilities(
     result["start_label"] = ("run", start)
     result["end_label"] = ("run", end)
     result = result.assign_coords(run=np.arange(n), state=list(compiled.state_names))
-    result.attrs |= provenance(
-        compiled.model, compiled.model.resolve_params(params), noise_settings.describe(compiled)
-    )
+    result.attrs |= provenance(compiled, params, noise_settings.describe(compiled))
     result.attrs |= {
         "kind": "transition_probabilities",
         "horizon": horizon,

@@ -7,8 +7,12 @@ import pathlib
 import subprocess
 import sys
 
+import h5py
+import numpy as np
+import numpyro.distributions as dist
 import pytest
 
+import basinlab as bl
 from basinlab._output_folder import LOCK_NAME, OutputFolder
 
 EXECUTABLE = pathlib.Path(sys.executable).parent / "basinlab"
@@ -50,3 +54,57 @@ def test_a_lock_file_that_is_not_a_regular_file_is_refused(tmp_path):
     os.mkfifo(tmp_path / LOCK_NAME)
     with pytest.raises(OSError, match="not a regular file"):
         OutputFolder(tmp_path).__enter__()
+
+
+@pytest.fixture(scope="module")
+def small_map():
+    model = bl.models.alignment_double_well()
+    return bl.basin_map(model, "a", "c", ((-2, 2), (-1, 3)), resolution=12, progress=False)
+
+
+def test_a_flipped_byte_in_the_labels_is_caught_on_load(small_map, tmp_path):
+    path = bl.save(small_map, tmp_path / "map.nc")
+    assert bl.load(path).identical(small_map)
+    with h5py.File(path, "r") as handle:
+        offset = handle["label"].id.get_offset()  # contiguous: no HDF5 checksum of its own
+    raw = bytearray(path.read_bytes())
+    raw[offset] ^= 0x01
+    path.write_bytes(bytes(raw))
+    with pytest.raises(bl.ResultFileError, match="do not match the checksum"):
+        bl.load(path)
+
+
+def test_every_result_kind_round_trips_its_checksum(small_map, tmp_path):
+    p0 = dist.Uniform(np.array([-2.0, -1.0]), np.array([2.0, 3.0])).to_event(1)
+    model = bl.models.alignment_tilted_well()
+    results = {
+        "map": small_map,
+        "fractions": bl.basin_fractions(model, p0, n=64, seed=0, progress=False),
+        "continuation": bl.continuation(model, "bias", [0.0, 0.5], p0, n=64, progress=False),
+    }
+    for name, result in results.items():
+        path = bl.save(result, tmp_path / f"{name}.nc")
+        assert bl.load(path).identical(result), name
+
+
+def test_chunks_of_a_float32_run_are_never_read_by_a_float64_run(tmp_path):
+    import diffrax
+    import jax.numpy as jnp
+
+    model = bl.models.alignment_double_well()
+    starts = np.random.default_rng(0).uniform([-2, -1], [2, 3], size=(64, 2))
+    single = bl.integrate(
+        bl.compile_model(model, dtype=jnp.float32), starts, checkpoint_dir=tmp_path, progress=False
+    )
+    double = bl.integrate(model, starts, checkpoint_dir=tmp_path, progress=False)
+    fresh = bl.integrate(model, starts, progress=False)
+    assert single.attrs["dtype"] == "float32" and double.attrs["dtype"] == "float64"
+    np.testing.assert_array_equal(double["t_final"].values, fresh["t_final"].values)
+    np.testing.assert_array_equal(double["y_final"].values, fresh["y_final"].values)
+    # Another solver, or the same solver with other settings, has chunks of its own.
+    other = bl.integrate(
+        model, starts, checkpoint_dir=tmp_path, progress=False, solver=diffrax.Dopri5()
+    )
+    alone = bl.integrate(model, starts, progress=False, solver=diffrax.Dopri5())
+    np.testing.assert_array_equal(other["t_final"].values, alone["t_final"].values)
+    assert len(list(tmp_path.iterdir())) == 3
