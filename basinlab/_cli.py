@@ -348,11 +348,14 @@ def _run(arguments: argparse.Namespace) -> int:
                 )
             },
         }
+        from ._requests import check_testbed
+
+        check_testbed(record)
         with OutputFolder(arguments.out, arguments.overwrite) as folder:
             path = folder.claim("testbed.nc", record)
             from . import _report
 
-            _report.testbed(path, record, not arguments.no_progress)
+            _report.testbed(path, record, not arguments.no_progress, arguments.overwrite)
         return 0
     requests = _ensemble_requests(arguments)
     with OutputFolder(arguments.out, arguments.overwrite) as folder:

@@ -15,7 +15,13 @@ import xarray as xr
 from . import _calibration_example, proofs
 from ._output_folder import REQUEST_ATTRIBUTE
 from ._printing import analyze, table
-from ._requests import ContinuationRequest, FractionsRequest, MapRequest
+from ._requests import (
+    EVAL_BATCH,
+    FAST_TESTBED,
+    ContinuationRequest,
+    FractionsRequest,
+    MapRequest,
+)
 from .simulations import (
     SolverSettings,
     attractor_window,
@@ -281,16 +287,15 @@ def continuation(request: ContinuationRequest, path: pathlib.Path, progress: boo
     return result
 
 
-def testbed(path: pathlib.Path, record: dict, progress: bool) -> xr.Dataset:
+def testbed(path: pathlib.Path, record: dict, progress: bool, overwrite: bool) -> xr.Dataset:
     """Train the in-context transformer `record` asks for into `path`'s folder (with
-    resumable checkpoints beside it); write the record and a PNG; print the errors."""
+    resumable checkpoints beside it, replaced when `overwrite` and made with other
+    settings); write the record and a PNG; print the errors."""
     fast = record["fast"]
     function_class = bed.function_class(record["function_class"], record["dim"])
-    sizes = (
-        dict(width=16, depth=1, heads=2, steps=min(record["steps"], 100), batch=16)
-        if fast
-        else {k: record[k] for k in ("width", "depth", "heads", "steps", "batch")}
-    )
+    sizes = {k: record[k] for k in ("width", "depth", "heads", "steps", "batch")}
+    if fast:
+        sizes |= FAST_TESTBED | {"steps": min(record["steps"], 100)}
     started = time.perf_counter()
     _, result = bed.train_in_context(
         function_class,
@@ -301,8 +306,9 @@ def testbed(path: pathlib.Path, record: dict, progress: bool) -> xr.Dataset:
         out=path.parent / "checkpoints",
         checkpoint_every=100 if fast else 1000,
         log_every=10 if fast else 100,
-        eval_batch=64 if fast else 1024,
+        eval_batch=EVAL_BATCH[fast],
         progress=progress,
+        overwrite=overwrite,
         **sizes,
     )
     seconds = time.perf_counter() - started

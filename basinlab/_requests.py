@@ -13,7 +13,12 @@ from collections.abc import Mapping, Sequence
 from . import _text
 from .theory import Model, models
 from .theory._checks import check_count, check_seed
-from .theory._resources import continuation_bytes, ensemble_bytes, require_memory
+from .theory._resources import (
+    ensemble_bytes,
+    require_continuation_memory,
+    require_memory,
+    require_training_memory,
+)
 from .theory._slice import check_box, check_slice
 
 
@@ -329,8 +334,7 @@ def continuation_request(
     if name in params:
         raise ValueError(f"{name!r} is varied; do not also set it with --set")
     n = check_count(n, "n")
-    what = f"a continuation over {count} values of {n} samples"
-    require_memory(continuation_bytes(count, n, model.dim), what)
+    require_continuation_memory(count, n, model.dim)
     return ContinuationRequest(
         model,
         params,
@@ -342,4 +346,44 @@ def continuation_request(
         check_seed(seed),
         _flat_box(model, bounds),
         _positive_finite(t1, "t1"),
+    )
+
+
+# The number of nonzero weights of the testbed's sparse_linear class, as the command
+# line draws it (a test holds it equal to SparseLinear's default).
+SPARSE_NONZEROS = 3
+# The testbed's model in --fast mode, and its held-out prompts in each mode.
+FAST_TESTBED = {"width": 16, "depth": 1, "heads": 2, "batch": 16}
+EVAL_BATCH = {True: 64, False: 1024}
+
+
+def check_testbed(record: Mapping[str, object]) -> None:
+    """Check a `basinlab testbed` request before JAX loads: the heads must divide the
+    width, the sparse class needs room for its nonzero weights, and the training must
+    fit in memory.
+
+    **Raises:**
+
+    - `ValueError`: the message names the option to change.
+    """
+    sizes = {k: record[k] for k in ("width", "depth", "heads", "batch")}
+    if record["fast"]:
+        sizes |= FAST_TESTBED
+    if sizes["width"] % sizes["heads"]:
+        raise ValueError(f"--heads {sizes['heads']} must divide --width {sizes['width']}")
+    dim = int(record["dim"])
+    if record["function_class"] == "sparse_linear" and dim < SPARSE_NONZEROS:
+        raise ValueError(
+            f"sparse_linear draws {SPARSE_NONZEROS} nonzero weights, so it needs --dim of "
+            f"at least {SPARSE_NONZEROS}, got {dim}"
+        )
+    points = record["points"] or 2 * dim + 1
+    require_training_memory(
+        dim,
+        points,
+        sizes["width"],
+        sizes["depth"],
+        sizes["heads"],
+        sizes["batch"],
+        EVAL_BATCH[bool(record["fast"])],
     )

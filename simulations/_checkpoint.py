@@ -19,7 +19,8 @@ _CHECKSUM = "__checksum__"
 
 
 class DamagedChunkWarning(UserWarning):
-    """A stored chunk failed its checksum or could not be read; it is recomputed."""
+    """A stored chunk or training checkpoint failed its checksum or could not be read;
+    it is deleted and its work done again."""
 
 
 def _checksum(arrays: dict[str, np.ndarray]) -> str:

@@ -13,7 +13,7 @@ from jaxtyping import ArrayLike
 
 from ..theory import Model
 from ..theory._checks import check_count, check_positive, check_seed
-from ..theory._resources import continuation_bytes, require_memory
+from ..theory._resources import require_continuation_memory
 from ._attractors import Attractor, LabelSettings
 from ._basins import labelled_ensemble
 from ._compile import CompiledModel
@@ -166,10 +166,7 @@ def continuation(
     n = check_count(n, "n")
     seed = check_seed(seed)
     dim = len(compiled.state_names)
-    require_memory(
-        continuation_bytes(len(grid), n, dim),
-        f"a continuation over {len(grid)} values of {n} samples",
-    )
+    require_continuation_memory(len(grid), n, dim)
     samples = sample_states(p0, n, seed, dim)
     rng = np.random.default_rng(seed)
     settings = settings or SolverSettings()

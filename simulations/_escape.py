@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -12,11 +13,12 @@ import xarray as xr
 
 from ..theory import FixedPoint, Model, fixed_points
 from ..theory._checks import check_count, check_positive
+from ..theory._resources import ensemble_bytes, require_memory
 from ._compile import CompiledModel
 from ._integrate import as_compiled, integrate
 from ._provenance import provenance
-from ._sde import LEFT_THE_BOX, STILL_RUNNING, NoiseSettings, require_noise, run_until_arrival
-from ._solver_settings import CONVERGED
+from ._sde import NoiseSettings, require_noise, run_until_arrival
+from ._solver_settings import CONVERGED, DIVERGED
 
 # Directions probed on the surface of an arrival ball to check it lies in its basin.
 _PROBES = 64
@@ -182,11 +184,13 @@ def escape_times(
     **Returns:**
 
     An `xarray.Dataset` over `run` with each run's `time` (of escape, or `t_max`),
-    `escaped` and `destination` (the index of the target reached, `-1` if none,
-    `-2` if it left the box); the targets' `target_location` and `target_radius`;
+    `escaped` and `destination` (the index of the target reached; `UNCONVERGED` if
+    none was reached by `t_max`; `DIVERGED` if the run left the box or blew up, which
+    is censored at that time, never counted as an escape); the targets'
+    `target_location` and `target_radius`;
     the survival curve `survival` over `survival_time`; and attrs `mean_time`,
-    `mean_time_low`, `mean_time_high`, `escaped`, `estimator`, the start, the noise
-    and the settings.
+    `mean_time_low`, `mean_time_high`, `escaped`, `diverged`, `estimator`, the start,
+    the noise and the settings.
 
     **Raises:**
 
@@ -198,6 +202,7 @@ def escape_times(
     compiled = as_compiled(model)
     require_noise(compiled, "escape_times")
     n = check_count(n, "n")
+    require_memory(ensemble_bytes(n, len(compiled.state_names)), f"{n} runs")
     t_max = check_positive(t_max, "t_max")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
@@ -237,7 +242,17 @@ def escape_times(
         progress,
         "escaping",
     )
-    escaped = outcome != STILL_RUNNING
+    # A run that blew up (a step too large for the drift) did not escape: it is
+    # censored at the time it was lost, like a run still inside at t_max.
+    escaped = outcome >= 0
+    diverged = int(np.sum(outcome == DIVERGED))
+    if diverged:
+        warnings.warn(
+            f"{diverged} of {n} runs diverged (left the box or stopped being finite) and "
+            f"are censored, not counted as escapes; a smaller dt than {settings.dt} may "
+            "avoid it",
+            stacklevel=2,
+        )
     mean = exponential_mean(times, escaped, confidence)
     survival_time, survival = kaplan_meier(times, escaped)
     attrs = provenance(compiled, params, settings.describe(compiled))
@@ -252,7 +267,7 @@ def escape_times(
         "mean_time_low": mean.low,
         "mean_time_high": mean.high,
         "escaped": mean.escaped,
-        "left_the_box": int(np.sum(outcome == LEFT_THE_BOX)),
+        "diverged": diverged,
         "estimator": "exponential maximum likelihood with a chi-square interval; survival "
         "by Kaplan-Meier",
     }

@@ -15,10 +15,7 @@ from ..theory import MAP
 from ..theory._checks import check_count, check_positive, check_seed
 from ._compile import CompiledModel
 from ._progress import Progress
-
-# What became of a run: the index of the target ball it reached, or one of these.
-STILL_RUNNING = -1
-LEFT_THE_BOX = -2
+from ._solver_settings import DIVERGED, UNCONVERGED
 
 TREE = "tree"
 INCREMENTS = "increments"
@@ -128,9 +125,9 @@ def _window(
         distance = jnp.sqrt(jnp.sum((y[None, :] - centres) ** 2, axis=1)) / radii
         inside = distance < 1
         size = jnp.max(jnp.abs(y))
-        escaped = ~jnp.isfinite(size) | (size > settings.divergence_bound)
-        target = jnp.where(jnp.any(inside), jnp.argmin(distance), STILL_RUNNING)
-        return jnp.where(escaped, LEFT_THE_BOX, target).astype(jnp.int32)
+        blown_up = ~jnp.isfinite(size) | (size > settings.divergence_bound)
+        target = jnp.where(jnp.any(inside), jnp.argmin(distance), UNCONVERGED)
+        return jnp.where(blown_up, DIVERGED, target).astype(jnp.int32)
 
     def one(y0, run):
         key = jax.random.fold_in(jax.random.fold_in(seed_key, run), window)
@@ -147,7 +144,7 @@ def _window(
             y0=y0,
             args=p,
             saveat=dfx.SaveAt(t1=True),
-            event=dfx.Event(lambda t, y, args, **kwargs: outcome(y) != STILL_RUNNING),
+            event=dfx.Event(lambda t, y, args, **kwargs: outcome(y) != UNCONVERGED),
             max_steps=steps,
             throw=False,
             adjoint=dfx.ForwardMode(),
@@ -176,7 +173,9 @@ def run_until_arrival(
     **Returns:**
 
     The final states, the times, and the outcomes: the index of the ball reached,
-    `STILL_RUNNING` at `t_max`, or `LEFT_THE_BOX`.
+    `UNCONVERGED` when it was still running at `t_max`, or `DIVERGED` when it left
+    the box or stopped being finite (a blow-up, such as a step too large for the
+    drift).
 
     **Raises:**
 
@@ -193,7 +192,7 @@ def run_until_arrival(
         )
     y = np.array(y0s, dtype=float)
     t = np.zeros(n)
-    outcome = np.full(n, STILL_RUNNING, dtype=np.int32)
+    outcome = np.full(n, UNCONVERGED, dtype=np.int32)
     running = np.arange(n)
     seed_key = jax.random.key(seed)
     centres = jnp.asarray(np.reshape(centres, (-1, dim)), compiled.dtype)
@@ -222,7 +221,7 @@ def run_until_arrival(
                 y[rows] = np.asarray(ys)[: len(rows)]
                 t[rows] = np.asarray(ts)[: len(rows)]
                 outcome[rows] = np.asarray(codes)[: len(rows)]
-            running = running[outcome[running] == STILL_RUNNING]
+            running = running[outcome[running] == UNCONVERGED]
             bar.advance(1)
             if len(running) == 0:
                 bar.advance(windows - window - 1)

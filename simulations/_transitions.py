@@ -19,7 +19,7 @@ from ._distribution_record import describe_distribution
 from ._integrate import as_compiled
 from ._provenance import provenance
 from ._sampling import sample_states
-from ._sde import LEFT_THE_BOX, NoiseSettings, require_noise, run_until_arrival
+from ._sde import NoiseSettings, require_noise, run_until_arrival
 from ._solver_settings import DIVERGED, SolverSettings
 from ._transition_matrix import transition_matrix
 
@@ -94,7 +94,7 @@ def transition_probabilities(
         progress,
         "noisy runs",
     )
-    left = outcome == LEFT_THE_BOX
+    left = outcome == DIVERGED
     both = np.concatenate([y0s, np.where(left[:, None], y0s, ends)])
     _, label, attractors, _ = labelled_ensemble(
         compiled, both, params, settings, labels, points, progress, None, {}

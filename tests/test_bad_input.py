@@ -77,6 +77,12 @@ CLI_CASES = [
     (("calibrate", "nope"), "invalid choice: 'nope'"),
     (("calibrate", "teacher-student", "--seed", "-3"), "must lie in [0, 2**63)"),
     (("continue", MODEL, "--param", "bias=0:1:1000000000"), "1000000000 values of 2000 samples"),
+    (("testbed", "sparse_linear", "--dim", "1"), "needs --dim of at least 3, got 1"),
+    (("testbed", "linear", "--width", "10", "--heads", "3"), "--heads 3 must divide --width 10"),
+    (("testbed", "linear", "--dim", "2000000"), "in d = 2000000 needs about"),
+    (("testbed", "linear", "--width", "1000000"), "width-1000000, depth-3 transformer"),
+    (("testbed", "linear", "--points", "10000000"), "prompts of 10000000 pairs"),
+    (("testbed", "linear", "--batch", "1000000000"), "on 1000000000 prompts"),
     (("continue", MODEL, "--param", "bias=0:1:1_0"), "integer COUNT (not 1_0 or 0x10)"),
     (("continue", MODEL, "--param", "bias=0_5:1:10"), "plain decimal START and STOP"),
     (("continue", MODEL, "--param", "bias=0:0x1:10"), "plain decimal START and STOP"),
@@ -113,7 +119,7 @@ def _assert_one_line_error(out, message):
 
 @pytest.mark.parametrize("arguments, message", CLI_CASES + INJECTION_CASES)
 def test_command_line_bad_input(arguments, message, tmp_path):
-    writes = arguments[0] in ("map", "fractions", "continue", "demo", "calibrate")
+    writes = arguments[0] in ("map", "fractions", "continue", "demo", "calibrate", "testbed")
     out = cli([*arguments, *(["--out", "out"] if writes else [])], tmp_path)
     _assert_one_line_error(out, message)
     assert not (tmp_path / "PWNED").exists()

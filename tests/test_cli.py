@@ -150,6 +150,10 @@ def test_testbed_writes_curves_and_a_plot_and_resumes(tmp_path):
     assert bl.load(tmp_path / "testbed.nc")["loss"].equals(record["loss"])
     other = run("testbed", "linear", "--dim", "4", "--fast", "--out", str(tmp_path))
     assert other.returncode == 2 and "other settings" in other.stderr
+    # --overwrite replaces the result and the checkpoint that another seed made.
+    reseeded = run(*arguments, "--seed", "7", "--overwrite", "--no-progress")
+    assert reseeded.returncode == 0, reseeded.stderr
+    assert bl.load(tmp_path / "testbed.nc").attrs["seed"] == 7
     bad = run("testbed", "quadratic", "--out", str(tmp_path))
     assert bad.returncode == 2 and "invalid choice: 'quadratic'" in bad.stderr
 
@@ -159,3 +163,10 @@ def test_the_cli_names_every_testbed_class():
     from basinlab.simulations.testbed import CLASSES
 
     assert tuple(CLASSES) == TESTBED_CLASSES
+
+
+def test_the_cli_knows_how_many_nonzero_weights_the_sparse_class_draws():
+    from basinlab._requests import SPARSE_NONZEROS
+    from basinlab.simulations.testbed import function_class
+
+    assert function_class("sparse_linear", 5).nonzeros == SPARSE_NONZEROS

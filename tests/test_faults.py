@@ -108,3 +108,22 @@ def test_chunks_of_a_float32_run_are_never_read_by_a_float64_run(tmp_path):
     alone = bl.integrate(model, starts, progress=False, solver=diffrax.Dopri5())
     np.testing.assert_array_equal(other["t_final"].values, alone["t_final"].values)
     assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_numerical_blow_ups_under_noise_are_diverged_not_escapes():
+    from basinlab.simulations import DIVERGED, NoiseSettings
+
+    noisy = bl.models.alignment_double_well(bias=0.0).with_noise(bl.Noise.isotropic(0.05, 2))
+    coarse = NoiseSettings(brownian="increments", dt=1.0)  # far too coarse for a^3
+    with pytest.warns(UserWarning, match="runs diverged"):
+        runs = bl.escape_times(noisy, (-1, 0), n=64, t_max=20, settings=coarse, progress=False)
+    blown_up = runs["destination"].values == DIVERGED
+    assert blown_up.sum() == runs.attrs["diverged"] > 0
+    assert not np.any(runs["escaped"].values[blown_up])
+    assert runs.attrs["escaped"] == int(np.sum(runs["destination"].values >= 0))
+
+
+def test_escape_times_refuses_more_runs_than_memory_holds():
+    noisy = bl.models.alignment_double_well(bias=0.0).with_noise(bl.Noise.isotropic(0.05, 2))
+    with pytest.raises(ValueError, match="1000000000000 runs needs about"):
+        bl.escape_times(noisy, (-1, 0), n=10**12, progress=False)

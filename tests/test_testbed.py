@@ -1,7 +1,5 @@
 """The in-context testbed: prompt distributions and baselines against closed forms."""
 
-import json
-
 import equinox as eqx
 import jax
 import numpy as np
@@ -10,6 +8,7 @@ import pytest
 
 import basinlab.simulations.testbed._mixture_basin as mixture_module
 import basinlab.simulations.testbed._training as training_module
+from basinlab.simulations import DamagedChunkWarning
 from basinlab.simulations.testbed import (
     BASELINES,
     Curriculum,
@@ -183,13 +182,43 @@ def test_an_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     monkeypatch.setattr(training_module, "_step", failing_step)
     with pytest.raises(KeyboardInterrupt):
         train_in_context(cls, out=tmp_path, **settings)
-    assert json.loads((tmp_path / "checkpoint.json").read_text())["step"] == 50
+    # Model, optimiser, step and losses are one file, written as one unit.
+    assert [p.name for p in tmp_path.iterdir()] == [training_module.CHECKPOINT]
     monkeypatch.setattr(training_module, "_step", real_step)
     _, resumed = train_in_context(cls, out=tmp_path, **settings)
     np.testing.assert_allclose(resumed["loss"], whole["loss"], rtol=1e-5)
     np.testing.assert_allclose(resumed["error"], whole["error"], rtol=1e-4)
     with pytest.raises(ValueError, match="other settings"):
         train_in_context(cls, out=tmp_path, **settings | {"seed": 4})
+    _, replaced = train_in_context(cls, out=tmp_path, overwrite=True, **settings | {"seed": 4})
+    _, alone = train_in_context(cls, **settings | {"seed": 4})
+    np.testing.assert_array_equal(replaced["loss"].values, alone["loss"].values)
+
+
+@pytest.mark.parametrize(
+    "damage, problem",
+    [
+        (lambda raw: raw[: len(raw) // 2], "checksum mismatch"),
+        (lambda raw: raw.replace(b'"step": 20', b'"step": 10', 1), "checksum mismatch"),
+        (lambda raw: b"garbage" + raw, "not a basinlab training checkpoint"),
+    ],
+)
+def test_a_damaged_checkpoint_is_reported_and_training_starts_again(damage, problem, tmp_path):
+    cls = function_class("linear", 3)
+    settings = dict(steps=20, seed=1, progress=False, checkpoint_every=10, **TINY)
+    _, whole = train_in_context(cls, out=tmp_path, **settings)
+    path = tmp_path / training_module.CHECKPOINT
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.warns(DamagedChunkWarning, match=f"checkpoint.eqx .*{problem}"):
+        _, again = train_in_context(cls, out=tmp_path, **settings)
+    np.testing.assert_array_equal(again["loss"].values, whole["loss"].values)
+
+
+def test_a_run_shorter_than_its_warm_up_and_its_logging_interval_trains():
+    _, record = train_in_context(
+        function_class("linear", 3), steps=1, checkpoint_every=10, progress=False, **TINY
+    )
+    assert record["step"].values.tolist() == [1] and np.isfinite(record["loss"].values[0])
 
 
 def test_the_curriculum_grows_dimensions_and_prompts():

@@ -39,6 +39,23 @@ def ensemble_bytes(trajectories: int, dim: int, saved_per_trajectory: int = 1) -
     return int(trajectories) * per_trajectory
 
 
+def transformer_training_bytes(
+    dim: int, points: int, width: int, depth: int, heads: int, batch: int, eval_batch: int
+) -> int:
+    """Bytes, in float64, that training the in-context transformer needs at least: the
+    parameters with their gradients and Adam's two moments, the activations that
+    backpropagation keeps (per token and block: the stream, the attention's queries,
+    keys, values and output, the MLP's hidden layer; per head and block the
+    attention weights), the training prompts, and the held-out prompts of the final
+    evaluation with their least-squares baseline."""
+    tokens = 2 * points
+    parameters = dim * width + tokens * width + depth * (12 * width**2 + 13 * width) + 3 * width
+    activations = batch * depth * (tokens * width * 12 + heads * tokens**2)
+    prompts = batch * points * (dim + 1) * 2
+    evaluation = eval_batch * points * (dim + 1) * (points + 2)
+    return 8 * (4 * parameters + 2 * activations + prompts + evaluation)
+
+
 # What one parameter value of a continuation keeps until the end: its attractors
 # (name, kind, location, extent, predicates) and their counts, in Python objects.
 _CONTINUATION_VALUE_BYTES = 4096
@@ -50,13 +67,14 @@ def continuation_bytes(values: int, trajectories: int, dim: int) -> int:
     return ensemble_bytes(trajectories, dim) + int(values) * _CONTINUATION_VALUE_BYTES
 
 
-def require_memory(needed: int, what: str) -> None:
+def require_memory(needed: int, what: str, advice: str = "use fewer points") -> None:
     """Refuse work whose results would not fit in memory.
 
     **Arguments:**
 
     - `needed`: the estimated bytes.
     - `what`: the work, for the message (`"a 1000000x1000000 map"`).
+    - `advice`: what to change, for the message.
 
     **Raises:**
 
@@ -66,5 +84,38 @@ def require_memory(needed: int, what: str) -> None:
     if available is not None and needed > available:
         raise ValueError(
             f"{what} needs about {_readable(needed)} of memory, more than the "
-            f"{_readable(available)} available; use fewer points"
+            f"{_readable(available)} available; {advice}"
         )
+
+
+def require_training_memory(
+    dim: int, points: int, width: int, depth: int, heads: int, batch: int, eval_batch: int
+) -> None:
+    """Refuse in-context transformer training that would not fit in memory (see
+    `transformer_training_bytes`).
+
+    **Raises:**
+
+    - `ValueError`: the message gives the estimate and the sizes to lower.
+    """
+    require_memory(
+        transformer_training_bytes(dim, points, width, depth, heads, batch, eval_batch),
+        f"training a width-{width}, depth-{depth} transformer on {batch} prompts of "
+        f"{points} pairs in d = {dim}",
+        "use a smaller dim, number of points, width, depth or batch",
+    )
+
+
+def require_continuation_memory(values: int, trajectories: int, dim: int) -> None:
+    """Refuse a continuation whose record would not fit in memory (see
+    `continuation_bytes`).
+
+    **Raises:**
+
+    - `ValueError`: the message gives the estimate.
+    """
+    require_memory(
+        continuation_bytes(values, trajectories, dim),
+        f"a continuation over {values} values of {trajectories} samples",
+        "use fewer values or samples",
+    )

@@ -16,16 +16,16 @@ import xarray as xr
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ...theory._checks import check_count, check_positive, check_seed
-from .._atomic import atomic_output
+from ...theory._resources import require_training_memory
 from .._progress import Progress
 from .._provenance import versions
 from ._baselines import baseline_predictions, error_curves
+from ._checkpoint import read_checkpoint, write_checkpoint
 from ._function_classes import FunctionClass
 from ._prompts import sample_prompts
 from ._transformer import InContextTransformer, parameter_count, predict_in_context
 
 CHECKPOINT = "checkpoint.eqx"
-STATE = "checkpoint.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,17 +131,19 @@ def train_in_context(
     eval_batch: int = 512,
     progress: bool = True,
     start: InContextTransformer | None = None,
+    overwrite: bool = False,
 ) -> tuple[InContextTransformer, xr.Dataset]:
     r"""Train an [`InContextTransformer`][] on fresh prompts of a function class.
 
     Each step draws `batch` new prompts, so there is no training set to overfit; the
     loss is the mean squared error over every position, divided by the class's output
     variance. Adam, its rate warmed up linearly over the first 5% of the steps and then
-    decayed along a cosine to 1/20 of its peak. With `out`,
-    a checkpoint (model, optimiser, step and the loss so far) is written atomically
-    every `checkpoint_every` steps and a rerun with the same settings resumes from it;
-    the key of each step is folded from the seed and the step, so a resumed run is the
-    run that was not interrupted.
+    decayed along a cosine to 1/20 of its peak (a one-step run takes the peak rate).
+    With `out`, a checkpoint (model, optimiser, step and the loss so far, in one file
+    with a checksum) is written atomically every `checkpoint_every` steps and a rerun
+    with the same settings resumes from it; the key of each step is folded from the
+    seed and the step, so a resumed run is the run that was not interrupted. A
+    damaged checkpoint is reported with a warning and training starts again.
 
     At the end the model is evaluated on `eval_batch` held-out prompts of the full
     size against the least-squares, averaging, 3-nearest-neighbour and zero
@@ -163,6 +165,8 @@ def train_in_context(
     - `start`: a model to go on training (a phase of a curriculum of classes);
       its own `width`, `depth` and `heads` then stand, and the seed sets only the
       prompts.
+    - `overwrite`: replace a checkpoint in `out` that other settings wrote, instead
+      of refusing it.
 
     **Returns:**
 
@@ -175,7 +179,8 @@ def train_in_context(
 
     - `ValueError`: a size or count below 1, a learning rate that is not positive,
       `checkpoint_every` not a multiple of `log_every`, a `start` of another $d$ or
-      prompt length, or a checkpoint in `out` written with other settings.
+      prompt length, a checkpoint in `out` written with other settings (unless
+      `overwrite`), or a run too large for the memory available.
     - `TypeError`: a seed that is not an integer.
     """
     points = 2 * function_class.dim + 1 if points is None else points
@@ -190,6 +195,8 @@ def train_in_context(
         check_count(value, name)
     check_positive(learning_rate, "learning_rate")
     seed = check_seed(seed)
+    if start is None:
+        require_training_memory(function_class.dim, points, width, depth, heads, batch, eval_batch)
     if checkpoint_every % log_every:
         raise ValueError(
             f"checkpoint_every = {checkpoint_every} must be a multiple of log_every = {log_every}"
@@ -222,28 +229,31 @@ def train_in_context(
         else start
     )
     warmup = max(1, steps // 20)
-    schedule = optax.warmup_cosine_decay_schedule(
-        0.0, learning_rate, warmup, steps, end_value=learning_rate / 20
+    schedule = (
+        optax.constant_schedule(learning_rate)
+        if steps <= warmup  # no room to warm up and decay
+        else optax.warmup_cosine_decay_schedule(
+            0.0, learning_rate, warmup, steps, end_value=learning_rate / 20
+        )
     )
     optimiser = optax.adam(schedule)
     state = optimiser.init(eqx.filter(model, eqx.is_inexact_array))
     done, losses = 0, []
     folder = None if out is None else pathlib.Path(out)
-    if folder is not None and (folder / STATE).exists():
-        saved = json.loads((folder / STATE).read_text())
-        if saved["settings"] != settings:
+    saved = None if folder is None else read_checkpoint(folder / CHECKPOINT, (model, state))
+    if saved is not None:
+        header, tree = saved
+        if header.get("settings") == json.loads(json.dumps(settings)):
+            (model, state), done, losses = tree, header["step"], header["losses"]
+        elif not overwrite:
             raise ValueError(
-                f"{folder / STATE} was written by a run with other settings; "
-                "use another folder or the same settings"
+                f"{folder / CHECKPOINT} was written by a run with other settings; "
+                "use another folder, the same settings, or overwrite"
             )
-        model, state = eqx.tree_deserialise_leaves(folder / CHECKPOINT, (model, state))
-        done, losses = saved["step"], saved["losses"]
 
     def save(step: int) -> None:
-        with atomic_output(folder / CHECKPOINT) as temporary:
-            eqx.tree_serialise_leaves(temporary, (model, state))
-        with atomic_output(folder / STATE) as temporary:
-            temporary.write_text(json.dumps({"settings": settings, "step": step, "losses": losses}))
+        header = {"settings": settings, "step": step, "losses": losses}
+        write_checkpoint(folder / CHECKPOINT, header, (model, state))
 
     with Progress(steps, "training", progress, unit="step") as bar:
         bar.advance(done)
@@ -268,6 +278,8 @@ def train_in_context(
             if folder is not None and (step + 1) % checkpoint_every == 0:
                 save(step + 1)
             bar.advance(1)
+        if running:  # the steps after the last full logging interval
+            losses.append(float(jnp.mean(jnp.stack(running))))
     if folder is not None and done < steps:
         save(steps)
 
@@ -276,7 +288,7 @@ def train_in_context(
     for method in ("least_squares", "averaging", "nearest_neighbours", "zero"):
         predictions[method] = baseline_predictions(held_out, method)
     curves = error_curves(held_out, predictions)
-    logged = np.arange(1, len(losses) + 1) * log_every
+    logged = np.minimum(np.arange(1, len(losses) + 1) * log_every, steps)
     record = curves.assign(loss=("step", np.array(losses)), step=logged)
     record.attrs.update(
         {
