@@ -17,6 +17,7 @@ from ._batched_map import map_in_batches
 from ._compile import CompiledModel
 from ._progress import Progress
 from ._rest_sets import connected_rest_sets
+from ._settings_argument import settings_argument
 from ._solver_settings import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
 from ._trajectories import saved_path
 
@@ -244,7 +245,7 @@ def label_attractors(
     The labels (one integer per trajectory: an index into the attractors, or
     `DIVERGED`, or `UNCONVERGED`) and the list of [`basinlab.Attractor`][].
     """
-    labels = labels or LabelSettings()
+    labels = settings_argument(labels, LabelSettings, "labels")
     state = final["y_final"].values
     status = final["status"].values
     result = np.full(len(state), UNCONVERGED, dtype=np.int32)

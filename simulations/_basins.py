@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 
@@ -18,6 +17,7 @@ from ._compile import CompiledModel
 from ._distribution_record import describe_distribution
 from ._integrate import as_compiled, integrate
 from ._sampling import sample_states
+from ._settings_argument import settings_argument
 from ._solver_settings import DIVERGED, UNCONVERGED, SolverSettings
 from ._wilson import wilson_interval
 
@@ -68,7 +68,7 @@ def labelled_ensemble(
     setting_overrides: dict,
 ) -> tuple[xr.Dataset, np.ndarray, list[Attractor], list[FixedPoint]]:
     compiled = as_compiled(model)
-    settings = dataclasses.replace(settings or SolverSettings(), **setting_overrides)
+    settings = settings_argument(settings, SolverSettings, **setting_overrides)
     final = integrate(
         compiled, y0s, params, settings=settings, progress=progress, checkpoint_dir=checkpoint_dir
     )

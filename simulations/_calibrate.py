@@ -24,6 +24,7 @@ from ._likelihood import Parametrisation, batched_curves, flatten, initial_state
 from ._observations import NOISE, Observations, as_observations, check_priors, initial_name
 from ._posterior_basins import posterior_basins
 from ._provenance import versions
+from ._settings_argument import settings_argument
 from ._solver_settings import SolverSettings
 
 # The most unknowns for which gradients are taken in forward mode by default.
@@ -178,7 +179,7 @@ def calibrate(
         raise ValueError(
             f"model {compiled.name!r} is a map; calibration fits flows through their ODE solve"
         )
-    settings = settings or SolverSettings()
+    settings = settings_argument(settings, SolverSettings)
     obs = as_observations(compiled, observations, observed)
     check_priors(compiled, priors)
     for name, value in (

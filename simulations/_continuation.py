@@ -22,6 +22,7 @@ from ._integrate import as_compiled
 from ._progress import Progress
 from ._provenance import provenance
 from ._sampling import sample_states
+from ._settings_argument import settings_argument
 from ._solver_settings import DIVERGED, UNCONVERGED, SolverSettings
 from ._wilson import wilson_interval
 
@@ -169,7 +170,8 @@ def continuation(
     require_continuation_memory(len(grid), n, dim)
     samples = sample_states(p0, n, seed, dim)
     rng = np.random.default_rng(seed)
-    settings = settings or SolverSettings()
+    settings = settings_argument(settings, SolverSettings)
+    labels = settings_argument(labels, LabelSettings, "labels")
 
     previous: list[tuple[int, Attractor]] = []
     first_seen: dict[int, Attractor] = {}

@@ -18,6 +18,7 @@ from ._compile import CompiledModel
 from ._integrate import as_compiled, integrate
 from ._provenance import provenance
 from ._sde import NoiseSettings, require_noise, run_until_arrival
+from ._settings_argument import settings_argument
 from ._solver_settings import CONVERGED, DIVERGED
 
 # Directions probed on the surface of an arrival ball to check it lies in its basin.
@@ -206,7 +207,7 @@ def escape_times(
     t_max = check_positive(t_max, "t_max")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    settings = settings or NoiseSettings()
+    settings = settings_argument(settings, NoiseSettings)
     points = fixed_points(compiled.model, params)
     start = stable_point_near(points, attractor, "attractor")
     if target is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -24,6 +23,7 @@ from ._lean_chunks import lean_chunk
 from ._lean_rk import lean_tableau
 from ._progress import Progress
 from ._provenance import provenance, solver_description
+from ._settings_argument import settings_argument
 from ._solver_settings import (
     _RUNNING,
     CONVERGED,
@@ -328,7 +328,7 @@ def integrate(
     - `TypeError`: `model` is not a model, or a setting has the wrong type.
     """
     compiled = as_compiled(model)
-    settings = dataclasses.replace(settings or SolverSettings(), **setting_overrides)
+    settings = settings_argument(settings, SolverSettings, **setting_overrides)
     initial = as_initial_conditions(y0s, len(compiled.state_names))
     p = compiled.param_vector(params)
     n = initial.shape[0]

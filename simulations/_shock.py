@@ -15,6 +15,7 @@ from ._compile import CompiledModel
 from ._escape import stable_point_near
 from ._integrate import as_compiled, integrate
 from ._progress import Progress
+from ._settings_argument import settings_argument
 from ._solver_settings import CONVERGED, DIVERGED, SolverSettings
 
 L2 = "l2"
@@ -195,7 +196,7 @@ def critical_shock_search(
         window = default_window(compiled.model, points)
         max_shock = float(np.max(window[:, 1] - window[:, 0]))
     max_shock = check_positive(max_shock, "max_shock")
-    settings = dataclasses.replace(settings or SolverSettings(), **setting_overrides)
+    settings = settings_argument(settings, SolverSettings, **setting_overrides)
     classify = _Classifier(compiled, params, settings, points, home, goal)
     centre = np.asarray(points[stable[home]].numeric, dtype=float)
     rng = np.random.default_rng(seed)

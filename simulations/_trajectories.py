@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 
 import diffrax as dfx
@@ -18,6 +17,7 @@ from ._batched_map import map_in_batches
 from ._compile import CompiledModel
 from ._integrate import as_compiled, as_initial_conditions
 from ._provenance import provenance
+from ._settings_argument import settings_argument
 from ._solver_settings import SolverSettings
 
 
@@ -138,7 +138,7 @@ def trajectories(
     clash = {"y", "solved", "holds"} & set(compiled.observable_names)
     if clash:
         raise ValueError(f"observables named {sorted(clash)} clash with trajectory results")
-    settings = dataclasses.replace(settings or SolverSettings(), **setting_overrides)
+    settings = settings_argument(settings, SolverSettings, **setting_overrides)
     initial = as_initial_conditions(y0s, len(compiled.state_names))
     ts = np.asarray(times, dtype=float)
     if ts.ndim != 1 or len(ts) < 2 or not np.all(np.isfinite(ts)) or np.any(np.diff(ts) <= 0):

@@ -20,6 +20,7 @@ from ._integrate import as_compiled
 from ._provenance import provenance
 from ._sampling import sample_states
 from ._sde import NoiseSettings, require_noise, run_until_arrival
+from ._settings_argument import settings_argument
 from ._solver_settings import DIVERGED, SolverSettings
 from ._transition_matrix import transition_matrix
 
@@ -77,7 +78,7 @@ def transition_probabilities(
     horizon = check_positive(horizon, "horizon")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    noise_settings = noise_settings or NoiseSettings()
+    noise_settings = settings_argument(noise_settings, NoiseSettings, "noise_settings")
     dim = len(compiled.state_names)
     y0s = sample_states(p0, n, seed, dim)
     p = compiled.param_vector(params)

@@ -283,6 +283,21 @@ API_CASES = [
     (lambda: bl.load("no/such/file.nc"), FileNotFoundError, "no result file"),
     (lambda: bl.save({"not": "a dataset"}, "x.nc"), TypeError, "xarray.Dataset"),
     (lambda: OutputFolder(""), ValueError, "must name a folder"),
+    (
+        lambda: bl.integrate(bl.models.alignment_double_well(), [[0.0, 0.0]], settings={"t1": 5}),
+        TypeError,
+        "settings must be a SolverSettings, got dict",
+    ),
+    (
+        lambda: bl.integrate(bl.models.alignment_double_well(), [[0.0, 0.0]], t_final=5),
+        TypeError,
+        "'t_final' is not a field of SolverSettings",
+    ),
+    (
+        lambda: bl.basin_fractions(bl.models.bistable_cycle(), P0, n=8, labels={"match_tol": 1}),
+        TypeError,
+        "labels must be a LabelSettings",
+    ),
     (lambda: OutputFolder("   "), ValueError, "must name a folder"),
 ]
 
