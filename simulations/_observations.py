@@ -28,7 +28,8 @@ class Observations:
     - `values`: shape `(T, len(names))`, all finite.
     - `state_columns`: for each name, its index in the state, or -1.
     - `observable_columns`: for each name, its index among the observables, or -1.
-    - `first_state`: the full state at `times[0]` if the data hold all of it, else None.
+    - `first_state`: the state at `times[0]`, NaN where the data do not log a state;
+      `None` when they log none.
     """
 
     times: np.ndarray
@@ -82,7 +83,6 @@ def as_observations(
         raise ValueError("observation times must be finite and strictly increasing")
     states, observables = list(compiled.state_names), list(compiled.observable_names)
     columns: dict[str, np.ndarray] = {}
-    first_state = None
     if "y" in data:
         y = data["y"]
         if y.dims != ("time", "state"):
@@ -96,14 +96,24 @@ def as_observations(
         if names != states:
             raise ValueError(f"the data's states {names} are not the model's {states}")
         columns |= {name: y.values[:, i] for i, name in enumerate(states)}
-        if np.all(np.isfinite(y.values[0])):
-            first_state = np.asarray(y.values[0], dtype=float)
     for name, variable in data.data_vars.items():
         if name in states or name in observables:
             if variable.dims != ("time",):
                 raise ValueError(f"observations {name!r} must be over (time,), got {variable.dims}")
             columns[str(name)] = variable.values
-    chosen = [n for n in (*observables, *states) if n in columns] if observed is None else observed
+    # The first logged value of each state, from `y` or from a variable named after it.
+    first = np.array([float(columns[s][0]) if s in columns else np.nan for s in states])
+    first_state = first if np.any(np.isfinite(first)) else None
+    if observed is None:
+        chosen = [n for n in (*observables, *states) if n in columns]
+        if not chosen:
+            raise ValueError(
+                f"the observations hold none of the states {states} or observables "
+                f"{observables} of the model {compiled.name!r}, neither as a variable over "
+                f"time nor as a column of 'y'; their variables are {sorted(map(str, data))}"
+            )
+    else:
+        chosen = observed
     if isinstance(chosen, str) or not chosen:
         raise ValueError(f"observed must be a non-empty sequence of names, got {chosen!r}")
     for name in chosen:

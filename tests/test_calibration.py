@@ -15,7 +15,7 @@ from numpyro.infer.util import log_density
 import basinlab as bl
 from basinlab import _cli
 from basinlab.simulations import SolverSettings, calibrate, plot_calibration
-from basinlab.simulations._likelihood import Parametrisation
+from basinlab.simulations._likelihood import Parametrisation, initial_state
 from basinlab.simulations._observations import as_observations
 
 with warnings.catch_warnings():
@@ -318,3 +318,19 @@ def test_cli_calibrates_the_teacher_student_example(tmp_path, capsys):
     for picture in ("calibration.png", "comparison.png"):
         assert (tmp_path / picture).stat().st_size > 10_000
     assert _cli.main(["calibrate", "no-such-example", "--out", str(tmp_path)]) == 2
+
+
+def test_states_logged_as_variables_named_after_them_give_the_initial_state():
+    logged = noisy_observations()["y"].values
+    data = xr.Dataset(
+        {"a": ("time", logged[:, 0]), "c": ("time", logged[:, 1])}, coords={"time": TIMES}
+    )
+    observations = as_observations(WELL, data)
+    np.testing.assert_array_equal(observations.first_state, logged[0])
+    np.testing.assert_array_equal(initial_state(WELL, observations, None, []), logged[0])
+
+
+def test_observations_with_no_variable_of_the_model_are_refused_by_name():
+    data = xr.Dataset({"accuracy": ("time", np.zeros(len(TIMES)))}, coords={"time": TIMES})
+    with pytest.raises(ValueError, match=r"hold none of the states \['a', 'c'\].*\['accuracy'\]"):
+        calibrate(WELL, data, {"noise": dist.HalfNormal(1)})
