@@ -33,6 +33,16 @@ def test_analyze_prints_the_fixed_point_table():
     assert out.stdout.count("stable node") == 2
 
 
+def test_analyze_and_fractions_of_the_reward_perceptron_at_its_defaults(tmp_path, capsys):
+    # Its field is defined for |S| <= sqrt(Q) only; the searches once left that domain.
+    from basinlab import _cli
+
+    assert _cli.main(["analyze", "reward_perceptron"]) == 0
+    arguments = ["fractions", "reward_perceptron", "--n", "64", "--no-progress"]
+    assert _cli.main([*arguments, "--out", str(tmp_path)]) == 0
+    assert "UNCONVERGED" in capsys.readouterr().out
+
+
 def test_map_writes_picture_and_data_and_prints_fractions(tmp_path):
     out = run(
         "map",

@@ -78,3 +78,34 @@ def test_hessian_needs_a_loss():
 def test_bad_search_box():
     with pytest.raises(ValueError, match="search_box"):
         bl.fixed_points(MODEL, search_box=[(1, -1), (0, 1)])
+
+
+def test_numeric_search_stays_inside_a_declared_domain():
+    # The RL perceptron's field takes arccos(S / sqrt(Q)): outside |S| <= sqrt(Q) it is
+    # not defined, and the isolation test once stepped there and crashed.
+    model = bl.models.reward_perceptron()
+    assert model.domain
+    for point in bl.fixed_points(model):
+        r, s, q, _ = point.numeric
+        assert q > 0 and s**2 <= q and r**2 <= q
+    x = sp.Symbol("x", real=True)
+    bounded = bl.Model("bounded", [x], [sp.sqrt(1 - x**2) * (x - sp.Rational(1, 2))])
+    inside = bl.Model(
+        "inside",
+        [x],
+        [sp.log(x) * (x - sp.Rational(1, 2))],
+        search_box=[(-3.0, 3.0)],
+        domain=[x > 0],
+    )
+    assert sorted(p.numeric[0] for p in bl.fixed_points(inside)) == pytest.approx([0.5, 1.0])
+    assert any(abs(p.numeric[0] - 0.5) < 1e-9 for p in bl.fixed_points(bounded))
+
+
+def test_a_domain_must_be_relations():
+    x = sp.Symbol("x", real=True)
+    with pytest.raises(TypeError, match="must be a relation such as Q > 0"):
+        bl.Model("m", [x], [-x], domain=[x])
+    with pytest.raises(TypeError, match="not the string"):
+        bl.Model("m", [x], [-x], domain=["x > 0"])
+    with pytest.raises(ValueError, match="free symbol"):
+        bl.Model("m", [x], [-x], domain=[sp.Symbol("y") > 0])

@@ -249,6 +249,26 @@ def _numeric_field(
     return function, derivative
 
 
+def _domain_test(
+    model: Model, params: Mapping[ParamKey, float] | None
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Whether points (rows) lie in the model's declared domain; all do when it
+    declares none."""
+    if not model.domain:
+        return lambda points: np.ones(len(points), bool)
+    names = code_symbols(model.state, [])
+    substitution = model.param_substitution(params, exact=False)
+    relations = [r.subs(substitution).xreplace(names) for r in model.domain]
+    test = sp.lambdify([list(names.values())], relations, "numpy")
+
+    def inside(points: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            held = [np.broadcast_to(h, (len(points),)) for h in test(np.asarray(points).T)]
+        return np.logical_and.reduce(held)
+
+    return inside
+
+
 def _finite_difference_jacobian(
     function: Callable[[np.ndarray], np.ndarray], x: np.ndarray
 ) -> np.ndarray:
@@ -260,7 +280,10 @@ def _finite_difference_jacobian(
 
 
 def _is_isolated(
-    function: Callable[[np.ndarray], np.ndarray], jacobian: np.ndarray, root: np.ndarray
+    function: Callable[[np.ndarray], np.ndarray],
+    jacobian: np.ndarray,
+    root: np.ndarray,
+    inside: Callable[[np.ndarray], np.ndarray],
 ) -> bool:
     r"""Whether a numeric root is an isolated zero of the field, not a point of a
     curve or surface of zeros.
@@ -269,7 +292,7 @@ def _is_isolated(
     distance along the null direction and solve $f = 0$ on the hyperplane through
     that point orthogonal to it: on a continuum that succeeds, at an isolated
     degenerate root (such as $\dot x = -x^3$ at 0) the residual stays of the order
-    of the step to some power.
+    of the step to some power. Steps that leave the model's domain are not taken.
     """
     import scipy.optimize  # on use: loading SciPy would slow every model build
 
@@ -280,20 +303,43 @@ def _is_isolated(
     scale = max(1.0, np.max(np.abs(root)))
     for step in (0.05 * scale, -0.05 * scale):
         start = root + step * direction
+        if not inside(start[None])[0]:
+            continue
         if across.shape[1] == 0:
             residual = function(start)
         else:
-            fit = scipy.optimize.least_squares(
-                lambda z, start=start: function(start + across @ z),
-                np.zeros(across.shape[1]),
-                xtol=1e-15,
-                ftol=1e-15,
-                gtol=1e-15,
-            )
+            try:
+                fit = scipy.optimize.least_squares(
+                    lambda z, start=start: function(start + across @ z),
+                    np.zeros(across.shape[1]),
+                    xtol=1e-15,
+                    ftol=1e-15,
+                    gtol=1e-15,
+                )
+            except ValueError:  # the solve wandered off the field's domain
+                continue
             residual = fit.fun
         if np.all(np.isfinite(residual)) and np.max(np.abs(residual)) <= 1e-10 * scale:
             return False
     return True
+
+
+def _seeds_in_domain(
+    rng: np.random.Generator,
+    low: np.ndarray,
+    high: np.ndarray,
+    count: int,
+    inside: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """`count` uniform draws from the box that lie in the domain, drawn in rounds; fewer
+    when the domain fills under a thousandth of the box."""
+    kept = np.zeros((0, len(low)))
+    for _ in range(1000):
+        if len(kept) >= count:
+            break
+        draws = rng.uniform(low, high, size=(count, len(low)))
+        kept = np.concatenate([kept, draws[inside(draws)]])
+    return kept[:count]
 
 
 def _numeric_roots(
@@ -309,8 +355,9 @@ def _numeric_roots(
     import scipy.optimize  # on use: loading SciPy would slow every model build
 
     function, derivative = _numeric_field(model, params)
+    inside = _domain_test(model, params)
     low, high = np.array(search_box, dtype=float).T
-    seeds = np.random.default_rng(seed).uniform(low, high, size=(n_seeds, model.dim))
+    seeds = _seeds_in_domain(np.random.default_rng(seed), low, high, n_seeds, inside)
     roots: list[np.ndarray] = []
     on_continuum: list[np.ndarray] = []
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -332,6 +379,8 @@ def _numeric_roots(
                     x = result.x
                     if not (np.all(np.isfinite(x)) and np.all(x >= low) and np.all(x <= high)):
                         continue
+                    if not inside(x[None])[0]:
+                        continue
                     residual = np.max(np.abs(function(x)))
                     if not residual <= 1e-10 * max(1.0, np.max(np.abs(x))):
                         continue
@@ -344,7 +393,8 @@ def _numeric_roots(
                         if derivative is None
                         else derivative(x)
                     )
-                    (roots if _is_isolated(function, jacobian, x) else on_continuum).append(x)
+                    isolated = _is_isolated(function, jacobian, x, inside)
+                    (roots if isolated else on_continuum).append(x)
         except TimeLimitExceeded:
             pass
     return [tuple(float(v) for v in r) for r in roots]

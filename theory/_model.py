@@ -71,6 +71,11 @@ class Model:
     - `kind`: `"flow"` (continuous time, the default) or `"map"` (discrete time).
     - `noise`: a [`basinlab.Noise`][] for an SDE (flows only); basins are those of the
       deterministic part, and noise enters escape times and transition probabilities.
+    - `domain`: relations of the states (and parameters) that hold wherever the field
+      is defined, such as `Q > 0` and `S**2 <= Q` for an overlap $S/\sqrt Q$ inside
+      an arccosine. Numeric searches (fixed points, their isolation test) stay
+      inside it; a trajectory that leaves it is `DIVERGED`, because its field stops
+      being finite.
 
     **Raises:**
 
@@ -100,6 +105,7 @@ class Model:
         units: Mapping[str, str] | None = None,
         kind: str = FLOW,
         noise: Noise | None = None,
+        domain: Sequence[object] | None = None,
     ):
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"model name must be an identifier, got {name!r}")
@@ -158,6 +164,15 @@ class Model:
             str(k): expression(v, f"observable {k!r}") for k, v in (observables or {}).items()
         }
         self.kind = kind
+        self.domain: tuple[sp.Basic, ...] = tuple(
+            expression(r, f"domain relation {i}") for i, r in enumerate(domain or ())
+        )
+        for i, relation in enumerate(self.domain):
+            if not isinstance(relation, sp.core.relational.Relational):
+                raise TypeError(
+                    f"domain relation {i} of {name!r} must be a relation such as Q > 0, "
+                    f"got {relation}"
+                )
         self.noise = None
         if noise is not None:
             matrix = noise.expressions.applyfunc(lambda e: expression(e, "noise"))
@@ -214,6 +229,7 @@ class Model:
             checked_expressions["loss"] = self.loss
         if self.noise is not None:
             checked_expressions["noise"] = self.noise.expressions
+        checked_expressions |= {f"domain relation {i}": r for i, r in enumerate(self.domain)}
         for what, expr in checked_expressions.items():
             stray = expr.free_symbols - allowed
             if stray:
@@ -245,8 +261,8 @@ class Model:
         - `loss`: $L$, a SymPy expression of the state and parameters.
         - `state`, `params`, `predicates`, `observables`, `name`, `description`: as for
           [`basinlab.Model`][].
-        - `**options`: `search_box`, `default_slice`, `units` and `noise`, as for
-          [`basinlab.Model`][].
+        - `**options`: `search_box`, `default_slice`, `units`, `noise` and `domain`, as
+          for [`basinlab.Model`][].
 
         **Returns:**
 
@@ -294,7 +310,7 @@ class Model:
         - `name`, `state`, `params`, `predicates`, `observables`, `description`: as
           for [`basinlab.Model`][].
         - `update`: $F$, one expression per state.
-        - `**options`: `search_box`, `default_slice` and `units`, as for
+        - `**options`: `search_box`, `default_slice`, `units` and `domain`, as for
           [`basinlab.Model`][].
 
         **Returns:**
@@ -352,6 +368,7 @@ class Model:
             self.units,
             self.kind,
             noise,
+            self.domain,
         )
 
     @property

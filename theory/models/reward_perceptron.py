@@ -160,6 +160,8 @@ def reward_perceptron(
         "teacher at overlap rho, with flipped rewards: R, S, Q and the overlap I with the "
         "initial weights.",
         search_box=[(-1.0, 1.0), (-1.0, 1.0), (0.01, 4.0), (-1.0, 1.0)],
+        # Cosines with unit-norm teachers: arccos(S/sqrt(Q)) needs |S| <= sqrt(Q).
+        domain=[q > 0, s**2 <= q, r**2 <= q],
     )
 
 
