@@ -109,3 +109,11 @@ def test_a_domain_must_be_relations():
         bl.Model("m", [x], [-x], domain=["x > 0"])
     with pytest.raises(ValueError, match="free symbol"):
         bl.Model("m", [x], [-x], domain=[sp.Symbol("y") > 0])
+
+
+def test_kinds_hold_when_eigenvalues_lie_hundreds_of_orders_apart():
+    # With coupling k the Jacobian has eigenvalues near -k^2 and -det/k^2: at k = 1e300
+    # they are 1e600 and 1e-600, beyond floats and beyond 50 digits of each other.
+    points = bl.fixed_points(bl.models.alignment_double_well(), {"coupling": 1e300})
+    assert sorted(p.kind for p in points) == [SADDLE, STABLE_NODE, STABLE_NODE]
+    assert [p.index for p in points] == [0, 0, 1]

@@ -23,10 +23,13 @@ UNSTABLE = "unstable"
 NON_HYPERBOLIC = "non-hyperbolic"
 KINDS = (STABLE_NODE, STABLE_FOCUS, SADDLE, UNSTABLE, NON_HYPERBOLIC)
 
-# Eigenvalues of exact points are computed at this many digits, so that a real part
-# below `_EXACT_ZERO` is zero to within rounding of an exact computation.
+# Eigenvalues of exact points are computed at this many digits at first, and a real
+# part below 10**(15 - digits) of the largest eigenvalue counts as zero. A point that
+# looks non-hyperbolic is looked at again with twice the digits, up to the most: an
+# eigenvalue 1e-600 beside one of 1e600 (a coupling of 1e300) needs over 1200.
 _DIGITS = 50
-_EXACT_ZERO = 1e-35
+_MOST_DIGITS = 3200
+_NUMERIC_ZERO = 1e-8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,20 +85,36 @@ def hessian(model: Model) -> sp.Matrix:
     return sp.hessian(model.loss, model.state)
 
 
-def _kind(eigenvalues: Sequence[complex], zero: float, discrete: bool) -> tuple[str, int]:
+def _kind(
+    eigenvalues: Sequence[mpmath.mpc], relative_zero: float, discrete: bool
+) -> tuple[str, int]:
     """The kind and index of a rest point: from the real parts of the eigenvalues of a
     flow's Jacobian, or from the moduli of a map's (minus 1, so that 0 is the
-    boundary of stability either way)."""
-    real = np.array([abs(e) - 1 if discrete else e.real for e in eigenvalues])
-    index = int(np.sum(real > zero))
-    if np.any(np.abs(real) <= zero):
+    boundary of stability either way). Values below `relative_zero` times the largest
+    eigenvalue count as zero. In mpmath, so that no eigenvalue overflows a float."""
+    scale = max([mpmath.mpf(1)] + [abs(e) for e in eigenvalues])
+    zero = relative_zero * scale
+    real = [abs(e) - 1 if discrete else mpmath.re(e) for e in eigenvalues]
+    index = sum(1 for r in real if r > zero)
+    if any(abs(r) <= zero for r in real):
         return NON_HYPERBOLIC, index
     if index == 0:
-        complex_pair = any(abs(e.imag) > zero for e in eigenvalues)
+        complex_pair = any(abs(mpmath.im(e)) > zero for e in eigenvalues)
         return (STABLE_FOCUS if complex_pair else STABLE_NODE), 0
     if index == len(eigenvalues):
         return UNSTABLE, index
     return SADDLE, index
+
+
+def _eigenvalues(jac: sp.Matrix, digits: int) -> list[mpmath.mpc]:
+    """The eigenvalues of a numeric SymPy matrix at `digits` significant digits."""
+    with mpmath.workdps(digits):
+        rows = jac.evalf(digits).tolist()
+        matrix = mpmath.matrix([[mpmath.mpmathify(v) for v in row] for row in rows])
+        # mpmath.eig returns a tuple with eigenvectors for a 1x1 matrix whatever it is
+        # asked, so the one eigenvalue of a 1-D model is read off directly.
+        found = [matrix[0, 0]] if len(rows) == 1 else mpmath.eig(matrix, left=False, right=False)
+        return [mpmath.mpc(e) for e in found]
 
 
 def classify(
@@ -110,8 +129,12 @@ def classify(
     moduli (stable when all are below 1, a saddle when some exceed 1 and some do
     not, non-hyperbolic when one equals 1). Exact points are evaluated at 50
     significant digits, so a real part (or a modulus minus 1) is taken as zero only
-    when it vanishes to that precision; numeric points use a tolerance of $10^{-8}$
-    relative to the largest eigenvalue.
+    when it vanishes to that precision relative to the largest eigenvalue; a point
+    that then looks non-hyperbolic is evaluated again with twice the digits, up to
+    3,200, so that widely separated eigenvalues (a huge coupling) are resolved.
+    Numeric points use a tolerance of $10^{-8}$ relative to the largest eigenvalue.
+    Eigenvalues beyond the float range are reported as infinite; the kind is decided
+    before they are rounded.
 
     **Arguments:**
 
@@ -142,17 +165,16 @@ def classify(
     substitution = model.param_substitution(params, exact=exact)
     substitution |= dict(zip(model.state, location))
     jac = jacobian(model).subs(substitution)
-    with mpmath.workdps(_DIGITS):
-        rows = jac.evalf(_DIGITS).tolist()
-        matrix = mpmath.matrix([[mpmath.mpmathify(v) for v in row] for row in rows])
-        # mpmath.eig returns a tuple with eigenvectors for a 1x1 matrix whatever it is
-        # asked, so the one eigenvalue of a 1-D model is read off directly.
-        found = [matrix[0, 0]] if model.dim == 1 else mpmath.eig(matrix, left=False, right=False)
-        eigenvalues = [complex(e) for e in found]
-    eigenvalues.sort(key=lambda e: (e.real, e.imag))
-    scale = max([1.0] + [abs(e) for e in eigenvalues])
-    zero = _EXACT_ZERO * scale if exact else 1e-8 * scale
-    kind, index = _kind(eigenvalues, zero, model.kind == MAP)
+    digits = _DIGITS
+    while True:
+        found = _eigenvalues(jac, digits)
+        relative_zero = mpmath.mpf(10) ** (15 - digits) if exact else _NUMERIC_ZERO
+        with mpmath.workdps(digits):
+            kind, index = _kind(found, relative_zero, model.kind == MAP)
+        if kind != NON_HYPERBOLIC or not exact or digits >= _MOST_DIGITS:
+            break
+        digits *= 2
+    eigenvalues = sorted((complex(e) for e in found), key=lambda e: (e.real, e.imag))
     return FixedPoint(location, numeric, kind, tuple(eigenvalues), index, bool(exact))
 
 
@@ -189,7 +211,7 @@ def _exact_solutions(
                 continua.append(continuum)
             continue
         imaginary = [abs(complex(c.evalf(_DIGITS)).imag) for c in coordinates]
-        if max(imaginary) > _EXACT_ZERO:
+        if max(imaginary) > 10.0 ** (15 - _DIGITS):
             continue
         roots.append(tuple(sp.re(c) if c.is_real is None else c for c in coordinates))
     return roots, continua
