@@ -324,8 +324,10 @@ def _run(arguments: argparse.Namespace) -> int:
         with OutputFolder(arguments.out, arguments.overwrite) as folder:
             path = folder.claim("run.nc", record)
             from . import _report
+            from .simulations._progress import interruptible
 
-            _report.calibrate(arguments.example, path, record, not arguments.no_progress)
+            with interruptible():
+                _report.calibrate(arguments.example, path, record, not arguments.no_progress)
         return 0
     if command == "testbed":
         record = {
@@ -354,19 +356,23 @@ def _run(arguments: argparse.Namespace) -> int:
         with OutputFolder(arguments.out, arguments.overwrite) as folder:
             path = folder.claim("testbed.nc", record)
             from . import _report
+            from .simulations._progress import interruptible
 
-            _report.testbed(path, record, not arguments.no_progress, arguments.overwrite)
+            with interruptible():
+                _report.testbed(path, record, not arguments.no_progress, arguments.overwrite)
         return 0
     requests = _ensemble_requests(arguments)
     with OutputFolder(arguments.out, arguments.overwrite) as folder:
         paths = [folder.claim(r.file_name, r.record()) for r in requests]
         from . import _report  # JAX: only now that every argument has been checked
+        from .simulations._progress import interruptible
 
-        if command == "continue":
-            _report.continuation(requests[0], paths[0], not arguments.no_progress)
-            return 0
-        demo = command == "demo"
-        _report.run(requests, paths, not arguments.no_progress, print_fixed_points=demo)
+        with interruptible():
+            if command == "continue":
+                _report.continuation(requests[0], paths[0], not arguments.no_progress)
+            else:
+                demo = command == "demo"
+                _report.run(requests, paths, not arguments.no_progress, print_fixed_points=demo)
     return 0
 
 
@@ -378,7 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
     Bad input prints one line, `basinlab: error: ...`, on stderr and returns 2;
-    `basinlab prove` returns 1 when a claim meant to be proved fails. Warnings (a
+    `basinlab prove` returns 1 when a claim meant to be proved fails; an interrupted
+    run keeps its finished chunks and returns 130. Warnings (a
     damaged chunk that is recomputed, say) are printed as one line each.
     """
     warnings.showwarning = _one_line_warnings

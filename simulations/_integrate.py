@@ -380,8 +380,13 @@ def integrate(
         # every core busy. Several devices, or an accelerator: one call fills them.
         alone_on_cpu = batch_placement() is None and jax.default_backend() == "cpu"
         default_workers = (os.cpu_count() or 1) if alone_on_cpu else 1
-        with concurrent.futures.ThreadPoolExecutor(workers or default_workers) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(workers or default_workers)
+        try:
             list(pool.map(solve, own))
+        finally:
+            # On an interrupt, chunks not yet started are dropped; those running finish
+            # and are written.
+            pool.shutdown(wait=True, cancel_futures=True)
         for index in sorted(set(range(chunks)) - set(own)):
             keep(index, _wait_for_chunk(store, index, bar))
     coords = {"trajectory": np.arange(n), "state": list(compiled.state_names)}

@@ -127,3 +127,54 @@ def test_escape_times_refuses_more_runs_than_memory_holds():
     noisy = bl.models.alignment_double_well(bias=0.0).with_noise(bl.Noise.isotropic(0.05, 2))
     with pytest.raises(ValueError, match="1000000000000 runs needs about"):
         bl.escape_times(noisy, (-1, 0), n=10**12, progress=False)
+
+
+def test_an_interrupt_that_python_drops_still_stops_the_work():
+    # Ctrl-C inside a finaliser or a garbage-collection callback (JAX registers one) is
+    # dropped by Python; the next step of the work must still stop.
+    script = (
+        "import gc, signal, sys\n"
+        "from basinlab.simulations._progress import Progress, interrupt_handler\n"
+        "class C:\n"
+        "    def __del__(self): interrupt_handler(signal.SIGINT, None)\n"
+        "C(); gc.collect(); print('went on', flush=True)\n"
+        "try:\n"
+        "    Progress(10, 'work', False).advance(1)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('stopped'); sys.exit(0)\n"
+        "sys.exit(1)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.split() == ["went", "on", "stopped"], out
+    assert "KeyboardInterrupt" in out.stderr  # Python reports what it dropped
+
+
+def test_ctrl_c_stops_a_run_keeps_its_chunks_and_exits_130(tmp_path):
+    import signal
+    import threading
+    import time
+
+    arguments = ["fractions", "bistable_cycle", "--n", "200000", "--out", str(tmp_path)]
+    run = subprocess.Popen(
+        [str(EXECUTABLE), *arguments], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(run.stderr), daemon=True)
+    reader.start()
+    chunks = tmp_path / ".chunks"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not any(chunks.rglob("chunk_*.npz")):
+        time.sleep(0.2)
+    assert any(chunks.rglob("chunk_*.npz")), "no chunk was written"
+    # Again and again, as an impatient user does, until the run says it stopped.
+    while run.poll() is None and time.monotonic() < deadline:
+        if any(line.startswith("basinlab: interrupted") for line in lines):
+            break
+        run.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    assert run.wait(timeout=60) == 130, "".join(lines)
+    reader.join(timeout=10)
+    assert lines[-1].startswith("basinlab: interrupted"), lines[-3:]
+    assert not any("Traceback" in line for line in lines)
+    assert any(chunks.rglob("chunk_*.npz"))
+    assert not (tmp_path / "bistable_cycle_fractions.nc").exists()
