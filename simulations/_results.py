@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pathlib
@@ -64,13 +65,26 @@ def save(result: xr.Dataset, path: str | os.PathLike) -> pathlib.Path:
     **Raises:**
 
     - `TypeError`: `result` is not an `xarray.Dataset`.
+    - `OSError`: the file cannot be written (a full disk, say); the message names it,
+      and no part of it is left behind.
     """
     if not isinstance(result, xr.Dataset):
         raise TypeError(f"can only save an xarray.Dataset, got {type(result).__name__}")
     path = pathlib.Path(path)
     stamped = result.assign_attrs({CHECKSUM_ATTRIBUTE: data_checksum(result)})
-    with atomic_output(path) as temporary:
-        stamped.to_netcdf(temporary, engine="h5netcdf")
+    # Encoded in memory first: HDF5 writing straight to a disk that fills up fails in
+    # hundreds of lines and can crash the process, while a plain write fails cleanly.
+    encoded = io.BytesIO()
+    stamped.to_netcdf(encoded, engine="h5netcdf")
+    try:
+        with atomic_output(path) as temporary:
+            temporary.write_bytes(encoded.getbuffer())
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        size = encoded.getbuffer().nbytes
+        raise OSError(
+            error.errno, f"could not write {path} ({size} bytes): {reason}; nothing was written"
+        ) from None
     return path
 
 

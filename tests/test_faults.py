@@ -178,3 +178,29 @@ def test_ctrl_c_stops_a_run_keeps_its_chunks_and_exits_130(tmp_path):
     assert not any("Traceback" in line for line in lines)
     assert any(chunks.rglob("chunk_*.npz"))
     assert not (tmp_path / "bistable_cycle_fractions.nc").exists()
+
+
+def test_a_disk_that_fills_up_while_a_result_is_saved_gives_one_clear_error(tmp_path):
+    # A file-size limit makes the write fail as a full disk does, in a child process:
+    # HDF5 writing straight to such a disk once failed in hundreds of lines, then crashed.
+    script = (
+        "import resource, signal, sys\n"
+        "import basinlab as bl\n"
+        "m = bl.basin_map(bl.models.alignment_double_well(), 'a', 'c', ((-2, 2), (-1, 3)),\n"
+        "                 resolution=24, progress=False)\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "try:\n"
+        "    bl.save(m, sys.argv[1])\n"
+        "except OSError as error:\n"
+        "    print(error)\n"
+        "    sys.exit(3)\n"
+    )
+    target = tmp_path / "map.nc"
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(target)], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert f"could not write {target}" in out.stdout and "nothing was written" in out.stdout
+    assert out.stdout.count("\n") == 1 and "Traceback" not in out.stderr
+    assert list(tmp_path.iterdir()) == []
