@@ -118,9 +118,12 @@ def continuation(
     and labelled. The seeded starts find an attractor that continues even when its
     basin has become too small for the samples to hit; fractions count the samples
     alone. Attractors are matched to those of the previous value one to one by
-    distance, greedily from the closest pair, and an attractor farther than
-    `threshold` (relative sup-distance) from every unmatched one is new. A vanished
-    attractor has fraction 0 from then on (global continuation after G. Datseris,
+    distance, greedily from the closest pair. One that matches none of them is then
+    matched, in the same way, to the attractors that vanished earlier, at their last
+    locations, so an attractor that returns (a parameter swept 0 -> 0.6 -> 0 across a
+    fold and back) keeps its ID; one farther than `threshold` (relative sup-distance)
+    from all of those is new. A vanished attractor has fraction 0 while it is absent
+    (global continuation after G. Datseris,
     K. L. Rossi and A. Wagemakers, "Framework for global stability analysis of
     dynamical systems", Chaos 33, 073151, 2023).
 
@@ -175,6 +178,7 @@ def continuation(
 
     previous: list[tuple[int, Attractor]] = []
     first_seen: dict[int, Attractor] = {}
+    last_seen: dict[int, Attractor] = {}
     rows: list[dict[int, tuple[int, Attractor, float]]] = []
     failed = np.zeros((len(grid), 2), dtype=np.int64)
     with Progress(len(grid), f"continuation in {param}", progress, unit="value") as bar:
@@ -191,10 +195,17 @@ def continuation(
                 compiled, starts, point_params, settings, labels, None, False, folder, {}
             )
             ids = match_attractors(previous, attractors, threshold)
+            present = {i for i, _ in previous}
+            vanished = [(i, a) for i, a in last_seen.items() if i not in present]
+            unmatched = [j for j, i in enumerate(ids) if i is None]
+            returned = match_attractors(vanished, [attractors[j] for j in unmatched], threshold)
+            for j, i in zip(unmatched, returned):
+                ids[j] = i
             ids = [
                 i if i is not None else _new_id(first_seen, attractors[j])
                 for j, i in enumerate(ids)
             ]
+            last_seen |= dict(zip(ids, attractors))
             sampled = label[:n]
             times = final["t_final"].values[:n]
             row = {}

@@ -47,6 +47,20 @@ def test_the_aligned_fraction_vanishes_at_the_exact_fold_from_either_side(direct
     assert present.sum(axis=1).tolist() == [2] * below.sum() + [1] * (~below).sum()
 
 
+def test_an_attractor_that_returns_after_a_fold_keeps_its_id():
+    # 0 -> 0.6 -> 0 across the fold at 2 sqrt(3)/9 = 0.385 and back: the aligned minimum
+    # vanishes and returns, and must come back under the ID it had.
+    values = [0.0, 0.3, 0.6, 0.3, 0.0]
+    result = bl.continuation(
+        bl.models.alignment_tilted_well(), "bias", values, BOX, n=600, progress=False
+    )
+    present = result["present"].values
+    assert result.sizes["attractor"] == 2, result["attractor_name"].values
+    aligned = int(np.argmax(np.nanmax(result["location"].values[:, :, 0], axis=0)))
+    assert present[:, aligned].tolist() == [True, True, False, True, True]
+    np.testing.assert_allclose(result["fraction"].values[0], result["fraction"].values[-1])
+
+
 def test_the_default_models_aligned_attractor_persists_through_its_transcritical_point():
     points = bl.bifurcations(bl.models.alignment_double_well(), "bias", (0, 2))
     assert [(p.kind, p.value) for p in points] == [("transcritical", 1)]
