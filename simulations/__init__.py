@@ -1,5 +1,6 @@
 from ._attractors import FIXED_POINT_CONTINUUM as FIXED_POINT_CONTINUUM
 from ._attractors import LIMIT_CYCLE as LIMIT_CYCLE
+from ._attractors import NEUTRAL_FAMILY as NEUTRAL_FAMILY
 from ._attractors import NON_STATIONARY as NON_STATIONARY
 from ._attractors import PERIODIC_ORBIT as PERIODIC_ORBIT
 from ._attractors import UNLISTED_FIXED_POINT as UNLISTED_FIXED_POINT

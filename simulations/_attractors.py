@@ -10,13 +10,13 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 import xarray as xr
-from jaxtyping import Array, Bool, Float
+from jaxtyping import Array, Bool, Float, Int
 
-from ..theory import MAP, FixedPoint
+from ..theory import MAP, UNSTABLE, FixedPoint
 from ._batched_map import map_in_batches
 from ._compile import CompiledModel
 from ._progress import Progress
-from ._rest_sets import connected_rest_sets
+from ._rest_sets import confirm_rest, connected_rest_sets
 from ._settings_argument import settings_argument
 from ._solver_settings import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
 from ._trajectories import saved_path
@@ -26,6 +26,7 @@ PERIODIC_ORBIT = "periodic orbit"
 NON_STATIONARY = "non-stationary"
 UNLISTED_FIXED_POINT = "fixed point not found by analysis"
 FIXED_POINT_CONTINUUM = "continuum of fixed points"
+NEUTRAL_FAMILY = "family of neutral orbits"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +41,9 @@ class Attractor:
       for one of a map; `"non-stationary"` for any other bounded set that is not a
       point; `"fixed point not found by analysis"`;
       `"continuum of fixed points"` for a connected set of rest points (such as the
-      minima $ab = s$ of a deep linear mode).
+      minima $ab = s$ of a deep linear mode); `"family of neutral orbits"` for the
+      nested closed orbits that surround a centre, or the period-2 orbits of an
+      involution (not attractors: each start keeps its own orbit).
     - `location`: the fixed point, or the centre of the set's bounding box.
     - `extent`: the half-widths of the bounding box; zero for a fixed point.
     - `predicates`: for each predicate, whether it holds on the whole set.
@@ -119,6 +122,10 @@ def _close(points: np.ndarray, centre: np.ndarray, tol: float) -> np.ndarray:
 
 # Trajectories followed per compiled call; the progress bar moves once per call.
 _FOLLOW_CHUNK = 1024
+# A tail returns to its first half when its points lie, at the median, within this
+# many settle_tol of that half's path, relative to the tail's extent; the chaotic
+# Rössler attractor's tails do within 7% (at the default 60 time units).
+_RETURN_SHARE = 5
 # The longest period looked for in a map's orbits.
 _MAX_PERIOD = 64
 
@@ -130,11 +137,21 @@ def _follow(
     labels: LabelSettings,
     y0s: Float[Array, "batch n"],
     p: Float[Array, " m"],
-) -> tuple[Float[Array, "batch 2 n"], Float[Array, "batch 2 n"], Bool[Array, "batch k"]]:
+) -> tuple[
+    Float[Array, "batch 2 n"],
+    Float[Array, "batch 2 n"],
+    Bool[Array, "batch k"],
+    Int[Array, " batch"],
+    Float[Array, " batch"],
+]:
     """Follow each state for `tail_time` (a flow) or `tail_samples` iterations (a map);
     return the bounding box of each half of the stretch, whether each predicate holds
-    all along it, and the period of the orbit the second half repeats (a map's; 0
-    when there is none or for a flow)."""
+    all along it, the period of the orbit the second half repeats (a map's; 0 when
+    there is none or for a flow), and how far the second half keeps from the first:
+    the median distance of its points from the first half's path (its polyline for
+    a flow, its points for a map), relative to the stretch's extent. That is near 0
+    on an attractor, where the trajectory returns close to where it has been
+    (exactly on a cycle, densely on a chaotic set), and not on a transient."""
     times = jnp.linspace(0.0, labels.tail_time, labels.tail_samples)
     half = labels.tail_samples // 2
     periods = jnp.arange(1, _MAX_PERIOD + 1)
@@ -159,6 +176,15 @@ def _follow(
         repeats = jax.vmap(mismatch)(periods) < labels.match_tol * scale
         return jnp.where(jnp.any(repeats), periods[jnp.argmax(repeats)], 0)
 
+    def distance_to_first_half(point, head):
+        if compiled.kind == MAP:
+            return jnp.min(jnp.max(jnp.abs(head - point), axis=1))
+        start, step = head[:-1], head[1:] - head[:-1]
+        length = jnp.sum(step**2, axis=1)
+        along = jnp.sum((point - start) * step, axis=1) / jnp.where(length > 0, length, 1.0)
+        nearest = start + jnp.clip(along, 0.0, 1.0)[:, None] * step
+        return jnp.min(jnp.max(jnp.abs(nearest - point), axis=1))
+
     def one(y0):
         if compiled.kind == MAP:
             path = iterates(y0)
@@ -168,7 +194,11 @@ def _follow(
         low = jnp.stack([h.min(axis=0) for h in halves])
         high = jnp.stack([h.max(axis=0) for h in halves])
         holds = jax.vmap(lambda y: compiled.predicates(y, p))(path).all(axis=0)
-        return low, high, holds, period(path) if compiled.kind == MAP else jnp.zeros((), int)
+        orbit = period(path) if compiled.kind == MAP else jnp.zeros((), int)
+        gaps = jax.vmap(lambda q: distance_to_first_half(q, halves[0]))(halves[1])
+        size = jnp.max(high.max(axis=0) - low.min(axis=0))
+        returns = jnp.median(gaps) / jnp.where(size > 0, size, 1.0)
+        return low, high, holds, orbit, returns
 
     return map_in_batches(one, y0s, min(settings.batch_size, y0s.shape[0]))
 
@@ -180,7 +210,7 @@ def _follow_all(
     starts: np.ndarray,
     p: Float[Array, " m"],
     progress: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, ...]:
     """`_follow` in chunks, so memory stays bounded however many trajectories move."""
     # Powers of two up to the chunk size: few distinct shapes, few compilations.
     size = min(_FOLLOW_CHUNK, 1 << int(np.ceil(np.log2(len(starts)))))
@@ -192,8 +222,7 @@ def _follow_all(
             out = _follow(compiled, settings, labels, jnp.asarray(padded, compiled.dtype), p)
             parts.append([np.asarray(a)[: len(block)] for a in out])
             bar.advance(len(block))
-    low, high, holds, periods = (np.concatenate(column) for column in zip(*parts))
-    return low, high, holds, periods
+    return tuple(np.concatenate(column) for column in zip(*parts))
 
 
 def _cluster(features: np.ndarray, tol: float) -> np.ndarray:
@@ -229,6 +258,17 @@ def label_attractors(
     each such trajectory for `tail_time` more and clustering the bounding boxes of
     what it visits. A trajectory that neither came to rest nor settled on such a set
     is `UNCONVERGED`; one that left the bounding box is `DIVERGED`.
+
+    Coming to rest is confirmed, not assumed from a small field: a stopped state
+    away from the listed points must project (Gauss–Newton on $f = 0$) onto a rest
+    point within `match_tol`, or it is followed like a moving one, so a model that
+    is merely slow is never given false rest points. A run that arrives at a point
+    repelling in every direction (a chaotic map's orbit rounded onto its unstable
+    fixed point) is `UNCONVERGED`. Boxes of one period that overlap by half or more
+    on every axis (or lie within `continuum_gap`) are one set: nested ones, each
+    repeated by its own trajectory, are a family of neutral orbits (a centre, an
+    involution); otherwise one attractor (a chaotic one, whose tails return close to
+    where they have been without repeating their extremes).
 
     **Arguments:**
 
@@ -289,28 +329,51 @@ def label_attractors(
         if point.stable:
             point_attractor(j)
 
+    def arrived(rows: np.ndarray, at: np.ndarray, tol: float) -> np.ndarray:
+        """Which rows came to `at` rather than starting there."""
+        return ~_close(start[rows], at, tol)
+
     def match_points(rows: np.ndarray, at: np.ndarray, tol: float) -> np.ndarray:
-        """Label rows near a fixed point; return the rows left unmatched."""
+        """Label rows near a fixed point; return the rows left unmatched. A point that
+        repels in every direction attracts nothing: a run that arrives there (by
+        rounding, as a chaotic map's orbit can) is UNCONVERGED."""
         unmatched = np.ones(len(rows), bool)
         for j, point in enumerate(points):
             near = unmatched & _close(at, np.asarray(point.numeric), tol)
             if np.any(near):
-                result[rows[near]] = point_attractor(j)
+                label = point_attractor(j)
+                if point.kind == UNSTABLE:
+                    came = near & arrived(rows, np.asarray(point.numeric), tol)
+                    result[rows[came]] = UNCONVERGED
+                    near &= ~came
+                result[rows[near]] = label
                 unmatched &= ~near
         return rows[unmatched]
 
+    start = final["y0"].values
     rest = np.flatnonzero(status == CONVERGED)
     stray = match_points(rest, state[rest], labels.match_tol)
-    cluster = connected_rest_sets(compiled, p, state[stray], labels.match_tol, labels.continuum_gap)
+    # A stopped state away from the listed points must lie at a true rest point; one
+    # that does not (it only moves slowly) is followed like the unsettled.
+    confirmed, landed = confirm_rest(compiled, p, state[stray], labels.match_tol)
+    slow, stray, landed = stray[~confirmed], stray[confirmed], landed[confirmed]
+    cluster = connected_rest_sets(compiled, p, landed, labels.match_tol, labels.continuum_gap)
     stray_truth = np.asarray(
-        jax.vmap(lambda y: compiled.predicates(y, p))(jnp.asarray(state[stray], compiled.dtype))
+        jax.vmap(lambda y: compiled.predicates(y, p))(jnp.asarray(landed, compiled.dtype))
     )
     for k in range(cluster.max(initial=-1) + 1):
         members = stray[cluster == k]
-        low, high = state[members].min(axis=0), state[members].max(axis=0)
+        low, high = landed[cluster == k].min(axis=0), landed[cluster == k].max(axis=0)
         centre, extent = (low + high) / 2, (high - low) / 2
         scale = 1 + np.max(np.abs(centre))
-        if np.max(extent) < labels.match_tol * scale:
+        isolated = np.max(extent) < labels.match_tol * scale
+        if isolated and _repels(compiled, p, centre):
+            came = arrived(members, centre, labels.match_tol)
+            result[members[came]] = UNCONVERGED
+            members = members[~came]
+            if len(members) == 0:
+                continue
+        if isolated:
             name, kind, extent = (
                 f"rest point {_format(tuple(centre))}",
                 UNLISTED_FIXED_POINT,
@@ -327,36 +390,68 @@ def label_attractors(
         )
 
     moving = np.flatnonzero((status == UNCONVERGED) & np.all(np.isfinite(state), axis=1))
+    moving = np.sort(np.concatenate([moving, slow]))
     if len(moving) == 0:
         return result, attractors
-    halves_low, halves_high, holds, periods = _follow_all(
+    halves_low, halves_high, holds, periods, returns = _follow_all(
         compiled, settings, labels, state[moving], p, progress
     )
     first = np.concatenate([halves_low[:, 0], halves_high[:, 0]], axis=1)
     second = np.concatenate([halves_low[:, 1], halves_high[:, 1]], axis=1)
     low, high = halves_low.min(axis=1), halves_high.max(axis=1)
     scale = 1 + np.max(np.abs(second), axis=1)
-    settled = np.all(np.isfinite(first) & np.isfinite(second), axis=1) & (
-        np.max(np.abs(first - second), axis=1) < labels.settle_tol * scale
+    finite = np.all(np.isfinite(first) & np.isfinite(second), axis=1)
+    settled = finite & (np.max(np.abs(first - second), axis=1) < labels.settle_tol * scale)
+    # On an attractor the second half returns close to the first half's path, whether
+    # it repeats its extremes (a cycle) or not (a chaotic set). A spiral into a focus
+    # or onto a cycle returns close too, but its second half lies strictly inside the
+    # first (or around it): that is a transient.
+    margin = labels.settle_tol * np.max(high - low, axis=1)[:, None]
+    inside = np.all(
+        (halves_low[:, 1] > halves_low[:, 0] + margin)
+        & (halves_high[:, 1] < halves_high[:, 0] - margin),
+        axis=1,
     )
+    around = np.all(
+        (halves_low[:, 0] > halves_low[:, 1] + margin)
+        & (halves_high[:, 0] < halves_high[:, 1] - margin),
+        axis=1,
+    )
+    returning = returns < _RETURN_SHARE * labels.settle_tol
+    recurrent = (settled | (finite & returning)) & ~inside & ~around
     centre, extent = (low + high) / 2, (high - low) / 2
     at_rest = settled & (np.max(extent, axis=1) < labels.settle_tol * scale)
     still = match_points(moving[at_rest], centre[at_rest], labels.settle_tol)
     result[still] = UNCONVERGED  # slow, and near no listed fixed point: not decided
-    cycling = np.flatnonzero(settled & ~at_rest)
+    cycling = np.flatnonzero(recurrent & ~at_rest)
     # Orbits of different periods are different attractors even where their boxes agree.
     features = np.concatenate([low[cycling], high[cycling], periods[cycling, None]], axis=1)
     cluster = _cluster(features, labels.settle_tol)
-    for k in range(cluster.max(initial=-1) + 1):
-        members = cycling[cluster == k]
-        box_centre = centre[members].mean(axis=0)
-        box_extent = extent[members].mean(axis=0)
+    boxes = [
+        (low[cycling[cluster == k]].min(axis=0), high[cycling[cluster == k]].max(axis=0))
+        for k in range(cluster.max(initial=-1) + 1)
+    ]
+    cluster_periods = [int(periods[cycling[cluster == k]][0]) for k in range(len(boxes))]
+    groups = _overlapping_groups(boxes, cluster_periods, labels.settle_tol, labels.continuum_gap)
+    for group in groups:
+        members = cycling[np.isin(cluster, group)]
+        group_low = np.min([boxes[k][0] for k in group], axis=0)
+        group_high = np.max([boxes[k][1] for k in group], axis=0)
+        box_centre, box_extent = (group_low + group_high) / 2, (group_high - group_low) / 2
         truth = holds[members].all(axis=0)
-        period = int(periods[members][0])
-        if period > 0:
+        period = cluster_periods[group[0]]
+        each_repeats = bool(np.all(settled[members]))
+        if (
+            len(group) > 1
+            and each_repeats
+            and _nested([boxes[k] for k in group], labels.settle_tol)
+        ):
+            kind = label = NEUTRAL_FAMILY
+            period = 0
+        elif period > 0:
             kind, label = PERIODIC_ORBIT, f"period-{period} orbit"
         else:
-            flow_cycle = compiled.kind != MAP and state.shape[1] == 2
+            flow_cycle = compiled.kind != MAP and state.shape[1] == 2 and each_repeats
             kind = label = LIMIT_CYCLE if flow_cycle else NON_STATIONARY
         index = add(
             f"{label} around {_format(tuple(box_centre))}, half-width {_format(tuple(box_extent))}",
@@ -368,3 +463,70 @@ def label_attractors(
         )
         result[moving[members]] = index
     return result, attractors
+
+
+def _overlap(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], tol: float):
+    """The least, over the axes, of the share of the two boxes' joint extent that
+    both cover; 1 on an axis where both are points within `tol` of each other."""
+    inner = np.minimum(a[1], b[1]) - np.maximum(a[0], b[0])
+    outer = np.maximum(a[1], b[1]) - np.minimum(a[0], b[0])
+    share = np.where(outer > tol, np.maximum(inner, 0) / np.maximum(outer, tol), 1.0)
+    return float(np.min(share))
+
+
+def _overlapping_groups(
+    boxes: list[tuple[np.ndarray, np.ndarray]], periods: list[int], tol: float, gap: float
+) -> list[list[int]]:
+    """Groups of boxes of one period joined by chains of boxes that overlap by half or
+    more on every axis, or whose corners lie within `gap` (relative) of each other:
+    the several boxes that trajectories on one chaotic attractor, or on one family of
+    neutral orbits, visit."""
+    parent = list(range(len(boxes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            scale = 1 + max(np.max(np.abs(np.stack(boxes[i]))), np.max(np.abs(np.stack(boxes[j]))))
+            near = np.max(np.abs(np.stack(boxes[i]) - np.stack(boxes[j]))) < gap * scale
+            if periods[i] == periods[j] and (
+                near or _overlap(boxes[i], boxes[j], tol * scale) >= 0.5
+            ):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(boxes)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def _nested(boxes: list[tuple[np.ndarray, np.ndarray]], tol: float) -> bool:
+    """Whether of every two boxes one holds the other: the concentric orbits of a
+    neutral family (a centre, an involution), as opposed to the overlapping boxes
+    that tails on one chaotic attractor visit."""
+    for i, (low_i, high_i) in enumerate(boxes):
+        for low_j, high_j in boxes[i + 1 :]:
+            scale = tol * (1 + max(np.max(np.abs(high_i)), np.max(np.abs(high_j))))
+            inside = np.all(low_i >= low_j - scale) and np.all(high_i <= high_j + scale)
+            outside = np.all(low_j >= low_i - scale) and np.all(high_j <= high_i + scale)
+            if not (inside or outside):
+                return False
+    return True
+
+
+def _repels(compiled: CompiledModel, p: Float[Array, " m"], point: np.ndarray) -> bool:
+    """Whether a rest point repels in every direction: every eigenvalue of a flow's
+    Jacobian has a positive real part, or every one of a map's a modulus above 1."""
+    t = jnp.zeros((), compiled.dtype)
+    residual = jax.jacfwd(compiled.rest_residual, argnums=1)(
+        t, jnp.asarray(point, compiled.dtype), p
+    )
+    jacobian = np.asarray(residual, float)
+    if not np.all(np.isfinite(jacobian)):
+        return False
+    if compiled.kind == MAP:
+        return bool(np.all(np.abs(np.linalg.eigvals(jacobian + np.eye(len(point)))) > 1))
+    return bool(np.all(np.linalg.eigvals(jacobian).real > 0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +32,7 @@ from ._solver_settings import (
     UNCONVERGED,
     SolverSettings,
     _stop_status,
+    speed_scale,
 )
 from ._step_size import CarriedStepSize
 
@@ -318,7 +320,8 @@ def integrate(
 
     An `xarray.Dataset` over `trajectory` and `state` with `y0`, `y_final`,
     `t_final` (the time each trajectory stopped) and `status` (`0` converged,
-    `DIVERGED = -1`, `UNCONVERGED = -2`), and provenance attrs.
+    `DIVERGED = -1`, `UNCONVERGED = -2`), and provenance attrs, `speed_scale` (the
+    factor of `steady_tol` that the ensemble's own speed set) among them.
 
     **Raises:**
 
@@ -333,8 +336,12 @@ def integrate(
     p = compiled.param_vector(params)
     n = initial.shape[0]
     chunk = min(settings.chunk_size, n)
-    key = provenance(compiled, params, settings.describe(compiled.kind))
-    key |= {"solver": solver_description(settings.solver), "chunk_size": chunk}
+    scale = speed_scale(compiled, initial, p)
+    # The steady-state test relative to the ensemble's own speed (see speed_scale).
+    stopping = dataclasses.replace(settings, steady_tol=settings.steady_tol * scale)
+    attrs = provenance(compiled, params, settings.describe(compiled.kind))
+    attrs["speed_scale"] = scale
+    key = attrs | {"solver": solver_description(settings.solver), "chunk_size": chunk}
     store = ChunkStore.open(checkpoint_dir, key, initial)
 
     y_final = np.empty_like(initial)
@@ -359,10 +366,10 @@ def integrate(
                 part = slice(index * chunk, min((index + 1) * chunk, n))
                 report = bar.advance if progress else None
                 if tableau is None:
-                    saved = _solve_ensemble(compiled, settings, initial[part], p, report)
+                    saved = _solve_ensemble(compiled, stopping, initial[part], p, report)
                 else:
                     saved = lean_chunk(
-                        compiled, settings, tableau, initial[part], p, padded_rows, report
+                        compiled, stopping, tableau, initial[part], p, padded_rows, report
                     )
                 store.write(index, saved)
             else:
@@ -398,5 +405,5 @@ def integrate(
             "status": ("trajectory", status),
         },
         coords=coords,
-        attrs=provenance(compiled, params, settings.describe(compiled.kind)),
+        attrs=attrs,
     )

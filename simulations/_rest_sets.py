@@ -52,6 +52,41 @@ def _project(
     return y, jnp.max(jnp.abs(compiled.rest_residual(t, y, p)))
 
 
+@eqx.filter_jit
+def _project_all(
+    compiled: CompiledModel, p: Float[Array, " m"], ys: Float[Array, "k n"]
+) -> tuple[Float[Array, "k n"], Float[Array, " k"]]:
+    return jax.vmap(lambda y: _project(compiled, p, y))(ys)
+
+
+def confirm_rest(
+    compiled: CompiledModel, p: Float[Array, " m"], points: Float[np.ndarray, "k n"], tol: float
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Which stopped states lie within `tol` (relative) of a true rest point.
+
+    A small field says a state moves slowly, not that it is at rest: $\dot x =
+    10^{-6}$ has no rest point at all, and $\dot x = -x^3$ crawls towards 0 long after
+    its field is small. Each state is projected onto the rest set $f = 0$ by
+    Gauss–Newton (see `_project`); it is confirmed when the projection converges
+    there (residual below $10^{-8}$, relative) within `tol` of the state.
+
+    **Returns:**
+
+    Whether each state is confirmed, and the rest point each projects to.
+    """
+    if len(points) == 0:
+        return np.zeros(0, bool), np.zeros_like(points)
+    landed, residual = _project_all(compiled, p, jnp.asarray(points, compiled.dtype))
+    landed, residual = np.asarray(landed, float), np.asarray(residual, float)
+    scale = 1 + np.max(np.abs(landed), axis=1)
+    confirmed = (
+        np.all(np.isfinite(landed), axis=1)
+        & (residual <= 1e-8 * scale)
+        & (np.max(np.abs(landed - points), axis=1) <= tol * scale)
+    )
+    return confirmed, landed
+
+
 def _rest_path(
     compiled: CompiledModel, p: Array, start: np.ndarray, end: np.ndarray, gap: float
 ) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import diffrax as dfx
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -29,7 +30,10 @@ class SolverSettings:
     r"""How each trajectory is integrated and when it stops.
 
     A trajectory stops at steady state, when $\|f(y)\|_\infty <
-    \text{steady\_tol}\,(1 + \|y\|_\infty)$ (CONVERGED); when it leaves the box
+    \text{steady\_tol}\,s\,(1 + \|y\|_\infty)$ (CONVERGED), where $s \le 1$ is the
+    ensemble's own speed scale (see `speed_scale`: a model that is slow everywhere,
+    such as one with a time constant of $10^6$, is not at rest merely for being
+    slow); when it leaves the box
     $\|y\|_\infty > \text{divergence\_bound}$, or its state or its field $f(y)$
     stops being finite (DIVERGED: it blew up, or left the domain of the field, as
     $-\log x$ does at $x < 0$); or at `t1` or after `max_steps` steps (UNCONVERGED).
@@ -174,3 +178,37 @@ def _automatic_steps(
 def _step_budget(settings: SolverSettings) -> int:
     """The most steps of one trajectory: `max_steps` rounded up to whole passes."""
     return -(-settings.max_steps // settings.pass_steps) * settings.pass_steps
+
+
+# The speed scale is a power of ten in [_SLOWEST, 1], so that few values (and few
+# compiled kernels, for which the tolerance is a constant) arise.
+_SLOWEST = 1e-3
+
+
+@eqx.filter_jit
+def _relative_speeds(
+    compiled: CompiledModel, y0s: Float[Array, "n dim"], p: Float[Array, " m"]
+) -> Float[Array, " n"]:
+    t = jnp.zeros((), y0s.dtype)
+    speed = jax.vmap(lambda y: jnp.max(jnp.abs(compiled.rest_residual(t, y, p))))(y0s)
+    return speed / (1 + jnp.max(jnp.abs(y0s), axis=1))
+
+
+def speed_scale(compiled: CompiledModel, y0s: np.ndarray, p: Array) -> float:
+    r"""The ensemble's own speed scale $s$: the 90th percentile over the starts of
+    $\|f(y_0)\|_\infty / (1 + \|y_0\|_\infty)$ ($F(y_0) - y_0$ for a map), rounded
+    down to a power of ten and clipped to $[10^{-3}, 1]$.
+
+    The steady-state test compares the field with `steady_tol` times $s$, so a model
+    whose field is small everywhere (a time constant of $10^6$, a loss scaled by
+    $10^{-6}$, $\dot x = 10^{-6}$) is not declared at rest where it merely moves
+    slowly; for a model that moves at unit speed or faster, $s = 1$.
+    """
+    speeds = np.asarray(_relative_speeds(compiled, jnp.asarray(y0s, compiled.dtype), p))
+    speeds = speeds[np.isfinite(speeds)]
+    if len(speeds) == 0:
+        return 1.0
+    typical = float(np.quantile(speeds, 0.9))
+    if typical >= 1:
+        return 1.0
+    return float(10.0 ** max(np.floor(np.log10(max(typical, _SLOWEST))), np.log10(_SLOWEST)))
