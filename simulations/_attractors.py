@@ -115,9 +115,19 @@ def _format(location: tuple) -> str:
     return "(" + ", ".join(one(c) for c in location) + ")"
 
 
-def _close(points: np.ndarray, centre: np.ndarray, tol: float) -> np.ndarray:
+def _close(
+    points: np.ndarray, centre: np.ndarray, tol: float, periods: np.ndarray | None = None
+) -> np.ndarray:
+    """Which points lie within `tol` (relative) of `centre`; along a state of finite
+    period (an angle a map wraps), the difference is taken around the circle."""
+    difference = np.abs(points - centre)
+    if periods is not None:
+        finite = np.isfinite(periods)
+        around = np.where(finite, periods, 1.0)
+        wrapped = np.abs(difference - around * np.round(difference / around))
+        difference = np.where(finite, wrapped, difference)
     scale = 1 + np.max(np.abs(centre))
-    return np.max(np.abs(points - centre), axis=-1) < tol * scale
+    return np.max(difference, axis=-1) < tol * scale
 
 
 # Trajectories followed per compiled call; the progress bar moves once per call.
@@ -286,6 +296,8 @@ def label_attractors(
     `DIVERGED`, or `UNCONVERGED`) and the list of [`basinlab.Attractor`][].
     """
     labels = settings_argument(labels, LabelSettings, "labels")
+    params = dict(zip(compiled.param_names, np.asarray(p, float).tolist()))
+    wraps = np.array([np.inf if L is None else L for L in compiled.model.wrapped_periods(params)])
     state = final["y_final"].values
     status = final["status"].values
     result = np.full(len(state), UNCONVERGED, dtype=np.int32)
@@ -331,7 +343,7 @@ def label_attractors(
 
     def arrived(rows: np.ndarray, at: np.ndarray, tol: float) -> np.ndarray:
         """Which rows came to `at` rather than starting there."""
-        return ~_close(start[rows], at, tol)
+        return ~_close(start[rows], at, tol, wraps)
 
     def match_points(rows: np.ndarray, at: np.ndarray, tol: float) -> np.ndarray:
         """Label rows near a fixed point; return the rows left unmatched. A point that
@@ -339,7 +351,7 @@ def label_attractors(
         rounding, as a chaotic map's orbit can) is UNCONVERGED."""
         unmatched = np.ones(len(rows), bool)
         for j, point in enumerate(points):
-            near = unmatched & _close(at, np.asarray(point.numeric), tol)
+            near = unmatched & _close(at, np.asarray(point.numeric), tol, wraps)
             if np.any(near):
                 label = point_attractor(j)
                 if point.kind == UNSTABLE:
@@ -419,9 +431,11 @@ def label_attractors(
     )
     returning = returns < _RETURN_SHARE * labels.settle_tol
     recurrent = (settled | (finite & returning)) & ~inside & ~around
-    centre, extent = (low + high) / 2, (high - low) / 2
-    at_rest = settled & (np.max(extent, axis=1) < labels.settle_tol * scale)
-    still = match_points(moving[at_rest], centre[at_rest], labels.settle_tol)
+    # Where a tail ends up still, it is at rest there, whatever its first half did.
+    last_centre = (halves_low[:, 1] + halves_high[:, 1]) / 2
+    last_extent = (halves_high[:, 1] - halves_low[:, 1]) / 2
+    at_rest = finite & (np.max(last_extent, axis=1) < labels.settle_tol * scale)
+    still = match_points(moving[at_rest], last_centre[at_rest], labels.settle_tol)
     result[still] = UNCONVERGED  # slow, and near no listed fixed point: not decided
     cycling = np.flatnonzero(recurrent & ~at_rest)
     # Orbits of different periods are different attractors even where their boxes agree.

@@ -1,6 +1,7 @@
 from fractions import Fraction
 
 import numpy as np
+import numpyro.distributions as dist
 import pytest
 import sympy as sp
 from hypothesis import given
@@ -117,3 +118,50 @@ def test_kinds_hold_when_eigenvalues_lie_hundreds_of_orders_apart():
     points = bl.fixed_points(bl.models.alignment_double_well(), {"coupling": 1e300})
     assert sorted(p.kind for p in points) == [SADDLE, STABLE_NODE, STABLE_NODE]
     assert [p.index for p in points] == [0, 0, 1]
+
+
+u = sp.Symbol("u", real=True)
+
+
+@pytest.mark.parametrize(
+    "update, expected",
+    [
+        # F = u/2 + floor(u)/4: fixed where u = floor(u)/2, so -1/2 and 0; near -1 the
+        # piece left of it tends to a root it never reaches (F(-1) = -3/4).
+        (u / 2 + sp.floor(u) / 4, [-0.5, 0.0]),
+        (u / 2 + sp.ceiling(u) / 4, [0.0, 0.5]),
+        (sp.Mod(u / 2 + 1, 3), [2.0]),
+    ],
+    ids=["floor", "ceiling", "Mod"],
+)
+def test_piecewise_smooth_maps_have_their_fixed_points_on_each_piece(update, expected):
+    model = bl.Model.iterated_map("piecewise", [u], [update], search_box=[(-2.0, 4.0)])
+    points = bl.fixed_points(model)
+    assert sorted(p.numeric[0] for p in points) == pytest.approx(expected, abs=1e-9)
+    # The Jacobian of each smooth piece: F' = 1/2 everywhere it exists.
+    assert all(p.kind == STABLE_NODE and p.eigenvalues == pytest.approx([0.5]) for p in points)
+    starts = dist.Uniform(np.array([-2.0]), np.array([4.0])).to_event(1)
+    fractions = bl.basin_fractions(model, starts, n=200, seed=0, progress=False)
+    assert float(fractions["fraction"].sum()) == pytest.approx(1.0)
+    assert set(fractions["attractor_kind"].values) == {STABLE_NODE}
+
+
+def test_an_angle_wrapped_by_mod_is_one_attractor_on_both_sides_of_the_wrap():
+    # Grebogi, McDonald, Ott & Yorke 1983: attractors at (0, -J0) and (pi, J0); runs
+    # that approach theta = 0 from below sit near 2 pi and are the same attractor.
+    theta, x = sp.symbols("theta x", real=True)
+    a, b, j0 = 1.32, 0.9, 0.3
+    update = theta + a * sp.sin(2 * theta) - b * sp.sin(4 * theta) - x * sp.sin(theta)
+    grebogi = bl.Model.iterated_map(
+        "grebogi",
+        [theta, x],
+        [sp.Mod(update, 2 * sp.pi), -j0 * sp.cos(theta)],
+        search_box=[(0.0, 2 * np.pi), (-0.5, 0.5)],
+    )
+    assert grebogi.wrapped_periods() == [pytest.approx(2 * np.pi), None]
+    box = dist.Uniform(np.array([0.0, -0.5]), np.array([2 * np.pi, 0.5])).to_event(1)
+    fractions = bl.basin_fractions(grebogi, box, n=600, seed=0, progress=False)
+    reached = fractions["outcome_label"].values[fractions["fraction"].values > 0]
+    assert sorted(reached.tolist()) == [0, 1]
+    locations = fractions["attractor_location"].values[:2]
+    assert sorted(np.round(locations[:, 0], 6).tolist()) == pytest.approx([0.0, np.pi])

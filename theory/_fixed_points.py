@@ -68,9 +68,41 @@ class FixedPoint:
         return self.kind in (STABLE_NODE, STABLE_FOCUS)
 
 
+_PIECEWISE_CONSTANT = (sp.floor, sp.ceiling)
+
+
+def _zero_almost_everywhere(expression: sp.Basic) -> bool:
+    """A derivative of a piecewise constant function, or a Dirac delta: 0 wherever the
+    derivative exists."""
+    if isinstance(expression, sp.DiracDelta):
+        return True
+    if isinstance(expression, sp.Subs):
+        expression = expression.expr
+    return isinstance(expression, sp.Derivative) and expression.expr.func in _PIECEWISE_CONSTANT
+
+
+def almost_everywhere_jacobian(field: sp.Matrix, state: list[sp.Symbol]) -> sp.Matrix:
+    r"""The Jacobian of a piecewise-smooth field wherever it is smooth.
+
+    `floor` and `ceiling` are constant between their jumps, so their derivatives are
+    0 there; `Mod(a, b)` is $a - b\lfloor a/b \rfloor$, with derivative $a'$ for a
+    constant $b$; the Dirac deltas of `sign` and `Heaviside` vanish off their jump. So
+    each smooth piece gets its own Jacobian, and a fixed point inside a piece is
+    classified as on a smooth field.
+    """
+    expanded = field.replace(
+        lambda e: isinstance(e, sp.Mod),
+        lambda e: e.args[0] - e.args[1] * sp.floor(e.args[0] / e.args[1]),
+    )
+    zeroed = expanded.jacobian(state).replace(_zero_almost_everywhere, lambda e: sp.S.Zero)
+    return zeroed.replace(lambda e: isinstance(e, sp.Subs), lambda e: e.doit())
+
+
 def jacobian(model: Model) -> sp.Matrix:
-    r"""The Jacobian $\partial f_i / \partial x_j$ of the vector field, symbolically."""
-    return model.vector_field.jacobian(model.state)
+    r"""The Jacobian $\partial f_i / \partial x_j$ of the vector field, symbolically;
+    for a piecewise-smooth field (`floor`, `ceiling`, `Mod`, `sign`, `Heaviside`), the
+    Jacobian of the smooth piece at each point (see `almost_everywhere_jacobian`)."""
+    return almost_everywhere_jacobian(model.vector_field, model.state)
 
 
 def hessian(model: Model) -> sp.Matrix:
@@ -255,10 +287,7 @@ def _numeric_field(
 
     if model.dim > _SYMBOLIC_JACOBIAN_MAX_DIM:
         return function, None
-    # sign and Heaviside differentiate to DiracDelta, zero wherever it is defined.
-    jacobian = field.jacobian(list(names.values())).replace(
-        lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero
-    )
+    jacobian = almost_everywhere_jacobian(field, list(names.values()))
     if any(f.func not in SUPPORTED_FUNCTIONS for f in jacobian.atoms(sp.Function)):
         # Derivatives such as polygamma (of loggamma) have no NumPy form; MINPACK
         # then differentiates by finite differences.
@@ -289,6 +318,30 @@ def _domain_test(
         return np.logical_and.reduce(held)
 
     return inside
+
+
+def _spurious_at_a_jump(
+    function: Callable[[np.ndarray], np.ndarray],
+    derivative: Callable[[np.ndarray], np.ndarray] | None,
+    x: np.ndarray,
+) -> bool:
+    r"""Whether a root of a piecewise field is only the limit of a piece that stops
+    short of it: the field jumps at `x`, and one more Newton step on the piece lands
+    where the field is not zero. For $F(x) = x/2 + \lfloor x \rfloor/4$ the piece
+    left of -1 tends to the root -1 that it does not reach ($F(-1) = -3/4$), while 0
+    is a true fixed point at the left end of its piece."""
+    scale = max(1.0, np.max(np.abs(x)))
+    step = 1e-7 * scale
+    jumps = any(
+        not np.max(np.abs(function(x + step * e) - function(x - step * e))) <= 1e-3 * scale
+        for e in np.eye(len(x))
+    )
+    if not jumps:
+        return False
+    if derivative is None:
+        return True  # no Jacobian of the piece to tell: no point rather than a false one
+    polished = x - np.linalg.pinv(derivative(x)) @ function(x)
+    return not np.max(np.abs(function(polished))) <= 1e-10 * scale
 
 
 def _finite_difference_jacobian(
@@ -405,6 +458,8 @@ def _numeric_roots(
                         continue
                     residual = np.max(np.abs(function(x)))
                     if not residual <= 1e-10 * max(1.0, np.max(np.abs(x))):
+                        continue
+                    if _spurious_at_a_jump(function, derivative, x):
                         continue
                     known = roots + on_continuum
                     scale = [1e-6 * max(1.0, np.max(np.abs(r))) for r in known]

@@ -482,6 +482,31 @@ class Model:
             return {s: sp.Rational(repr(v)) for s, v in values.items()}
         return {s: sp.Float(v) for s, v in values.items()}
 
+    def wrapped_periods(
+        self, overrides: Mapping[ParamKey, float] | None = None
+    ) -> list[float | None]:
+        r"""For a map, the period $L$ of each state whose update wraps it, $F_i =
+        \operatorname{Mod}(e, L)$ with $L$ a positive number once the parameters are
+        set: an angle, whose values $L$ apart are one state. `None` for the other
+        states, and for every state of a flow.
+
+        **Raises:**
+
+        - `ValueError`: a parameter is unknown.
+        """
+        if self.kind != MAP:
+            return [None] * self.dim
+        substitution = self.param_substitution(overrides, exact=False)
+        periods: list[float | None] = []
+        for update in self.vector_field:
+            period = None
+            if isinstance(update, sp.Mod):
+                length = update.args[1].subs(substitution)
+                if length.is_number and length.is_positive:
+                    period = float(length)
+            periods.append(period)
+        return periods
+
     def rest_field(
         self, overrides: Mapping[ParamKey, float] | None = None, exact: bool = True
     ) -> sp.Matrix:
