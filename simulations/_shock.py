@@ -87,7 +87,11 @@ class _Classifier:
         return nearest, distance[np.arange(len(final)), nearest] < 1e-4 * scale
 
     def __call__(self, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Whether each start left, and the stable point it ended on (-1 if none)."""
+        """Whether each start left, and the stable point it ended on (-1 if none).
+
+        A run that comes to rest anywhere but at home has left, whether or not it
+        rests at a listed stable point: a stable point that the fixed-point search
+        missed is another basin all the same, never folded into home's."""
         self.evaluations += len(starts)
         result = integrate(
             self.compiled, starts, self.params, settings=self.settings, progress=False
@@ -97,7 +101,8 @@ class _Classifier:
         ended = np.where((status == CONVERGED) & at_point, nearest, -1)
         if self.target is not None:
             return ended == self.target, ended
-        return ((ended >= 0) & (ended != self.home)) | (status == DIVERGED), ended
+        at_home = (status == CONVERGED) & at_point & (nearest == self.home)
+        return ((status == CONVERGED) & ~at_home) | (status == DIVERGED), ended
 
 
 def _directions(rng: np.random.Generator, count: int, dim: int, norm: str) -> np.ndarray:

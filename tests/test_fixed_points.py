@@ -165,3 +165,50 @@ def test_an_angle_wrapped_by_mod_is_one_attractor_on_both_sides_of_the_wrap():
     assert sorted(reached.tolist()) == [0, 1]
     locations = fractions["attractor_location"].values[:2]
     assert sorted(np.round(locations[:, 0], 6).tolist()) == pytest.approx([0.0, np.pi])
+
+
+def _magnetic_pendulum():
+    """Three magnets on the unit circle under a damped pendulum (the example of
+    Attractors.jl): three stable points, one near each magnet."""
+    x, y, vx, vy = sp.symbols("x y v_x v_y", real=True)
+    height, damping, frequency = sp.Rational(3, 10), sp.Rational(1, 5), sp.Rational(1, 2)
+    magnets = [(sp.cos(2 * sp.pi * k / 3), sp.sin(2 * sp.pi * k / 3)) for k in range(3)]
+
+    def pull(along, index):
+        cubed = [
+            ((x - m[0]) ** 2 + (y - m[1]) ** 2 + height**2) ** sp.Rational(3, 2) for m in magnets
+        ]
+        return sum((along - m[index]) / d for m, d in zip(magnets, cubed))
+
+    fx = -(frequency**2) * x - damping * vx - pull(x, 0)
+    fy = -(frequency**2) * y - damping * vy - pull(y, 1)
+    return bl.Model("magnetic_pendulum", [x, y, vx, vy], [vx, vy, fx, fy])
+
+
+def test_the_numeric_search_seeds_until_no_new_point_appears():
+    # With the default box one round of 400 seeds found one of the three stable points.
+    points = bl.fixed_points(_magnetic_pendulum())
+    stable = sorted(np.round(p.numeric[:2], 3).tolist() for p in points if p.stable)
+    assert stable == [[-0.489, -0.847], [-0.489, 0.847], [0.978, 0.0]]
+
+
+def test_a_search_that_runs_out_of_rounds_says_so():
+    x = sp.Symbol("x", real=True)
+    many = bl.Model("many", [x], [sp.sin(100 * x)])  # 637 roots along [-10, 10]
+    with pytest.warns(UserWarning, match="some may be missing"):
+        bl.fixed_points(many, n_seeds=1, seed=3)
+
+
+def test_a_stable_point_the_search_missed_is_never_folded_into_another():
+    x = sp.Symbol("x", real=True)
+    # x' = sin x is stable at pi and -pi; a search box around pi sees only pi.
+    blind = bl.Model("blind", [x], [sp.sin(x)], search_box=[(2.5, 4.0)])
+    assert [p.numeric for p in bl.fixed_points(blind)] == [pytest.approx((np.pi,))]
+    starts = dist.Uniform(-4.0, 4.0).expand([1]).to_event(1)
+    fractions = bl.basin_fractions(blind, starts, n=200, progress=False)
+    names = fractions["outcome_name"].values[fractions["fraction"].values > 0].tolist()
+    assert any("rest point (-3.14)" in name for name in names), names
+    # Kicks that end at the unlisted -pi have left the basin of pi: the bound is the
+    # distance to the unstable point 0 between them.
+    shock = bl.critical_shock_search(blind, (np.pi,), rays=16, max_shock=4.0, progress=False)
+    assert shock.upper == pytest.approx(np.pi, abs=0.05)

@@ -424,57 +424,78 @@ def _numeric_roots(
     n_seeds: int,
     seed: int,
     timeout: float | None,
-) -> list[tuple[float, ...]]:
-    """Isolated roots from seeded hybrid Powell solves; those found before `timeout`
-    are kept, and roots on a continuum of roots are left out."""
-    import scipy.optimize  # on use: loading SciPy would slow every model build
+) -> tuple[list[tuple[float, ...]], bool]:
+    """Isolated roots from seeded hybrid Powell solves, in rounds of `n_seeds` fresh
+    seeds until a round finds no new root; roots on a continuum of roots are left
+    out. Returns the roots found before `timeout`, and whether the search saturated
+    (its last round found nothing new) rather than running out of rounds or time."""
 
     function, derivative = _numeric_field(model, params)
     inside = _domain_test(model, params)
     low, high = np.array(search_box, dtype=float).T
-    seeds = _seeds_in_domain(np.random.default_rng(seed), low, high, n_seeds, inside)
+    rng = np.random.default_rng(seed)
     roots: list[np.ndarray] = []
     on_continuum: list[np.ndarray] = []
+    saturated = False
     with np.errstate(all="ignore"), warnings.catch_warnings():
         # Seeds outside a field's domain (sqrt of a negative) are expected; they fail.
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
             with time_limit(timeout):
-                for start in seeds:
-                    try:
-                        result = scipy.optimize.root(
-                            function,
-                            start,
-                            jac=derivative,
-                            method="hybr",
-                            options={"xtol": 1e-13},
-                        )
-                    except (ValueError, ZeroDivisionError, OverflowError):
-                        continue
-                    x = result.x
-                    if not (np.all(np.isfinite(x)) and np.all(x >= low) and np.all(x <= high)):
-                        continue
-                    if not inside(x[None])[0]:
-                        continue
-                    residual = np.max(np.abs(function(x)))
-                    if not residual <= 1e-10 * max(1.0, np.max(np.abs(x))):
-                        continue
-                    if _spurious_at_a_jump(function, derivative, x):
-                        continue
-                    known = roots + on_continuum
-                    scale = [1e-6 * max(1.0, np.max(np.abs(r))) for r in known]
-                    if any(np.max(np.abs(x - r)) <= d for r, d in zip(known, scale)):
-                        continue
-                    jacobian = (
-                        _finite_difference_jacobian(function, x)
-                        if derivative is None
-                        else derivative(x)
-                    )
-                    isolated = _is_isolated(function, jacobian, x, inside)
-                    (roots if isolated else on_continuum).append(x)
+                for _ in range(_MOST_ROUNDS):
+                    found = len(roots) + len(on_continuum)
+                    seeds = _seeds_in_domain(rng, low, high, n_seeds, inside)
+                    _search(function, derivative, inside, low, high, seeds, roots, on_continuum)
+                    if len(roots) + len(on_continuum) == found:
+                        saturated = True
+                        break
         except TimeLimitExceeded:
             pass
-    return [tuple(float(v) for v in r) for r in roots]
+    return [tuple(float(v) for v in r) for r in roots], saturated
+
+
+# Rounds of fresh seeds the numeric search may take before it gives up saturating.
+_MOST_ROUNDS = 12
+
+
+def _search(
+    function: Callable[[np.ndarray], np.ndarray],
+    derivative: Callable[[np.ndarray], np.ndarray] | None,
+    inside: Callable[[np.ndarray], np.ndarray],
+    low: np.ndarray,
+    high: np.ndarray,
+    seeds: np.ndarray,
+    roots: list[np.ndarray],
+    on_continuum: list[np.ndarray],
+) -> None:
+    """One round of hybrid Powell solves from `seeds`; each new isolated root is added
+    to `roots`, each new root on a continuum to `on_continuum`."""
+    import scipy.optimize
+
+    for start in seeds:
+        try:
+            result = scipy.optimize.root(
+                function, start, jac=derivative, method="hybr", options={"xtol": 1e-13}
+            )
+        except (ValueError, ZeroDivisionError, OverflowError):
+            continue
+        x = result.x
+        if not (np.all(np.isfinite(x)) and np.all(x >= low) and np.all(x <= high)):
+            continue
+        if not inside(x[None])[0]:
+            continue
+        residual = np.max(np.abs(function(x)))
+        if not residual <= 1e-10 * max(1.0, np.max(np.abs(x))):
+            continue
+        if _spurious_at_a_jump(function, derivative, x):
+            continue
+        known = roots + on_continuum
+        scale = [1e-6 * max(1.0, np.max(np.abs(r))) for r in known]
+        if any(np.max(np.abs(x - r)) <= d for r, d in zip(known, scale)):
+            continue
+        jacobian = _finite_difference_jacobian(function, x) if derivative is None else derivative(x)
+        isolated = _is_isolated(function, jacobian, x, inside)
+        (roots if isolated else on_continuum).append(x)
 
 
 def fixed_points(
@@ -494,13 +515,16 @@ def fixed_points(
     given by [`basinlab.theory.fixed_point_continua`][]. If the field is not
     polynomial, or the solver fails or runs past `timeout`, the roots are found
     numerically:
-    a hybrid Powell solve (MINPACK, through SciPy) from `n_seeds` random starts in
+    a hybrid Powell solve (MINPACK, through SciPy) from random starts in
     `search_box`, polished to a residual below $10^{-10}$ and deduplicated; only roots
-    inside the box, and those found within another `timeout`, are returned, so the
-    numeric search can miss some. A numeric root at which $f = 0$ can be continued
-    along the null direction of the Jacobian lies on a continuum (such as a circle
-    of rest points) and is left out as well; basin computations find such continua
-    from the trajectories that come to rest on them.
+    inside the box (and the model's `domain`) are returned. The starts come in rounds
+    of `n_seeds`, until a round finds no new root; a search that runs out of rounds
+    (12) or of another `timeout` while still finding new roots warns that some may
+    be missing (the magnetic pendulum's three stable points, say, from 400 starts in
+    the default box, where one round finds one of them). A numeric root at which
+    $f = 0$ can be continued along the null direction of the Jacobian lies on a
+    continuum (such as a circle of rest points) and is left out as well; basin
+    computations find such continua from the trajectories that come to rest on them.
 
     **Arguments:**
 
@@ -509,7 +533,7 @@ def fixed_points(
     - `timeout`: seconds allowed to the exact solver, and again to the numeric search.
     - `search_box`: `(low, high)` per state for the numeric search; the model's own
       `search_box`, else $[-10, 10]$ each, by default.
-    - `n_seeds`: number of numeric starts.
+    - `n_seeds`: numeric starts per round.
     - `seed`: the seed of the numeric starts.
 
     **Returns:**
@@ -536,6 +560,14 @@ def fixed_points(
     if solved is not None:
         points = [classify(model, r, params, exact=True) for r in solved[0]]
     else:
-        roots = _numeric_roots(model, params, search_box, n_seeds, seed, timeout)
+        roots, saturated = _numeric_roots(model, params, search_box, n_seeds, seed, timeout)
+        if not saturated:
+            warnings.warn(
+                f"the numeric search for fixed points of {model.name!r} was still finding "
+                f"new ones when it stopped (after {_MOST_ROUNDS} rounds of {n_seeds} seeds, "
+                "or at the timeout): some may be missing; give more n_seeds, a tighter "
+                "search_box or a longer timeout",
+                stacklevel=2,
+            )
         points = [classify(model, r, params, exact=False) for r in roots]
     return sorted(points, key=lambda p: (not p.stable, p.index, p.numeric))
