@@ -198,14 +198,17 @@ def classify(
     substitution |= dict(zip(model.state, location))
     jac = jacobian(model).subs(substitution)
     digits = _DIGITS
+    found = _eigenvalues(jac, digits)
     while True:
-        found = _eigenvalues(jac, digits)
         relative_zero = mpmath.mpf(10) ** (15 - digits) if exact else _NUMERIC_ZERO
         with mpmath.workdps(digits):
             kind, index = _kind(found, relative_zero, model.kind == MAP)
         if kind != NON_HYPERBOLIC or not exact or digits >= _MOST_DIGITS:
             break
-        digits *= 2
+        try:
+            found, digits = _eigenvalues(jac, 2 * digits), 2 * digits
+        except RuntimeError:  # mpmath's QR can stall on repeated zero eigenvalues
+            break
     eigenvalues = sorted((complex(e) for e in found), key=lambda e: (e.real, e.imag))
     return FixedPoint(location, numeric, kind, tuple(eigenvalues), index, bool(exact))
 
