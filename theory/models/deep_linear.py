@@ -288,7 +288,9 @@ def depth_learning_time(s: float, u0: float, uf: float, depth: int, tau: float =
     - `ValueError`: values outside $0 < u_0 < s$, $0 < u_f < s$, $\tau > 0$, or
       `depth < 2`.
     """
-    _check_interval(float(s), float(u0), float(uf), float(tau))
+    exact = symbolic_arguments(s=s, u0=u0, uf=uf, tau=tau)
+    _check_interval(*exact)
+    s, u0, uf, tau = (float(v) for v in exact)
     if not isinstance(depth, int) or depth < 2:
         raise ValueError(f"depth must be an integer of at least 2, got {depth!r}")
     power = 2 - 2 / (depth - 1)
