@@ -429,9 +429,10 @@ def _numeric_roots(
     timeout: float | None,
 ) -> tuple[list[tuple[float, ...]], bool]:
     """Isolated roots from seeded hybrid Powell solves, in rounds of `n_seeds` fresh
-    seeds until a round finds no new root; roots on a continuum of roots are left
-    out. Returns the roots found before `timeout`, and whether the search saturated
-    (its last round found nothing new) rather than running out of rounds or time."""
+    seeds until a round finds no new isolated root; roots on a continuum of roots are
+    left out. Returns the roots found before `timeout`, and whether the search
+    saturated (its last round found nothing new) rather than running out of rounds
+    or time."""
 
     function, derivative = _numeric_field(model, params)
     inside = _domain_test(model, params)
@@ -446,10 +447,11 @@ def _numeric_roots(
         try:
             with time_limit(timeout):
                 for _ in range(_MOST_ROUNDS):
-                    found = len(roots) + len(on_continuum)
                     seeds = _seeds_in_domain(rng, low, high, n_seeds, inside)
-                    _search(function, derivative, inside, low, high, seeds, roots, on_continuum)
-                    if len(roots) + len(on_continuum) == found:
+                    last = _search(
+                        function, derivative, inside, low, high, seeds, roots, on_continuum
+                    )
+                    if last < 0:  # a whole round found no new isolated root
                         saturated = True
                         break
         except TimeLimitExceeded:
@@ -470,12 +472,14 @@ def _search(
     seeds: np.ndarray,
     roots: list[np.ndarray],
     on_continuum: list[np.ndarray],
-) -> None:
+) -> int:
     """One round of hybrid Powell solves from `seeds`; each new isolated root is added
-    to `roots`, each new root on a continuum to `on_continuum`."""
+    to `roots`, each new root on a continuum to `on_continuum`. Returns the index of
+    the seed that found the last new isolated root, -1 if none did."""
     import scipy.optimize
 
-    for start in seeds:
+    last = -1
+    for index, start in enumerate(seeds):
         try:
             result = scipy.optimize.root(
                 function, start, jac=derivative, method="hybr", options={"xtol": 1e-13}
@@ -497,8 +501,14 @@ def _search(
         if any(np.max(np.abs(x - r)) <= d for r, d in zip(known, scale)):
             continue
         jacobian = _finite_difference_jacobian(function, x) if derivative is None else derivative(x)
-        isolated = _is_isolated(function, jacobian, x, inside)
-        (roots if isolated else on_continuum).append(x)
+        if not np.all(np.isfinite(jacobian)):
+            continue  # the field is not differentiable there (0/0): it cannot be classified
+        if _is_isolated(function, jacobian, x, inside):
+            roots.append(x)
+            last = index
+        else:
+            on_continuum.append(x)
+    return last
 
 
 def fixed_points(
@@ -521,8 +531,8 @@ def fixed_points(
     a hybrid Powell solve (MINPACK, through SciPy) from random starts in
     `search_box`, polished to a residual below $10^{-10}$ and deduplicated; only roots
     inside the box (and the model's `domain`) are returned. The starts come in rounds
-    of `n_seeds`, until a round finds no new root; a search that runs out of rounds
-    (12) or of another `timeout` while still finding new roots warns that some may
+    of `n_seeds`, until a round finds no new isolated root; a search that runs out of
+    rounds (12) or of another `timeout` while still finding new roots warns that some may
     be missing (the magnetic pendulum's three stable points, say, from 400 starts in
     the default box, where one round finds one of them). A numeric root at which
     $f = 0$ can be continued along the null direction of the Jacobian lies on a
