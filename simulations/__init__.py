@@ -5,7 +5,6 @@ from ._attractors import NON_STATIONARY as NON_STATIONARY
 from ._attractors import PERIODIC_ORBIT as PERIODIC_ORBIT
 from ._attractors import UNLISTED_FIXED_POINT as UNLISTED_FIXED_POINT
 from ._attractors import Attractor as Attractor
-from ._attractors import LabelSettings as LabelSettings
 from ._attractors import label_attractors as label_attractors
 from ._basin_entropy import basin_entropy as basin_entropy
 from ._basins import basin_fractions as basin_fractions
@@ -19,6 +18,7 @@ from ._escape import escape_times as escape_times
 from ._fractal_test import FractalTest as FractalTest
 from ._fractal_test import fractal_test as fractal_test
 from ._integrate import integrate as integrate
+from ._label_settings import LabelSettings as LabelSettings
 from ._observations import Observations as Observations
 from ._observations import as_observations as as_observations
 from ._plot import plot_basin_map as plot_basin_map

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 import xarray as xr
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, Float
 
 from ..theory import MAP, UNSTABLE, FixedPoint
-from ._batched_map import map_in_batches
 from ._compile import CompiledModel
-from ._progress import Progress
+from ._label_settings import LabelSettings
 from ._rest_sets import confirm_rest, connected_rest_sets
 from ._settings_argument import settings_argument
 from ._solver_settings import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
-from ._trajectories import saved_path
+from ._tail_boxes import nested_boxes, overlapping_groups
+from ._tails import follow_tails
 
 LIMIT_CYCLE = "limit cycle"
 PERIODIC_ORBIT = "periodic orbit"
@@ -63,42 +62,6 @@ class Attractor:
         assert (self.period > 0) == (self.kind == PERIODIC_ORBIT)
 
 
-@dataclasses.dataclass(frozen=True)
-class LabelSettings:
-    """Tolerances for matching final states to attractors.
-
-    **Fields:**
-
-    - `match_tol`: a final state is at a fixed point when
-      $\\|y - x^*\\|_\\infty < \\text{match\\_tol}\\,(1 + \\|x^*\\|_\\infty)$.
-    - `tail_time`: how long a trajectory of a flow that did not come to rest is
-      followed further to find the set it moves on.
-    - `tail_samples`: samples along that stretch; for a map, the iterations followed.
-    - `settle_tol`: the two halves of that stretch must have bounding boxes that
-      agree to this tolerance (relative, as above) for the trajectory to count as
-      settled; sets whose boxes agree to it are the same attractor.
-    - `continuum_gap`: rest points the theory did not list are grouped into one
-      attractor when a chain of them with steps below this (relative) joins them, or
-      when a path of rest points between them is found by projecting onto $f = 0$;
-      a continuum of fixed points thus becomes one attractor per connected piece,
-      however few trajectories sample it.
-    """
-
-    match_tol: float = 1e-3
-    tail_time: float = 60.0
-    tail_samples: int = 512
-    settle_tol: float = 2e-2
-    continuum_gap: float = 0.1
-
-    def __post_init__(self):
-        for name in ("match_tol", "tail_time", "settle_tol", "continuum_gap"):
-            value = getattr(self, name)
-            if not (np.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be positive and finite, got {value!r}")
-        if self.tail_samples < 8:
-            raise ValueError(f"tail_samples must be at least 8, got {self.tail_samples}")
-
-
 def _format(location: tuple) -> str:
     """Exact coordinates as SymPy prints them when that is short; otherwise (and for
     floats) 3 digits, with values below 1e-6, numerical noise at the tolerances used
@@ -130,109 +93,10 @@ def _close(
     return np.max(difference, axis=-1) < tol * scale
 
 
-# Trajectories followed per compiled call; the progress bar moves once per call.
-_FOLLOW_CHUNK = 1024
 # A tail returns to its first half when its points lie, at the median, within this
 # many settle_tol of that half's path, relative to the tail's extent; the chaotic
 # Rössler attractor's tails do within 7% (at the default 60 time units).
 _RETURN_SHARE = 5
-# The longest period looked for in a map's orbits.
-_MAX_PERIOD = 64
-
-
-@eqx.filter_jit
-def _follow(
-    compiled: CompiledModel,
-    settings: SolverSettings,
-    labels: LabelSettings,
-    y0s: Float[Array, "batch n"],
-    p: Float[Array, " m"],
-) -> tuple[
-    Float[Array, "batch 2 n"],
-    Float[Array, "batch 2 n"],
-    Bool[Array, "batch k"],
-    Int[Array, " batch"],
-    Float[Array, " batch"],
-]:
-    """Follow each state for `tail_time` (a flow) or `tail_samples` iterations (a map);
-    return the bounding box of each half of the stretch, whether each predicate holds
-    all along it, the period of the orbit the second half repeats (a map's; 0 when
-    there is none or for a flow), and how far the second half keeps from the first:
-    the median distance of its points from the first half's path (its polyline for
-    a flow, its points for a map), relative to the stretch's extent. That is near 0
-    on an attractor, where the trajectory returns close to where it has been
-    (exactly on a cycle, densely on a chaotic set), and not on a transient."""
-    times = jnp.linspace(0.0, labels.tail_time, labels.tail_samples)
-    half = labels.tail_samples // 2
-    periods = jnp.arange(1, _MAX_PERIOD + 1)
-
-    def iterates(y0):
-        def step(y, k):
-            new = compiled.vector_field(k, y, p)
-            return new, new
-
-        return jax.lax.scan(step, y0, times)[1]
-
-    def period(path):
-        """The least p with y[k + p] = y[k] (to `match_tol`) along the second half."""
-        tail = path[half:]
-        scale = 1 + jnp.max(jnp.abs(tail))
-
-        def mismatch(q):
-            shifted = jnp.roll(tail, -q, axis=0)
-            valid = jnp.arange(len(tail)) < len(tail) - q
-            return jnp.max(jnp.where(valid[:, None], jnp.abs(shifted - tail), 0.0))
-
-        repeats = jax.vmap(mismatch)(periods) < labels.match_tol * scale
-        return jnp.where(jnp.any(repeats), periods[jnp.argmax(repeats)], 0)
-
-    def distance_to_first_half(point, head):
-        if compiled.kind == MAP:
-            return jnp.min(jnp.max(jnp.abs(head - point), axis=1))
-        start, step = head[:-1], head[1:] - head[:-1]
-        length = jnp.sum(step**2, axis=1)
-        along = jnp.sum((point - start) * step, axis=1) / jnp.where(length > 0, length, 1.0)
-        nearest = start + jnp.clip(along, 0.0, 1.0)[:, None] * step
-        return jnp.min(jnp.max(jnp.abs(nearest - point), axis=1))
-
-    def one(y0):
-        if compiled.kind == MAP:
-            path = iterates(y0)
-        else:
-            path = saved_path(compiled, settings, y0, times, p).ys
-        halves = (path[:half], path[half:])
-        low = jnp.stack([h.min(axis=0) for h in halves])
-        high = jnp.stack([h.max(axis=0) for h in halves])
-        holds = jax.vmap(lambda y: compiled.predicates(y, p))(path).all(axis=0)
-        orbit = period(path) if compiled.kind == MAP else jnp.zeros((), int)
-        gaps = jax.vmap(lambda q: distance_to_first_half(q, halves[0]))(halves[1])
-        size = jnp.max(high.max(axis=0) - low.min(axis=0))
-        returns = jnp.median(gaps) / jnp.where(size > 0, size, 1.0)
-        return low, high, holds, orbit, returns
-
-    return map_in_batches(one, y0s, min(settings.batch_size, y0s.shape[0]))
-
-
-def _follow_all(
-    compiled: CompiledModel,
-    settings: SolverSettings,
-    labels: LabelSettings,
-    starts: np.ndarray,
-    p: Float[Array, " m"],
-    progress: bool,
-) -> tuple[np.ndarray, ...]:
-    """`_follow` in chunks, so memory stays bounded however many trajectories move."""
-    # Powers of two up to the chunk size: few distinct shapes, few compilations.
-    size = min(_FOLLOW_CHUNK, 1 << int(np.ceil(np.log2(len(starts)))))
-    parts = []
-    with Progress(len(starts), "following unsettled", progress) as bar:
-        for begin in range(0, len(starts), size):
-            block = starts[begin : begin + size]
-            padded = np.concatenate([block, np.repeat(block[:1], size - len(block), 0)])
-            out = _follow(compiled, settings, labels, jnp.asarray(padded, compiled.dtype), p)
-            parts.append([np.asarray(a)[: len(block)] for a in out])
-            bar.advance(len(block))
-    return tuple(np.concatenate(column) for column in zip(*parts))
 
 
 def _cluster(features: np.ndarray, tol: float) -> np.ndarray:
@@ -405,7 +269,7 @@ def label_attractors(
     moving = np.sort(np.concatenate([moving, slow]))
     if len(moving) == 0:
         return result, attractors
-    halves_low, halves_high, holds, periods, returns = _follow_all(
+    halves_low, halves_high, holds, periods, returns = follow_tails(
         compiled, settings, labels, state[moving], p, progress
     )
     first = np.concatenate([halves_low[:, 0], halves_high[:, 0]], axis=1)
@@ -446,7 +310,7 @@ def label_attractors(
         for k in range(cluster.max(initial=-1) + 1)
     ]
     cluster_periods = [int(periods[cycling[cluster == k]][0]) for k in range(len(boxes))]
-    groups = _overlapping_groups(boxes, cluster_periods, labels.settle_tol, labels.continuum_gap)
+    groups = overlapping_groups(boxes, cluster_periods, labels.settle_tol, labels.continuum_gap)
     for group in groups:
         members = cycling[np.isin(cluster, group)]
         group_low = np.min([boxes[k][0] for k in group], axis=0)
@@ -458,7 +322,7 @@ def label_attractors(
         if (
             len(group) > 1
             and each_repeats
-            and _nested([boxes[k] for k in group], labels.settle_tol)
+            and nested_boxes([boxes[k] for k in group], labels.settle_tol)
         ):
             kind = label = NEUTRAL_FAMILY
             period = 0
@@ -477,58 +341,6 @@ def label_attractors(
         )
         result[moving[members]] = index
     return result, attractors
-
-
-def _overlap(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], tol: float):
-    """The least, over the axes, of the share of the two boxes' joint extent that
-    both cover; 1 on an axis where both are points within `tol` of each other."""
-    inner = np.minimum(a[1], b[1]) - np.maximum(a[0], b[0])
-    outer = np.maximum(a[1], b[1]) - np.minimum(a[0], b[0])
-    share = np.where(outer > tol, np.maximum(inner, 0) / np.maximum(outer, tol), 1.0)
-    return float(np.min(share))
-
-
-def _overlapping_groups(
-    boxes: list[tuple[np.ndarray, np.ndarray]], periods: list[int], tol: float, gap: float
-) -> list[list[int]]:
-    """Groups of boxes of one period joined by chains of boxes that overlap by half or
-    more on every axis, or whose corners lie within `gap` (relative) of each other:
-    the several boxes that trajectories on one chaotic attractor, or on one family of
-    neutral orbits, visit."""
-    parent = list(range(len(boxes)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(boxes)):
-        for j in range(i + 1, len(boxes)):
-            scale = 1 + max(np.max(np.abs(np.stack(boxes[i]))), np.max(np.abs(np.stack(boxes[j]))))
-            near = np.max(np.abs(np.stack(boxes[i]) - np.stack(boxes[j]))) < gap * scale
-            if periods[i] == periods[j] and (
-                near or _overlap(boxes[i], boxes[j], tol * scale) >= 0.5
-            ):
-                parent[root(i)] = root(j)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(boxes)):
-        groups.setdefault(root(i), []).append(i)
-    return list(groups.values())
-
-
-def _nested(boxes: list[tuple[np.ndarray, np.ndarray]], tol: float) -> bool:
-    """Whether of every two boxes one holds the other: the concentric orbits of a
-    neutral family (a centre, an involution), as opposed to the overlapping boxes
-    that tails on one chaotic attractor visit."""
-    for i, (low_i, high_i) in enumerate(boxes):
-        for low_j, high_j in boxes[i + 1 :]:
-            scale = tol * (1 + max(np.max(np.abs(high_i)), np.max(np.abs(high_j))))
-            inside = np.all(low_i >= low_j - scale) and np.all(high_i <= high_j + scale)
-            outside = np.all(low_j >= low_i - scale) and np.all(high_j <= high_i + scale)
-            if not (inside or outside):
-                return False
-    return True
 
 
 def _repels(compiled: CompiledModel, p: Float[Array, " m"], point: np.ndarray) -> bool:

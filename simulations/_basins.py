@@ -12,10 +12,11 @@ import xarray as xr
 from ..theory import FixedPoint, Model, fixed_points
 from ..theory._checks import check_seed
 from ..theory._slice import check_slice
-from ._attractors import Attractor, LabelSettings, label_attractors
+from ._attractors import Attractor, label_attractors
 from ._compile import CompiledModel
 from ._distribution_record import describe_distribution
 from ._integrate import as_compiled, integrate
+from ._label_settings import LabelSettings
 from ._sampling import sample_states
 from ._settings_argument import settings_argument
 from ._solver_settings import DIVERGED, UNCONVERGED, SolverSettings

@@ -14,11 +14,12 @@ from jaxtyping import ArrayLike
 from ..theory import Model
 from ..theory._checks import check_count, check_positive, check_seed
 from ..theory._resources import require_continuation_memory
-from ._attractors import Attractor, LabelSettings
+from ._attractors import Attractor
 from ._basins import labelled_ensemble
 from ._compile import CompiledModel
 from ._distribution_record import describe_distribution
 from ._integrate import as_compiled
+from ._label_settings import LabelSettings
 from ._progress import Progress
 from ._provenance import provenance
 from ._sampling import sample_states

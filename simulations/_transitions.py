@@ -12,11 +12,11 @@ import xarray as xr
 
 from ..theory import FixedPoint, Model
 from ..theory._checks import check_positive
-from ._attractors import LabelSettings
 from ._basins import labelled_ensemble
 from ._compile import CompiledModel
 from ._distribution_record import describe_distribution
 from ._integrate import as_compiled
+from ._label_settings import LabelSettings
 from ._provenance import provenance
 from ._sampling import sample_states
 from ._sde import NoiseSettings, require_noise, run_until_arrival
