@@ -448,10 +448,9 @@ def _numeric_roots(
             with time_limit(timeout):
                 for _ in range(_MOST_ROUNDS):
                     seeds = _seeds_in_domain(rng, low, high, n_seeds, inside)
-                    last = _search(
+                    if not _search(
                         function, derivative, inside, low, high, seeds, roots, on_continuum
-                    )
-                    if last < 0:  # a whole round found no new isolated root
+                    ):
                         saturated = True
                         break
         except TimeLimitExceeded:
@@ -472,14 +471,14 @@ def _search(
     seeds: np.ndarray,
     roots: list[np.ndarray],
     on_continuum: list[np.ndarray],
-) -> int:
+) -> bool:
     """One round of hybrid Powell solves from `seeds`; each new isolated root is added
-    to `roots`, each new root on a continuum to `on_continuum`. Returns the index of
-    the seed that found the last new isolated root, -1 if none did."""
+    to `roots`, each new root on a continuum to `on_continuum`. Returns whether the
+    round found a new isolated root."""
     import scipy.optimize
 
-    last = -1
-    for index, start in enumerate(seeds):
+    found_isolated = False
+    for start in seeds:
         try:
             result = scipy.optimize.root(
                 function, start, jac=derivative, method="hybr", options={"xtol": 1e-13}
@@ -505,10 +504,10 @@ def _search(
             continue  # the field is not differentiable there (0/0): it cannot be classified
         if _is_isolated(function, jacobian, x, inside):
             roots.append(x)
-            last = index
+            found_isolated = True
         else:
             on_continuum.append(x)
-    return last
+    return found_isolated
 
 
 def fixed_points(
