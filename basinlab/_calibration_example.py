@@ -65,7 +65,7 @@ def teacher_student(
     import numpyro.distributions as dist
 
     from .simulations import calibrate, plot_calibration, save
-    from .simulations._atomic import atomic_output, save_figure
+    from .simulations._storage._atomic import atomic_output, save_figure
     from .simulations.training import (
         compare_with_theory,
         plot_comparison,

@@ -324,7 +324,7 @@ def _run(arguments: argparse.Namespace) -> int:
         with OutputFolder(arguments.out, arguments.overwrite) as folder:
             path = folder.claim("run.nc", record)
             from . import _report
-            from .simulations._progress import interruptible
+            from .simulations._engine._progress import interruptible
 
             with interruptible():
                 _report.calibrate(arguments.example, path, record, not arguments.no_progress)
@@ -356,7 +356,7 @@ def _run(arguments: argparse.Namespace) -> int:
         with OutputFolder(arguments.out, arguments.overwrite) as folder:
             path = folder.claim("testbed.nc", record)
             from . import _report
-            from .simulations._progress import interruptible
+            from .simulations._engine._progress import interruptible
 
             with interruptible():
                 _report.testbed(path, record, not arguments.no_progress, arguments.overwrite)
@@ -365,7 +365,7 @@ def _run(arguments: argparse.Namespace) -> int:
     with OutputFolder(arguments.out, arguments.overwrite) as folder:
         paths = [folder.claim(r.file_name, r.record()) for r in requests]
         from . import _report  # JAX: only now that every argument has been checked
-        from .simulations._progress import interruptible
+        from .simulations._engine._progress import interruptible
 
         with interruptible():
             if command == "continue":

@@ -33,7 +33,7 @@ from .simulations import (
 from .simulations import basin_map as compute_basin_map
 from .simulations import continuation as compute_continuation
 from .simulations import testbed as bed
-from .simulations._atomic import save_figure
+from .simulations._storage._atomic import save_figure
 from .theory import FixedPoint, bifurcations, fixed_points
 
 

@@ -58,7 +58,7 @@ def main() -> int:
     import numpy as np
 
     import basinlab as bl
-    from basinlab.simulations._lean_rk import lean_ensemble, lean_tableau
+    from basinlab.simulations._engine._lean_rk import lean_ensemble, lean_tableau
 
     dtype = np.dtype(np.float64 if arguments.float64 else np.float32)
     device = jax.devices()[0]

@@ -10,7 +10,7 @@ import numpy as np
 import scipy.optimize
 import sympy as sp
 
-from ..simulations._shock import L2, NORMS, check_norm, vector_norms
+from ..simulations._basin._shock import L2, NORMS, check_norm, vector_norms
 from ._claim import CertificateFailed
 from ._definiteness import exact_sign
 from ._intervals import BoxesExhausted, prove_positive

@@ -9,8 +9,8 @@ import numpy as np
 from jaxtyping import Float
 
 from ..simulations import CompiledModel, SolverSettings
-from ..simulations._integrate import as_compiled
-from ..simulations._shock import L2, NORMS, check_norm, critical_shock_search
+from ..simulations._basin._shock import L2, NORMS, check_norm, critical_shock_search
+from ..simulations._engine._integrate import as_compiled
 from ..theory import MAP, FixedPoint, Model
 from ._ball import CertifiedBall, certified_ball
 from ._claim import CertificateFailed, Undecided

@@ -15,8 +15,8 @@ from numpyro.infer.util import log_density
 import basinlab as bl
 from basinlab import _cli
 from basinlab.simulations import SolverSettings, calibrate, plot_calibration
-from basinlab.simulations._likelihood import Parametrisation, initial_state
-from basinlab.simulations._observations import as_observations
+from basinlab.simulations._calibration._likelihood import Parametrisation, initial_state
+from basinlab.simulations._calibration._observations import as_observations
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)

@@ -105,7 +105,7 @@ def test_progress_bars_count_trajectories_for_any_size(tmp_path):
 
 
 def test_progress_advances_batch_by_batch_and_through_following(monkeypatch):
-    from basinlab.simulations import _progress
+    from basinlab.simulations._engine import _progress
 
     advanced = []
     original = _progress.Progress.advance

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import basinlab as bl
 from basinlab._cli import main
-from basinlab.simulations._attractors import Attractor
-from basinlab.simulations._continuation import match_attractors
+from basinlab.simulations._basin._attractors import Attractor
+from basinlab.simulations._basin._continuation import match_attractors
 from basinlab.theory.models.alignment_tilted_well import tilted_well_fold
 
 BOX = dist.Uniform(jnp.array([-2.0, -2.0]), jnp.array([2.0, 4.0])).to_event(1)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import basinlab as bl
-from basinlab.simulations._distribute import chunk_share
+from basinlab.simulations._engine._distribute import chunk_share
 
 # 1001 starts: not a multiple of the devices, so the padding of batches is exercised.
 STARTS = np.random.default_rng(5).uniform([-2.0, -1.0], [2.0, 3.0], size=(1001, 2))
@@ -20,7 +20,7 @@ _RUN = textwrap.dedent(
     import numpy as np
     import jax
     import basinlab as bl
-    from basinlab.simulations import _integrate
+    from basinlab.simulations._engine import _integrate
 
     out, index, count, checkpoint = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     progress, lean = sys.argv[5] == "progress", sys.argv[6] == "lean"
@@ -104,7 +104,7 @@ def test_processes_share_the_chunks_and_each_returns_the_whole(tmp_path):
 
 
 def test_several_processes_need_a_shared_folder(monkeypatch):
-    from basinlab.simulations import _integrate
+    from basinlab.simulations._engine import _integrate
 
     monkeypatch.setattr(_integrate, "_process", lambda: (0, 2))
     with pytest.raises(ValueError, match="over 2 processes needs checkpoint_dir"):

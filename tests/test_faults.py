@@ -134,7 +134,7 @@ def test_an_interrupt_that_python_drops_still_stops_the_work():
     # dropped by Python; the next step of the work must still stop.
     script = (
         "import gc, signal, sys\n"
-        "from basinlab.simulations._progress import Progress, interrupt_handler\n"
+        "from basinlab.simulations._engine._progress import Progress, interrupt_handler\n"
         "class C:\n"
         "    def __del__(self): interrupt_handler(signal.SIGINT, None)\n"
         "C(); gc.collect(); print('went on', flush=True)\n"

@@ -18,7 +18,7 @@ import xarray as xr
 
 import basinlab as bl
 from basinlab._output_folder import FolderInUseError, OutputFolder
-from basinlab.simulations._atomic import atomic_output
+from basinlab.simulations._storage._atomic import atomic_output
 
 EXECUTABLE = pathlib.Path(sys.executable).parent / "basinlab"
 MODEL = bl.models.alignment_double_well()

@@ -3,7 +3,7 @@ import pytest
 import sympy as sp
 
 import basinlab as bl
-from basinlab.simulations._checkpoint import ChunkStore
+from basinlab.simulations._engine._checkpoint import ChunkStore
 
 x, y = sp.symbols("x y")
 # x' = x^2 - 1 blows up in finite time from every x0 > 1 and settles at -1 below it.
@@ -162,7 +162,7 @@ def test_lean_kernel_keeps_diffrax_statuses_at_the_edges():
 def test_only_explicit_pairs_take_the_lean_kernel():
     import diffrax
 
-    from basinlab.simulations._lean_rk import lean_tableau
+    from basinlab.simulations._engine._lean_rk import lean_tableau
 
     tableau = lean_tableau(diffrax.Tsit5())
     assert tableau is not None and tableau.fsal and tableau.error_order == 5
@@ -174,7 +174,7 @@ def test_only_explicit_pairs_take_the_lean_kernel():
 
 
 def test_batch_and_chunk_sizes_are_chosen_for_the_device(monkeypatch):
-    from basinlab.simulations import _solver_settings
+    from basinlab.simulations._engine import _solver_settings
 
     cpu = bl.SolverSettings()
     sizes = _solver_settings._DEVICE_SIZES

@@ -1,7 +1,6 @@
 from . import models as models
 from ._bifurcations import Bifurcation as Bifurcation
 from ._bifurcations import bifurcations as bifurcations
-from ._curriculum import Curriculum as Curriculum
 from ._expressions import SUPPORTED_FUNCTIONS as SUPPORTED_FUNCTIONS
 from ._fixed_points import KINDS as KINDS
 from ._fixed_points import NON_HYPERBOLIC as NON_HYPERBOLIC
@@ -15,8 +14,6 @@ from ._fixed_points import fixed_point_continua as fixed_point_continua
 from ._fixed_points import fixed_points as fixed_points
 from ._fixed_points import hessian as hessian
 from ._fixed_points import jacobian as jacobian
-from ._goodhart import GoodhartFit as GoodhartFit
-from ._goodhart import goodhart_fit as goodhart_fit
 from ._kramers import KramersRate as KramersRate
 from ._kramers import exact_mean_first_passage_time as exact_mean_first_passage_time
 from ._kramers import eyring_kramers as eyring_kramers
@@ -24,11 +21,14 @@ from ._model import FLOW as FLOW
 from ._model import MAP as MAP
 from ._model import Model as Model
 from ._noise import Noise as Noise
-from ._retraining import collapse_factor as collapse_factor
-from ._retraining import log_variance_drift as log_variance_drift
-from ._retraining import refit_expectations as refit_expectations
-from ._retraining import second_moment_recursion as second_moment_recursion
-from ._retraining import stationary_moments as stationary_moments
 from ._time_limit import TimeLimitExceeded as TimeLimitExceeded
 from ._time_limit import time_limit as time_limit
 from ._window import default_window as default_window
+from .models._curriculum import Curriculum as Curriculum
+from .models._goodhart import GoodhartFit as GoodhartFit
+from .models._goodhart import goodhart_fit as goodhart_fit
+from .models._retraining import collapse_factor as collapse_factor
+from .models._retraining import log_variance_drift as log_variance_drift
+from .models._retraining import refit_expectations as refit_expectations
+from .models._retraining import second_moment_recursion as second_moment_recursion
+from .models._retraining import stationary_moments as stationary_moments

@@ -7,7 +7,7 @@ import math
 
 import sympy as sp
 
-from ...theory._curriculum import Curriculum
+from ...theory.models._curriculum import Curriculum
 from ...theory.models.capability_race import (
     AWARENESS,
     AWARENESS_LEVEL,

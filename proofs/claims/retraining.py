@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.stats import E, Normal
 
-from ...theory._retraining import (
+from ...theory.models._retraining import (
     collapse_factor,
     log_variance_drift,
     refit_expectations,

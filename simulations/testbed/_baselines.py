@@ -14,7 +14,7 @@ import xarray as xr
 from jaxtyping import Array, Float
 
 from ...theory._checks import check_count, check_positive
-from .._provenance import versions
+from .._engine._provenance import versions
 from ._prompts import Prompts
 
 BASELINES = ("least_squares", "ridge", "lasso", "nearest_neighbours", "averaging", "zero")

@@ -17,8 +17,8 @@ from typing import Any
 
 import equinox as eqx
 
-from .._atomic import atomic_output
-from .._checkpoint import DamagedChunkWarning
+from .._engine._checkpoint import DamagedChunkWarning
+from .._storage._atomic import atomic_output
 
 _MAGIC = b"basinlab training checkpoint 1\n"
 

@@ -15,10 +15,10 @@ import xarray as xr
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ...theory._checks import check_count, check_in_range, check_seed
-from .._atomic import atomic_output
-from .._progress import progress_bar
-from .._provenance import versions
-from .._wilson import wilson_interval
+from .._basin._wilson import wilson_interval
+from .._engine._progress import progress_bar
+from .._engine._provenance import versions
+from .._storage._atomic import atomic_output
 from ._function_classes import MarkedFlipMixture
 from ._training import train_in_context
 from ._transformer import InContextTransformer, predict_in_context

@@ -17,8 +17,8 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from ...theory._checks import check_count, check_positive, check_seed
 from ...theory._resources import require_training_memory
-from .._progress import Progress
-from .._provenance import versions
+from .._engine._progress import Progress
+from .._engine._provenance import versions
 from ._baselines import baseline_predictions, error_curves
 from ._checkpoint import read_checkpoint, write_checkpoint
 from ._function_classes import FunctionClass

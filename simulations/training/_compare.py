@@ -9,9 +9,9 @@ import numpy as np
 import xarray as xr
 
 from ...theory import models
-from .._compile import CompiledModel, compile_model
-from .._provenance import versions
-from .._trajectories import trajectories
+from .._engine._compile import CompiledModel, compile_model
+from .._engine._provenance import versions
+from .._engine._trajectories import trajectories
 from ._proxy_rounds import proxy_rounds
 
 _TIGHT = dict(rtol=1e-8, atol=1e-10, max_steps=200_000)

@@ -20,8 +20,8 @@ from jaxtyping import Array, Float
 
 from ...theory._checks import check_count, check_seed
 from ...theory.models import hierarchical_data, mode_spectrum
-from .._progress import progress_bar
-from .._provenance import versions
+from .._engine._progress import progress_bar
+from .._engine._provenance import versions
 
 
 def _product(layers: list[Array]) -> Array:

@@ -10,9 +10,9 @@ from jaxtyping import ArrayLike, Float
 
 from ...theory import Model
 from ...theory.models import fresh_proxy
-from .._compile import CompiledModel
-from .._integrate import as_compiled
-from .._trajectories import trajectories
+from .._engine._compile import CompiledModel
+from .._engine._integrate import as_compiled
+from .._engine._trajectories import trajectories
 
 
 def proxy_rounds(

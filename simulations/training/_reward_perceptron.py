@@ -14,8 +14,8 @@ import xarray as xr
 from jaxtyping import Array, Float
 
 from ...theory._checks import check_count, check_in_range, check_positive, check_seed
-from .._progress import progress_bar
-from .._provenance import versions
+from .._engine._progress import progress_bar
+from .._engine._provenance import versions
 
 STATE = ("R", "S", "Q", "I")
 

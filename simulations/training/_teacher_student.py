@@ -21,8 +21,8 @@ from jaxtyping import Array, Float
 
 from ...theory._checks import check_count, check_seed
 from ...theory.models.teacher_student import ACTIVATIONS
-from .._progress import progress_bar
-from .._provenance import versions
+from .._engine._progress import progress_bar
+from .._engine._provenance import versions
 
 
 def _g(activation: str, x: Array) -> Array:

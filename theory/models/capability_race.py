@@ -14,9 +14,9 @@ from collections.abc import Mapping
 import sympy as sp
 
 from .._checks import check_positive
-from .._curriculum import Curriculum
 from .._model import Model
 from .._values import symbolic_arguments
+from ._curriculum import Curriculum
 from .deep_linear import learning_time
 
 VALUES, AWARENESS = "values", "awareness"

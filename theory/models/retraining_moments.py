@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .._model import Model
-from .._retraining import expected_moments
+from ._retraining import expected_moments
 
 
 def retraining_moments(fresh_share: float = 0.1, samples: float = 20.0) -> Model:

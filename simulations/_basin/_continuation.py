@@ -1,0 +1,287 @@
+"""Basin fractions across a parameter, with attractors matched from value to value."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpyro.distributions as dist
+import xarray as xr
+from jaxtyping import ArrayLike
+
+from ...theory import Model
+from ...theory._checks import check_count, check_positive, check_seed
+from ...theory._resources import require_continuation_memory
+from .._engine._compile import CompiledModel
+from .._engine._integrate import as_compiled
+from .._engine._progress import Progress
+from .._engine._provenance import provenance
+from .._engine._settings_argument import settings_argument
+from .._engine._solver_settings import DIVERGED, UNCONVERGED, SolverSettings
+from .._storage._distribution_record import describe_distribution
+from ._attractors import Attractor
+from ._basins import labelled_ensemble
+from ._label_settings import LabelSettings
+from ._sampling import sample_states
+from ._wilson import wilson_interval
+
+# Extra starts placed around each attractor of the previous value, and their spread
+# relative to the attractor's size.
+_SEEDS_PER_ATTRACTOR = 8
+_SEED_SPREAD = 1e-2
+
+
+def check_parameter_values(values: ArrayLike, what: str = "values") -> np.ndarray:
+    """Parameter values as a finite 1-D float array with at least one entry.
+
+    **Raises:**
+
+    - `ValueError`: the list is empty, not 1-D, or holds a value that is not finite.
+    """
+    array = np.asarray(values, dtype=float)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{what} must be a non-empty list of numbers, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} must be finite, got {array[~np.isfinite(array)][:3].tolist()}")
+    return array
+
+
+def _distance(a: Attractor, b: Attractor) -> float:
+    """Relative sup-distance of locations; infinite between a point and a set that is
+    not one, or between orbits of different periods."""
+    if a.period != b.period or (np.max(a.extent) == 0) != (np.max(b.extent) == 0):
+        return np.inf
+    scale = 1 + max(np.max(np.abs(a.location)), np.max(np.abs(b.location)))
+    return float(np.max(np.abs(a.location - b.location))) / scale
+
+
+def match_attractors(
+    previous: Sequence[tuple[int, Attractor]], current: Sequence[Attractor], threshold: float
+) -> list[int | None]:
+    """Match `current` attractors to `(id, attractor)` pairs of the previous value,
+    one to one: the closest pair first (greedy on sorted distances), none farther
+    than `threshold`. Returns the matched id for each current attractor, or `None`
+    for a new one."""
+    # Ties are broken by the previous index and the current location, never by the
+    # order of `current`, so the IDs do not depend on it.
+    pairs = sorted(
+        (
+            (_distance(old, new), i, tuple(new.location), j)
+            for i, (_, old) in enumerate(previous)
+            for j, new in enumerate(current)
+        )
+    )
+    matched: list[int | None] = [None] * len(current)
+    used = set()
+    for distance, i, _, j in pairs:
+        if distance > threshold:
+            break
+        if i in used or matched[j] is not None:
+            continue
+        matched[j] = previous[i][0]
+        used.add(i)
+    return matched
+
+
+def _seeds(attractors: Sequence[Attractor], rng: np.random.Generator) -> np.ndarray:
+    rows = []
+    for a in attractors:
+        spread = _SEED_SPREAD * (1 + np.max(np.abs(a.location))) + a.extent
+        rows.append(
+            a.location + spread * rng.uniform(-1, 1, (_SEEDS_PER_ATTRACTOR, len(a.location)))
+        )
+    return np.concatenate(rows) if rows else np.zeros((0, 0))
+
+
+def continuation(
+    model: Model | CompiledModel,
+    param: str,
+    values: ArrayLike,
+    p0: dist.Distribution,
+    n: int = 2000,
+    seed: int = 0,
+    params: Mapping[str, float] | None = None,
+    *,
+    threshold: float = 0.25,
+    settings: SolverSettings | None = None,
+    labels: LabelSettings | None = None,
+    confidence: float = 0.95,
+    progress: bool = True,
+    checkpoint_dir: str | None = None,
+) -> xr.Dataset:
+    r"""Basin fractions along a parameter, with each attractor followed by one ID.
+
+    At each value of `param`, the same `n` starts drawn from $p_0$ (common random
+    numbers, so differences between values are not sampling noise), plus a few
+    starts placed around each attractor found at the previous value, are integrated
+    and labelled. The seeded starts find an attractor that continues even when its
+    basin has become too small for the samples to hit; fractions count the samples
+    alone. Attractors are matched to those of the previous value one to one by
+    distance, greedily from the closest pair. One that matches none of them is then
+    matched, in the same way, to the attractors that vanished earlier, at their last
+    locations, so an attractor that returns (a parameter swept 0 -> 0.6 -> 0 across a
+    fold and back) keeps its ID; one farther than `threshold` (relative sup-distance)
+    from all of those is new. A vanished attractor has fraction 0 while it is absent
+    (global continuation after G. Datseris,
+    K. L. Rossi and A. Wagemakers, "Framework for global stability analysis of
+    dynamical systems", Chaos 33, 073151, 2023).
+
+    **Arguments:**
+
+    - `model`: a [`basinlab.Model`][] or a compiled one.
+    - `param`: the name of the parameter to vary.
+    - `values`: its values, in the order to visit them.
+    - `p0`: the distribution of starts, as for [`basinlab.basin_fractions`][].
+    - `n`, `seed`: the number of samples and their seed.
+    - `params`: overrides of the other parameters.
+    - `threshold`: the largest relative distance at which two attractors match.
+    - `settings`, `labels`, `confidence`, `progress`: as for
+      [`basinlab.basin_fractions`][].
+    - `checkpoint_dir`: a folder for the finished chunks of each value; a repeated
+      call reads them back, so interrupted work resumes.
+
+    **Returns:**
+
+    An `xarray.Dataset` over `value` and `attractor` (the matched IDs) with
+    `fraction`, `fraction_low`, `fraction_high`, `present` (whether the attractor
+    exists at that value), `location` (over `state` too; NaN where absent) and
+    `convergence_time` (the mean time to come to rest of the samples that end
+    there); over `value`, the `diverged` and `unconverged` fractions; and over
+    `attractor`, `attractor_name` and `attractor_kind` where each was first seen.
+
+    **Raises:**
+
+    - `ValueError`: `param` is not a parameter, or is also in `params`; `values` is
+      empty or not finite; `threshold`, `n`, `seed` or `confidence` is out of range;
+      `p0` has the wrong shape.
+    """
+    compiled = as_compiled(model)
+    if param not in compiled.param_names:
+        raise ValueError(
+            f"{param!r} is not a parameter of {compiled.name!r}: {compiled.param_names}"
+        )
+    if param in (params or {}):
+        raise ValueError(f"{param!r} is the parameter being varied; do not also fix it in params")
+    grid = check_parameter_values(values)
+    threshold = check_positive(threshold, "threshold")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    n = check_count(n, "n")
+    seed = check_seed(seed)
+    dim = len(compiled.state_names)
+    require_continuation_memory(len(grid), n, dim)
+    samples = sample_states(p0, n, seed, dim)
+    rng = np.random.default_rng(seed)
+    settings = settings_argument(settings, SolverSettings)
+    labels = settings_argument(labels, LabelSettings, "labels")
+
+    previous: list[tuple[int, Attractor]] = []
+    first_seen: dict[int, Attractor] = {}
+    last_seen: dict[int, Attractor] = {}
+    rows: list[dict[int, tuple[int, Attractor, float]]] = []
+    failed = np.zeros((len(grid), 2), dtype=np.int64)
+    with Progress(len(grid), f"continuation in {param}", progress, unit="value") as bar:
+        for k, value in enumerate(grid):
+            point_params = {**(params or {}), param: float(value)}
+            seeds = _seeds([a for _, a in previous], rng)
+            starts = samples if len(seeds) == 0 else np.concatenate([samples, seeds])
+            folder = (
+                None
+                if checkpoint_dir is None
+                else str(pathlib.Path(checkpoint_dir) / f"value_{k:04d}")
+            )
+            final, label, attractors, _ = labelled_ensemble(
+                compiled, starts, point_params, settings, labels, None, False, folder, {}
+            )
+            ids = match_attractors(previous, attractors, threshold)
+            present = {i for i, _ in previous}
+            vanished = [(i, a) for i, a in last_seen.items() if i not in present]
+            unmatched = [j for j, i in enumerate(ids) if i is None]
+            returned = match_attractors(vanished, [attractors[j] for j in unmatched], threshold)
+            for j, i in zip(unmatched, returned):
+                ids[j] = i
+            ids = [
+                i if i is not None else _new_id(first_seen, attractors[j])
+                for j, i in enumerate(ids)
+            ]
+            last_seen |= dict(zip(ids, attractors))
+            sampled = label[:n]
+            times = final["t_final"].values[:n]
+            row = {}
+            for j, (identity, attractor) in enumerate(zip(ids, attractors)):
+                mask = sampled == j
+                mean_time = float(times[mask].mean()) if np.any(mask) else np.nan
+                row[identity] = (int(mask.sum()), attractor, mean_time)
+            rows.append(row)
+            failed[k] = (np.sum(sampled == DIVERGED), np.sum(sampled == UNCONVERGED))
+            previous = list(zip(ids, attractors))
+            bar.advance(1)
+    attrs = provenance(
+        compiled, {**(params or {}), param: float(grid[0])}, settings.describe(compiled.kind)
+    )
+    attrs |= {
+        "kind": "continuation",
+        "param": param,
+        "n": n,
+        "seed": seed,
+        "p0": json.dumps(describe_distribution(p0), sort_keys=True),
+        "confidence": confidence,
+        "threshold": threshold,
+    }
+    return _dataset(compiled.state_names, grid, rows, first_seen, failed, n, confidence, attrs)
+
+
+def _new_id(first_seen: dict[int, Attractor], attractor: Attractor) -> int:
+    identity = len(first_seen)
+    first_seen[identity] = attractor
+    return identity
+
+
+def _dataset(
+    state_names: Sequence[str],
+    grid: np.ndarray,
+    rows: list[dict[int, tuple[int, Attractor, float]]],
+    first_seen: dict[int, Attractor],
+    failed: np.ndarray,
+    n: int,
+    confidence: float,
+    attrs: dict[str, object],
+) -> xr.Dataset:
+    """The per-value rows `{id: (count, attractor, mean time)}` as arrays over
+    (value, attractor), with NaN and `present=False` where an attractor is absent."""
+    count = len(first_seen)
+    dim = len(state_names)
+    counts = np.zeros((len(grid), count), dtype=np.int64)
+    present = np.zeros((len(grid), count), dtype=bool)
+    location = np.full((len(grid), count, dim), np.nan)
+    convergence = np.full((len(grid), count), np.nan)
+    for k, row in enumerate(rows):
+        for identity, (c, attractor, mean_time) in row.items():
+            counts[k, identity] = c
+            present[k, identity] = True
+            location[k, identity] = attractor.location
+            convergence[k, identity] = mean_time
+    low, high = wilson_interval(counts, n, confidence)
+    names = [first_seen[i].name.split(": ", 1)[-1] for i in range(count)]
+    return xr.Dataset(
+        {
+            "fraction": (("value", "attractor"), counts / n),
+            "fraction_low": (("value", "attractor"), low),
+            "fraction_high": (("value", "attractor"), high),
+            "count": (("value", "attractor"), counts),
+            "present": (("value", "attractor"), present),
+            "location": (("value", "attractor", "state"), location),
+            "convergence_time": (("value", "attractor"), convergence),
+            "diverged": ("value", failed[:, 0] / n),
+            "unconverged": ("value", failed[:, 1] / n),
+            "attractor_name": ("attractor", np.array(names, dtype=object)),
+            "attractor_kind": (
+                "attractor",
+                np.array([first_seen[i].kind for i in range(count)], dtype=object),
+            ),
+        },
+        coords={"value": grid, "attractor": np.arange(count), "state": list(state_names)},
+        attrs=attrs,
+    )
