@@ -11,6 +11,7 @@ import importlib
 
 _THEORY = (
     "FLOW",
+    "BasinlabDeprecationWarning",
     "Bifurcation",
     "MAP",
     "FixedPoint",

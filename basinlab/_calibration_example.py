@@ -13,23 +13,23 @@ class ExampleSize:
 
     **Fields:**
 
-    - `N`: the input dimension of the teacher–student run.
-    - `alpha_max`: its length in $\\alpha$.
+    - `dim`: the input dimension of the teacher–student run.
+    - `t1`: its length in $\\alpha$.
     - `num_warmup`, `num_samples`: NUTS iterations per chain.
     """
 
-    N: int
-    alpha_max: float
+    dim: int
+    t1: float
     num_warmup: int
     num_samples: int
 
     def __post_init__(self):
-        assert self.N >= 2 and self.alpha_max > 0
+        assert self.dim >= 2 and self.t1 > 0
         assert self.num_warmup >= 1 and self.num_samples >= 1
 
 
-FULL = ExampleSize(N=1000, alpha_max=80.0, num_warmup=500, num_samples=500)
-FAST = ExampleSize(N=500, alpha_max=40.0, num_warmup=150, num_samples=150)
+FULL = ExampleSize(dim=1000, t1=80.0, num_warmup=500, num_samples=500)
+FAST = ExampleSize(dim=500, t1=40.0, num_warmup=150, num_samples=150)
 EXAMPLES = ("teacher-student",)
 
 
@@ -76,9 +76,9 @@ def teacher_student(
     out.mkdir(parents=True, exist_ok=True)
     eta = 1.0
     run = teacher_student_run(
-        N=size.N,
+        dim=size.dim,
         eta=eta,
-        alpha_max=size.alpha_max,
+        t1=size.t1,
         seed=seed,
         initial_overlap=0.02,
         progress=progress,
@@ -126,7 +126,7 @@ def teacher_student(
             float(basins["high"].sel(outcome="specialised")),
         ),
         "eps_g_max_gap": float(comparison.attrs["eps_g_max_gap"]),
-        "N": size.N,
+        "dim": size.dim,
     }
 
 

@@ -57,9 +57,9 @@ def analyze(model: Model, params: Mapping[str, float]) -> list[FixedPoint]:
         equations = f"{model.dim} equations, {len(equations):,} characters (Model.equations())"
     print(f"model {model.name}: {equations}")
     print("parameters: " + (", ".join(f"{k}={v:g}" for k, v in values.items()) or "none"))
-    points = fixed_points(model, params)
+    points = fixed_points(model, params=params)
     print(_fixed_point_table(points))
-    for continuum in fixed_point_continua(model, params):
+    for continuum in fixed_point_continua(model, params=params):
         free = sorted(str(s) for s, e in continuum.items() if e == s)
         fixed = ", ".join(f"{s} = {e}" for s, e in continuum.items() if e != s)
         print(f"continuum of fixed points: {fixed} (free: {', '.join(free)})")

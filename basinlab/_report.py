@@ -80,11 +80,11 @@ def basin_map(
     """Compute the map `request` asks for; write it to `path` and a PNG beside it."""
     model, params = request.model, request.params
     if points is None:
-        points = fixed_points(model, params)
+        points = fixed_points(model, params=params)
     bounds = request.bounds
     axes = [request.x] if request.y is None else [request.x, request.y]
     if bounds is None:
-        window = attractor_window(model, params, points, t1=request.t1)
+        window = attractor_window(model, params=params, points=points, t1=request.t1)
         bounds = tuple(v for axis in axes for v in window[model.state_index(axis)])
     started = time.perf_counter()
     result = compute_basin_map(
@@ -122,7 +122,7 @@ def _uniform_starts(
     and the uniform distribution on it."""
     model = request.model
     if request.bounds is None:
-        box = attractor_window(model, params, points, t1=request.t1)
+        box = attractor_window(model, params=params, points=points, t1=request.t1)
     else:
         box = np.reshape(np.asarray(request.bounds, float), (model.dim, 2))
     return box, dist.Uniform(box[:, 0], box[:, 1]).to_event(1)
@@ -137,7 +137,7 @@ def fractions(
     """Compute the fractions `request` asks for; write them to `path`."""
     model, params = request.model, request.params
     if points is None:
-        points = fixed_points(model, params)
+        points = fixed_points(model, params=params)
     box, p0 = _uniform_starts(request, params, points)
     started = time.perf_counter()
     result = basin_fractions(
@@ -181,7 +181,7 @@ def run(
                 print("== fixed points ==")
                 points[key] = analyze(request.model, request.params)
             else:
-                points[key] = fixed_points(request.model, request.params)
+                points[key] = fixed_points(request.model, params=request.params)
         if print_fixed_points:
             title = "basin map" if isinstance(request, MapRequest) else "basin fractions"
             print(f"\n== {title} ==")
@@ -256,15 +256,15 @@ def continuation(request: ContinuationRequest, path: pathlib.Path, progress: boo
     )
     seconds = time.perf_counter() - started
     try:
-        points = bifurcations(model, request.param, (request.start, request.stop), params)
+        points = bifurcations(model, request.param, (request.start, request.stop), params=params)
     except ValueError as error:  # not polynomial: the plot goes without them
         print(f"no exact bifurcations: {error}")
         points = []
     result.attrs[REQUEST_ATTRIBUTE] = json.dumps(request.record())
     save(result, path)
-    ax = plot_continuation(result, points)
-    png = save_figure(ax.figure, path.with_suffix(".png"))
-    plt.close(ax.figure)
+    fig, _ = plot_continuation(result, points)
+    png = save_figure(fig, path.with_suffix(".png"))
+    plt.close(fig)
     print(
         f"continuation of {model.name} in {request.param} over {request.count} values "
         f"from {request.start:g} to {request.stop:g}, {request.n} samples each, in {seconds:.1f} s"

@@ -114,7 +114,7 @@ def main() -> int:
         import arviz as az
 
     started = time.perf_counter()
-    run = training.teacher_student_run(N=1000, alpha_max=80.0, initial_overlap=0.02, progress=False)
+    run = training.teacher_student_run(dim=1000, t1=80.0, initial_overlap=0.02, progress=False)
     print(f"real SGD run: {time.perf_counter() - started:.1f} s")
     compiled, params = training.teacher_student_model(run)
     del params["eta"]

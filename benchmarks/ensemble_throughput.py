@@ -171,7 +171,9 @@ def main() -> int:
         run_settings = bl.SolverSettings(**overrides)
         p = compiled.param_vector()
         final = bl.integrate(compiled, starts, settings=run_settings, progress=False)
-        labels = label_attractors(compiled, p, final, points, run_settings, labelling)[0]
+        labels = label_attractors(
+            compiled, p, final, points, settings=run_settings, labels=labelling
+        )[0]
         return labels, final["y_final"].values
 
     def timed(function, *args, **kwargs):

@@ -67,7 +67,7 @@ fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 times = np.linspace(0, 6, 200)
 for strength in (1.0, 2.0, 3.0):
     start = np.full((1, 2), np.sqrt(1e-3))
-    path = bl.trajectories(mode, start, times, {"s": strength}, rtol=1e-10, atol=1e-12)
+    path = bl.trajectories(mode, start, times, params={"s": strength}, rtol=1e-10, atol=1e-12)
     ax.plot(times, path["u"].values[0], lw=3, alpha=0.4, label=f"simulated, s={strength:g}")
     exact = [dl.mode_strength(x, strength, 1e-3, 1.0) for x in times]
     ax.plot(times, exact, "k--", lw=1)
@@ -100,7 +100,9 @@ modes = bl.compile_model(bl.models.deep_linear_modes(tuple(values), hidden=k))
 start = np.random.default_rng(0).normal(scale=0.02, size=(1, modes.model.dim))
 horizon = 1.5 * spectrum.learning_times.max()
 params = {f"s_{i + 1}": v for i, v in enumerate(values)}
-path = bl.trajectories(modes, start, np.linspace(0, horizon, 400), params, rtol=1e-7, atol=1e-9)
+path = bl.trajectories(
+    modes, start, np.linspace(0, horizon, 400), params=params, rtol=1e-7, atol=1e-9
+)
 for i in range(k):
     axes[1].plot(path["time"], path[f"u_{i + 1}"].values[0] / values[i], label=f"mode {i + 1}")
 axes[1].set_xlabel("time")

@@ -91,7 +91,7 @@ for delta in deltas:
         "R_2_2": delta,
     }
     y0 = np.array([[start[n] for n in model.state_names]])
-    path = bl.trajectories(model, y0, alphas, {"eta": 0.5}, max_steps=100_000)
+    path = bl.trajectories(model, y0, alphas, params={"eta": 0.5}, max_steps=100_000)
     eps = path["eps_g"].values[0]
     ax.semilogy(alphas, eps, label=f"delta={delta:.0e}")
     escape.append(alphas[np.argmax(eps < 0.5 * float(plateau_error))])

@@ -65,7 +65,7 @@ assert all(v.status == proofs.PROVED for v in verdicts)
 # ## The certified region at the default parameters
 
 # %%
-region = bl.certified_region(model, (1, 2), samples=SAMPLES)
+region = bl.certified_region(model, (1, 2), n=SAMPLES)
 region.description
 
 # %%
@@ -137,7 +137,7 @@ WINDOW = ((-2.5, 2.5), (-1.5, 3.5))  # one window for every b, so areas compare
 biases = [0.2, 0.5, 0.8] if FAST else [0.0, 0.2, 0.4, 0.6, 0.7, 0.8, 0.9]
 rows = []
 for bias in biases:
-    r = bl.certified_region(model, (1, 2), {"bias": bias}, samples=SAMPLES, seed=1, window=WINDOW)
+    r = bl.certified_region(model, (1, 2), params={"bias": bias}, n=SAMPLES, seed=1, window=WINDOW)
     window_area = np.prod(np.diff(np.array(r.comparison.window), axis=1))
     rows.append(
         (
@@ -183,7 +183,7 @@ if not FAST:
 # of a percent of it:
 
 # %%
-cycle = bl.certified_region(bl.models.bistable_cycle(), (0, 0), samples=SAMPLES)
+cycle = bl.certified_region(bl.models.bistable_cycle(), (0, 0), n=SAMPLES)
 print(cycle.description, " radius^2 =", float(8 * cycle.certificate.level))
 print(f"region / basin = {cycle.comparison.ratio:.4f}")
 assert 0.997 < 8 * cycle.certificate.level < 1

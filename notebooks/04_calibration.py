@@ -46,7 +46,7 @@ SEEDS = (0,) if FAST else (0, 1, 2)
 
 # %%
 run = training.teacher_student_run(
-    N=SIZES[-1], alpha_max=40.0 if FAST else 80.0, initial_overlap=0.02, progress=False
+    dim=SIZES[-1], t1=40.0 if FAST else 80.0, initial_overlap=0.02, progress=False
 )
 comparison = training.compare_with_theory(run)
 fig, ax = training.plot_comparison(comparison)
@@ -65,7 +65,7 @@ for n in SIZES:
     gaps = [
         training.compare_with_theory(
             training.teacher_student_run(
-                N=n, alpha_max=40.0, initial_overlap=0.02, seed=seed, progress=False
+                dim=n, t1=40.0, initial_overlap=0.02, seed=seed, progress=False
             )
         ).attrs
         for seed in SEEDS

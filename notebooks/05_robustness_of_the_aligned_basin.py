@@ -160,8 +160,8 @@ for bias in biases:
     found = bl.minimal_critical_shock(
         model,
         ALIGNED,
-        {"bias": bias},
-        rays=48 if FAST else 256,
+        params={"bias": bias},
+        n=48 if FAST else 256,
         refinements=4 if FAST else 12,
         progress=False,
     )
@@ -210,17 +210,17 @@ bias = 0.2
 noisy = model.with_noise(bl.Noise.isotropic(D, 2), {D: 0.05})
 saddle = (sp.Rational(1, 5), sp.Rational(6, 5))
 # The barrier L(saddle) - L(minimum), exactly from the loss (the law's own field).
-barrier = float(bl.eyring_kramers(noisy, (1, 2), saddle, 1.0, {"bias": bias}).barrier)
+barrier = float(bl.eyring_kramers(noisy, (1, 2), saddle, 1.0, params={"bias": bias}).barrier)
 ratios = [2.0, 3.0, 4.0] if FAST else [2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0]
 escapes = []
 for ratio in ratios:
     temperature = barrier / ratio
-    law = bl.eyring_kramers(noisy, (1, 2), saddle, temperature, {"bias": bias})
+    law = bl.eyring_kramers(noisy, (1, 2), saddle, temperature, params={"bias": bias})
     runs = bl.escape_times(
         noisy,
         ALIGNED,
         n=100 if FAST else 1000,
-        t_max=8 * law.mean_time,
+        t1=8 * law.mean_time,
         params={"bias": bias, "D": temperature},
         settings=NoiseSettings(brownian="increments", dt=0.02),
         progress=not FAST,

@@ -81,7 +81,7 @@ assert len(stable) == 2 and low <= aligned <= high
 
 # %%
 shock = bl.minimal_critical_shock(
-    model, (1.0, 2.0), rays=48 if FAST else 256, refinements=4 if FAST else 12, progress=False
+    model, (1.0, 2.0), n=48 if FAST else 256, refinements=4 if FAST else 12, progress=False
 )
 print(f"certified {shock.lower:.4f} <= margin <= simulated {shock.upper:.4f}")
 assert 0 < shock.lower <= shock.upper
@@ -148,7 +148,7 @@ print("values first all along:", bool(holds_all_along(runs, "values_first").valu
 # %%
 true_rho = 0.915
 run = reward_perceptron_run(
-    D=400 if FAST else 1000,
+    dim=400 if FAST else 1000,
     episode_length=3,
     proxy_overlap=true_rho,
     alphas=np.linspace(0, 10, 41),
@@ -173,7 +173,7 @@ start = run["y"].values[:1]
 
 
 def final_cosine(rho):
-    path = bl.trajectories(perceptron, start, [0.0, 200.0], {**fixed, "rho": float(rho)})
+    path = bl.trajectories(perceptron, start, [0.0, 200.0], params={**fixed, "rho": float(rho)})
     return float(path["overlap"].values[0, -1])
 
 

@@ -104,7 +104,7 @@ sweep = bl.continuation(
     n=500 if FAST else 5000,
     progress=not FAST,
 )
-ax = bl.plot_continuation(sweep)
+fig, ax = bl.plot_continuation(sweep)
 ax.axvline(1 / 1.5, color="black", linestyle="--")
 ax.text(1 / 1.5, 0.95, " ε(1 + ρ) = 1: uniqueness\n guaranteed to the left", fontsize=8, va="top")
 ax.set_title("Performatively stable points against the response strength")
@@ -136,8 +136,8 @@ assert np.all(attractors[values > 1 / 1.5 + 0.3] >= 2)
 # %%
 samples, generations = 10, 60
 runs = 2000 if FAST else 20_000
-alone = gaussian_refit(samples, 0, generations, runs, seed=0)
-fed = gaussian_refit(samples, 2, generations, runs, seed=0)
+alone = gaussian_refit(samples, 0, steps=generations, n=runs, seed=0)
+fed = gaussian_refit(samples, 2, steps=generations, n=runs, seed=0)
 t = np.arange(generations + 1)
 c4, drift = float(collapse_factor(samples)), float(log_variance_drift(samples))
 matrix, offset = second_moment_recursion(samples, 2)
@@ -188,7 +188,7 @@ D = sp.Symbol("D", positive=True)
 noisy = bl.models.alignment_double_well().with_noise(bl.Noise.isotropic(D, 2), {D: 0.05})
 minimum, saddle = np.array([1.0, 2.0]), np.array([0.2, 1.2])
 # The barrier L(saddle) - L(minimum), exactly from the loss (the law's own field).
-barrier = float(bl.eyring_kramers(noisy, minimum, saddle, 1.0, {"bias": 0.2}).barrier)
+barrier = float(bl.eyring_kramers(noisy, minimum, saddle, 1.0, params={"bias": 0.2}).barrier)
 temperature = barrier / 3
 distances = [0.1, 0.5, 0.9] if FAST else [0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0, 1.05]
 horizons = [20.0, 200.0]
@@ -201,7 +201,7 @@ for d in distances:
         result = bl.transition_probabilities(
             noisy,
             p0,
-            horizon,
+            t1=horizon,
             n=200 if FAST else 2000,
             params={"D": temperature},
             noise_settings=NoiseSettings(brownian="increments", dt=0.02),

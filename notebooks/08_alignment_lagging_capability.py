@@ -59,7 +59,7 @@ lag_time = np.full((count, count), np.nan)
 compiled = bl.compile_model(model)
 for i, ratio in enumerate(ratios):
     runs = bl.trajectories(
-        compiled, np.stack([np.full(count, 0.01), starts], axis=1), times, {"r_a": ratio}
+        compiled, np.stack([np.full(count, 0.01), starts], axis=1), times, params={"r_a": ratio}
     )
     never_lags[:, i] = holds_all_along(runs, "keeps_up").values
     ends_up[:, i] = holds_at_end(runs, "keeps_up").values
@@ -174,7 +174,7 @@ for i, length in enumerate(lengths):
             race_jit,
             [balanced_start(small, race)],
             race_times,
-            {"phase_1_length": length, "phase_1_values": weight},
+            params={"phase_1_length": length, "phase_1_values": weight},
         )
         simulated_first[j, i] = holds_all_along(runs, "values_first").values[0]
 
@@ -250,7 +250,7 @@ starts = np.array(
 )
 pretrained_first = np.zeros((count, count), dtype=bool)
 for j, weight in enumerate(weights):
-    runs = bl.trajectories(constant_jit, starts, race_times, {"phase_1_values": weight})
+    runs = bl.trajectories(constant_jit, starts, race_times, params={"phase_1_values": weight})
     pretrained_first[:, j] = holds_all_along(runs, "values_first").values
 fine_initial = np.geomspace(initial_values[0], initial_values[-1], 300)
 thresholds = [constant_weight_threshold(1.0, 3.0, u, 0.01) for u in fine_initial]

@@ -61,7 +61,9 @@ final = np.zeros((count, count))
 final_proxy = np.zeros((count, count))
 for i, rho in enumerate(overlaps):
     for j, flip in enumerate(flips):
-        path = bl.trajectories(perceptron_jit, start, [0.0, 200.0], {"rho": rho, "flip": flip})
+        path = bl.trajectories(
+            perceptron_jit, start, [0.0, 200.0], params={"rho": rho, "flip": flip}
+        )
         final[j, i] = path["overlap"].values[0, -1]
         final_proxy[j, i] = path["proxy_cosine"].values[0, -1]
 fig, ax = plt.subplots(figsize=(6.4, 4.6), layout="constrained")
@@ -97,7 +99,7 @@ assert np.all(np.diff(final, axis=0) < 1e-9)  # more flips, less aligned
 # %%
 settings = dict(proxy_overlap=0.7, flip=0.1, penalty=0.5, episode_length=3)
 run = reward_perceptron_run(
-    D=400 if FAST else 1000, alphas=np.linspace(0, 10, 41), seed=1, progress=False, **settings
+    dim=400 if FAST else 1000, alphas=np.linspace(0, 10, 41), seed=1, progress=False, **settings
 )
 comparison = compare_with_theory(run)
 print(
@@ -154,7 +156,7 @@ path = bl.trajectories(
     perceptron_jit,
     [goodhart_start],
     np.linspace(0, 100, 1001),
-    {"rho": rho, "flip": 0.0, "eta_2": 0.0, "S_0": c * rho},
+    params={"rho": rho, "flip": 0.0, "eta_2": 0.0, "S_0": c * rho},
 )
 y = path["y"].values[0]
 d = goodhart_distance(y[:, 3], y[:, 2], goodhart_start[2])
@@ -207,7 +209,7 @@ iterated = {
         goodhart_start,
         times,
         np.linspace(0, times[-1], k + 1)[:-1],
-        {"rho": rho, "flip": 0.0, "eta_2": 0.0, "S_0": c * rho},
+        params={"rho": rho, "flip": 0.0, "eta_2": 0.0, "S_0": c * rho},
     )
     for k in round_counts
 }
@@ -240,7 +242,7 @@ if not FAST:
 finals = [iterated[k]["true_reward"].values[-1] for k in round_counts]
 # A real run in 4 rounds from the same start, against the rounds of the ODE.
 iterated_run = reward_perceptron_run(
-    D=400 if FAST else 1000,
+    dim=400 if FAST else 1000,
     episode_length=3,
     proxy_overlap=rho,
     initial_overlap=c,
@@ -308,7 +310,7 @@ for ax, coverage in zip(axes, ("safe", "all")):
         for j, failure in enumerate(failure_rewards):
             rewards = {"step": 0.0, "goal": goal, "failure": failure}
             runs = bl.trajectories(
-                chain, [np.zeros(6)], [0, 400], {"r_goal": goal, "r_failure": failure}
+                chain, [np.zeros(6)], [0, 400], params={"r_goal": goal, "r_failure": failure}
             )
             safe_map[j, i] = runs["holds"].sel(predicate="safe").values[0, -1]
             margins[j, i] = pessimistic_values(5, 0.9, 1.0, coverage, rewards)[1]

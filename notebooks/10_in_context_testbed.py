@@ -210,7 +210,7 @@ for verdict in bl.proofs.check_claims(
     [f"linear_attention.{n}" for n in ("balanced_flow", "isotropic_minimum", "anisotropic_minimum")]
 ):
     print(verdict.status, verdict.id, "-", verdict.detail)
-isotropic = linear_attention_run(D=5, N=20, time_max=40.0, log_points=41, progress=False)
+isotropic = linear_attention_run(dim=5, prompt_length=20, t1=40.0, log_points=41, progress=False)
 comparison = compare_with_theory(isotropic)
 star, least_risk = bl.models.attention_minimum(5, 20)
 print(
@@ -232,12 +232,12 @@ n_low, n_high = np.quantile(n_draws, [0.05, 0.95])
 print(f"N: posterior median {np.median(n_draws):.2f}, 90% interval [{n_low:.2f}, {n_high:.2f}]")
 spectrum = [0.6, 0.25, 0.15]
 heads = linear_attention_run(
-    D=3,
-    N=20,
+    dim=3,
+    prompt_length=20,
     spectrum=spectrum,
     heads=3,
     init_scale=0.02,
-    time_max=600.0 if FAST else 6000.0,
+    t1=600.0 if FAST else 6000.0,
     learning_rate=0.25,
     log_points=241 if FAST else 1201,
     progress=False,

@@ -11,6 +11,7 @@ import scipy.optimize
 import sympy as sp
 
 from ..simulations._basin._shock import L2, NORMS, check_norm, vector_norms
+from ..theory._legacy_arguments import legacy_arguments
 from ._claim import CertificateFailed
 from ._definiteness import exact_sign
 from ._intervals import BoxesExhausted, prove_positive
@@ -120,13 +121,14 @@ def _rational_centre(centre: tuple[sp.Expr, ...]) -> tuple[list[sp.Rational], sp
     return rational, error
 
 
+@legacy_arguments(renamed={"rays": "n"})
 def certified_ball(
     region: CertifiedRegion,
     norm: str = L2,
     *,
     margin: float = 1e-3,
     attempts: int = 6,
-    rays: int = 4096,
+    n: int = 4096,
     max_boxes: int = 200_000,
 ) -> CertifiedBall:
     r"""The largest ball around a certified region's attractor that stays inside the
@@ -149,7 +151,7 @@ def certified_ball(
     - `norm`: `"l2"` for a Euclidean ball, `"linf"` for a cube.
     - `margin`: how far below the estimate the first radius tried lies, relatively.
     - `attempts`: how many radii are tried.
-    - `rays`: directions used for the estimate.
+    - `n`: directions used for the estimate.
     - `max_boxes`: the interval boxes each proof may examine.
 
     **Returns:**
@@ -166,7 +168,7 @@ def certified_ball(
         raise ValueError(f"margin must lie in (0, 1), got {margin}")
     slack, state = _slack(region)
     centre = np.array([float(sp.re(sp.N(c, 30))) for c in region.attractor])
-    estimate = _radius_estimate(slack, state, centre, norm, rays)
+    estimate = _radius_estimate(slack, state, centre, norm, n)
     rational_centre, error = _rational_centre(region.attractor)
     # A Euclidean ball of radius r around x* lies in one of radius r + error*sqrt(n)
     # around the rational centre; n bounds sqrt(n) and keeps the widening rational.

@@ -12,6 +12,7 @@ from ..simulations import CompiledModel, SolverSettings
 from ..simulations._basin._shock import L2, NORMS, check_norm, critical_shock_search
 from ..simulations._engine._integrate import as_compiled
 from ..theory import MAP, FixedPoint, Model
+from ..theory._legacy_arguments import legacy_arguments
 from ._ball import CertifiedBall, certified_ball
 from ._claim import CertificateFailed, Undecided
 from ._region import SOS, SUBLEVEL, certified_region
@@ -71,7 +72,7 @@ def _lower_bound(model: Model, attractor, params, norm: str) -> tuple[CertifiedB
     gradient = model.loss is not None and model.loss.is_polynomial(*model.state)
     for method in (SUBLEVEL, SOS) if gradient else (SOS,):
         try:
-            region = certified_region(model, attractor, params, method=method, compare=False)
+            region = certified_region(model, attractor, params=params, method=method, compare=False)
             balls.append(certified_ball(region, norm))
         except (ValueError, CertificateFailed, Undecided) as error:
             failures.append(f"{method}: {error}")
@@ -80,16 +81,17 @@ def _lower_bound(model: Model, attractor, params, norm: str) -> tuple[CertifiedB
     return max(balls, key=lambda ball: ball.radius), ""
 
 
+@legacy_arguments(positional=("params",), renamed={"rays": "n"})
 def minimal_critical_shock(
     model: Model | CompiledModel,
     attractor: FixedPoint | Sequence[float],
-    params: Mapping[str, float] | None = None,
     *,
+    params: Mapping[str, float] | None = None,
     norm: str = L2,
     target: FixedPoint | Sequence[float] | None = None,
     certify: bool = True,
     max_shock: float | None = None,
-    rays: int = 256,
+    n: int = 256,
     refinements: int = 12,
     seed: int = 0,
     settings: SolverSettings | None = None,
@@ -118,7 +120,7 @@ def minimal_critical_shock(
     - `norm`: `"l2"` or `"linf"`.
     - `target`: a stable fixed point whose basin the shock must reach.
     - `certify`: look for the certified lower bound (polynomial flows only).
-    - `max_shock`, `rays`, `refinements`, `seed`, `settings`, `progress`,
+    - `max_shock`, `n`, `refinements`, `seed`, `settings`, `progress`,
       `**setting_overrides`: for the search.
 
     **Returns:**
@@ -137,11 +139,11 @@ def minimal_critical_shock(
     search = critical_shock_search(
         compiled,
         attractor,
-        params,
+        params=params,
         norm=norm,
         target=target,
         max_shock=max_shock,
-        rays=rays,
+        n=n,
         refinements=refinements,
         seed=seed,
         settings=settings,

@@ -29,6 +29,7 @@ import scipy.linalg
 import sympy as sp
 
 from ..theory import Model, fixed_points
+from ..theory._legacy_arguments import legacy_arguments
 from ..theory._values import symbolic_values
 from ._claim import CertificateFailed
 from ._definiteness import rational_psd_failure
@@ -191,11 +192,12 @@ def _rational_psd(
     return SumOfSquares(shift, tuple(basis), rows)
 
 
+@legacy_arguments(positional=("params",), renamed={"point": "attractor"})
 def lyapunov_certificate(
     model: Model,
-    point: Sequence[object],
-    params: Mapping[str, float] | None = None,
+    attractor: Sequence[object],
     *,
+    params: Mapping[str, float] | None = None,
     epsilon: float = 1e-3,
     bisections: int = 30,
 ) -> LyapunovCertificate:
@@ -204,7 +206,7 @@ def lyapunov_certificate(
     **Arguments:**
 
     - `model`: a model with a polynomial vector field.
-    - `point`: a stable fixed point with rational coordinates.
+    - `attractor`: a stable fixed point with rational coordinates.
     - `params`: parameter overrides (taken as exact decimals).
     - `epsilon`: the decay margin $\\epsilon$.
     - `bisections`: bisection steps on the level $c$.
@@ -215,12 +217,12 @@ def lyapunov_certificate(
 
     **Raises:**
 
-    - `ValueError`: the field is not polynomial, `point` is not a rational fixed point,
+    - `ValueError`: the field is not polynomial, `attractor` is not a rational fixed point,
       or it is not linearly stable.
     - `CertificateFailed`: no level could be certified exactly.
     """
     field = _polynomial_field(model, params)
-    centre = _rational_point(model, point)
+    centre = _rational_point(model, attractor)
     at_centre = dict(zip(model.state, centre))
     if any(sp.simplify(component.subs(at_centre)) != 0 for component in field):
         raise ValueError(f"{centre} is not a fixed point of {model.name!r}")
@@ -244,7 +246,7 @@ def lyapunov_certificate(
 
     others = [
         v_at(p.numeric)
-        for p in fixed_points(model, params)
+        for p in fixed_points(model, params=params)
         if p.numeric != tuple(float(c) for c in centre)
     ]
     low, high = 0.0, min(others) if others else 1e3

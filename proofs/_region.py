@@ -12,6 +12,7 @@ from jaxtyping import ArrayLike, Bool, Float
 
 from ..simulations import CONVERGED, integrate, wilson_interval
 from ..theory import MAP, FixedPoint, Model, default_window, fixed_points
+from ..theory._legacy_arguments import legacy_arguments
 from ..theory._values import symbolic_values
 from ._lyapunov import LyapunovCertificate, lyapunov_certificate
 from ._sublevel import SublevelCertificate, sublevel_certificate
@@ -127,13 +128,14 @@ def _location(model: Model, attractor: FixedPoint | Sequence[object]) -> tuple[o
     return location
 
 
+@legacy_arguments(positional=("params",), renamed={"samples": "n"})
 def compare_with_basin(
     region: CertifiedRegion,
     model: Model,
-    params: Mapping[str, float] | None = None,
     *,
+    params: Mapping[str, float] | None = None,
     window: Sequence[Sequence[float]] | None = None,
-    samples: int = 4000,
+    n: int = 4000,
     seed: int = 0,
     tolerance: float = 1e-3,
     progress: bool = False,
@@ -149,7 +151,7 @@ def compare_with_basin(
     - `region`: the certified region.
     - `model`, `params`: the model and parameter overrides it was certified for.
     - `window`: `(low, high)` per state; by default a box around the fixed points.
-    - `samples`, `seed`: the Monte Carlo sample.
+    - `n`, `seed`: the Monte Carlo sample.
     - `tolerance`: the distance (max-norm) to the attractor that counts as arrival.
     - `progress`, `**setting_overrides`: as for [`basinlab.integrate`][].
 
@@ -157,17 +159,17 @@ def compare_with_basin(
 
     - `ValueError`: `window` does not give one interval per state, or `samples < 1`.
     """
-    if samples < 1:
-        raise ValueError(f"samples must be positive, got {samples}")
+    if n < 1:
+        raise ValueError(f"n must be positive, got {n}")
     box = np.asarray(
-        window if window is not None else default_window(model, fixed_points(model, params)),
+        window if window is not None else default_window(model, fixed_points(model, params=params)),
         dtype=float,
     )
     if box.shape != (model.dim, 2) or np.any(box[:, 0] >= box[:, 1]):
         raise ValueError(f"window must give (low, high) with low < high per state, got {box}")
     rng = np.random.default_rng(seed)
-    starts = rng.uniform(box[:, 0], box[:, 1], size=(samples, model.dim))
-    result = integrate(model, starts, params, progress=progress, **setting_overrides)
+    starts = rng.uniform(box[:, 0], box[:, 1], size=(n, model.dim))
+    result = integrate(model, starts, params=params, progress=progress, **setting_overrides)
     target = np.array(
         [float(sp.re(c.evalf(30))) for c in symbolic_values(region.attractor, "coordinate")]
     )
@@ -180,7 +182,7 @@ def compare_with_basin(
     low, high = wilson_interval(in_both, max(in_basin, 1), 0.95)
     return BasinComparison(
         tuple(map(tuple, box.tolist())),
-        samples,
+        n,
         in_basin,
         in_region,
         in_region - in_both,
@@ -190,15 +192,16 @@ def compare_with_basin(
     )
 
 
+@legacy_arguments(positional=("params",), renamed={"samples": "n"})
 def certified_region(
     model: Model,
     attractor: FixedPoint | Sequence[object],
-    params: Mapping[str, float] | None = None,
     *,
+    params: Mapping[str, float] | None = None,
     method: str = "auto",
     compare: bool = True,
     window: Sequence[Sequence[float]] | None = None,
-    samples: int = 4000,
+    n: int = 4000,
     seed: int = 0,
     progress: bool = False,
     **setting_overrides,
@@ -224,8 +227,8 @@ def certified_region(
     - `method`: `"sublevel"`, `"sos"`, or `"auto"` (sublevel for gradient flows, SOS
       otherwise).
     - `compare`: also estimate the region's share of the simulated basin
-      ([`compare_with_basin`][]) with `samples` uniform samples in `window`.
-    - `window`, `samples`, `seed`, `progress`, `**setting_overrides`: for the
+      ([`compare_with_basin`][]) with `n` uniform samples in `window`.
+    - `window`, `n`, `seed`, `progress`, `**setting_overrides`: for the
       comparison.
 
     **Returns:**
@@ -250,10 +253,10 @@ def certified_region(
         polynomial_loss = model.loss is not None and model.loss.is_polynomial(*model.state)
         method = SUBLEVEL if polynomial_loss else SOS
     if method == SUBLEVEL:
-        certificate = sublevel_certificate(model, location, params)
+        certificate = sublevel_certificate(model, location, params=params)
         exact = certificate.minimum
     else:
-        certificate = lyapunov_certificate(model, location, params)
+        certificate = lyapunov_certificate(model, location, params=params)
         exact = certificate.centre
     region = CertifiedRegion(
         model.name,
@@ -269,9 +272,9 @@ def certified_region(
     comparison = compare_with_basin(
         region,
         model,
-        params,
+        params=params,
         window=window,
-        samples=samples,
+        n=n,
         seed=seed,
         progress=progress,
         **setting_overrides,

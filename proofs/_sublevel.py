@@ -29,6 +29,7 @@ import scipy.optimize
 import sympy as sp
 
 from ..theory import Model
+from ..theory._legacy_arguments import legacy_arguments
 from ..theory._values import symbolic_value, symbolic_values
 from ._claim import CertificateFailed
 from ._definiteness import exact_sign, inertia
@@ -187,11 +188,12 @@ def _face_minimum(loss_numeric, gradient_numeric, box: np.ndarray, k: int, value
     return best
 
 
+@legacy_arguments(positional=("params",), renamed={"point": "attractor"})
 def sublevel_certificate(
     model: Model,
-    point: Sequence[object],
-    params: Mapping[str, float] | None = None,
+    attractor: Sequence[object],
     *,
+    params: Mapping[str, float] | None = None,
     margin: float = 1e-3,
     max_boxes: int = 200_000,
 ) -> SublevelCertificate:
@@ -200,7 +202,7 @@ def sublevel_certificate(
     **Arguments:**
 
     - `model`: a gradient flow with a polynomial loss and isolated critical points.
-    - `point`: the minimum (floats or exact numbers); matched to an exact critical
+    - `attractor`: the minimum (floats or exact numbers); matched to an exact critical
       point.
     - `params`: parameter overrides (taken as exact decimals).
     - `margin`: the certified level is $c - \text{margin}\,(c - L(x^*))$ below the best
@@ -214,24 +216,26 @@ def sublevel_certificate(
     **Raises:**
 
     - `ValueError`: the model is not a polynomial gradient flow, its critical points
-      are not isolated, or `point` is not a strict local minimum.
+      are not isolated, or `attractor` is not a strict local minimum.
     - `CertificateFailed`: the exact checks failed.
     """
     loss = _loss(model, params)
     state = tuple(model.state)
     points = critical_points(loss, state)
     numeric = np.array([[float(sp.re(c.evalf(30))) for c in p] for p in points])
-    target = np.asarray([float(c) for c in symbolic_values(point, "coordinate")], dtype=float)
+    target = np.asarray([float(c) for c in symbolic_values(attractor, "coordinate")], dtype=float)
     if target.shape != (model.dim,):
-        raise ValueError(f"the minimum needs {model.dim} coordinates, got {tuple(point)}")
+        raise ValueError(f"the minimum needs {model.dim} coordinates, got {tuple(attractor)}")
     distance = np.max(np.abs(numeric - target), axis=1) if len(points) else np.array([np.inf])
     if not distance.min() <= 1e-6 * (1 + np.max(np.abs(target))):
-        raise ValueError(f"{tuple(point)} is not a critical point of the loss of {model.name!r}")
+        raise ValueError(
+            f"{tuple(attractor)} is not a critical point of the loss of {model.name!r}"
+        )
     index = int(np.argmin(distance))
     minimum = points[index]
     positive, _, _ = inertia(sp.hessian(loss, state).subs(dict(zip(state, minimum))))
     if positive != model.dim:
-        raise ValueError(f"{tuple(point)} is not a strict local minimum of the loss")
+        raise ValueError(f"{tuple(attractor)} is not a strict local minimum of the loss")
     centre = numeric[index]
     others = np.delete(numeric, index, axis=0)
     loss_numeric = sp.lambdify([state], loss, "numpy")
@@ -259,7 +263,7 @@ def sublevel_certificate(
     )
     best = -float(result.fun)
     if not best > base:
-        raise CertificateFailed(f"no box around {tuple(point)} has L above L(x*) on its faces")
+        raise CertificateFailed(f"no box around {tuple(attractor)} has L above L(x*) on its faces")
     box = tuple(
         (
             sp.Rational(Fraction(lo).limit_denominator(_DENOMINATOR)),

@@ -271,7 +271,7 @@ API_CASES = [
         "escape_times is for SDEs, and model 'newton_cubic' is a map",
     ),
     (
-        lambda: bl.transition_probabilities(bl.models.newton_cubic(), P0, 1.0, progress=False),
+        lambda: bl.transition_probabilities(bl.models.newton_cubic(), P0, t1=1.0, progress=False),
         ValueError,
         "transition_probabilities is for SDEs",
     ),

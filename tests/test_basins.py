@@ -36,15 +36,17 @@ def test_mirror_symmetric_double_well_splits_in_half():
 )
 def test_starts_next_to_a_stable_point_get_its_label(bias, coupling, side, angle, radius):
     params = {"bias": bias, "coupling": coupling}
-    points = bl.fixed_points(MODEL, params)
+    points = bl.fixed_points(MODEL, params=params)
     target = next(i for i, p in enumerate(points) if p.stable and p.numeric[0] == side)
     centre = np.array(points[target].numeric)
     offsets = radius * np.array(
         [[np.cos(angle + t), np.sin(angle + t)] for t in np.linspace(0, 6, 8)]
     )
-    final = bl.integrate(COMPILED, centre + offsets, params, settings=SETTINGS, progress=False)
+    final = bl.integrate(
+        COMPILED, centre + offsets, params=params, settings=SETTINGS, progress=False
+    )
     labels, attractors = label_attractors(
-        COMPILED, COMPILED.param_vector(params), final, points, SETTINGS
+        COMPILED, COMPILED.param_vector(params), final, points, settings=SETTINGS
     )
     assert attractors[labels[0]].location.tolist() == list(centre)
     assert np.all(labels == labels[0])

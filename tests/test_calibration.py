@@ -29,7 +29,9 @@ TIMES = np.linspace(0.0, 4.0, 21)
 
 
 def noisy_observations(truth=TRUTH, start=START, times=TIMES, seed=0):
-    path = bl.trajectories(WELL, [start], truth["time_scale"] * times, {"bias": truth["bias"]})
+    path = bl.trajectories(
+        WELL, [start], truth["time_scale"] * times, params={"bias": truth["bias"]}
+    )
     rng = np.random.default_rng(seed)
     y = path["y"].values[0] + truth["noise"] * rng.standard_normal((len(times), 2))
     return xr.Dataset(
@@ -71,7 +73,7 @@ def test_posterior_predictive_band_covers_the_data(recovery):
     band = recovery.posterior_predictive["a"].values.reshape(-1, 200)
     grid = recovery.posterior_predictive["prediction_time"].values
     low, high = np.nanquantile(band, [0.005, 0.995], axis=0)
-    truth = bl.trajectories(WELL, [START], TRUTH["time_scale"] * grid, {"bias": 0.2})
+    truth = bl.trajectories(WELL, [START], TRUTH["time_scale"] * grid, params={"bias": 0.2})
     curve = truth["y"].values[0, :, 0]
     assert np.all((low - 0.01 <= curve) & (curve <= high + 0.01))
     prior = recovery.prior_predictive["a"].values.reshape(-1, 200)
@@ -84,7 +86,10 @@ def test_basin_probability_is_each_draw_pushed_to_its_attractor(recovery):
     bias = recovery.posterior["bias"].values.reshape(-1)[draws]
     # Independently: the ensemble integrator, one draw at a time.
     aligned = [
-        bool(bl.integrate(WELL, [START], {"bias": float(b)}, progress=False)["y_final"][0, 0] > 0)
+        bool(
+            bl.integrate(WELL, [START], params={"bias": float(b)}, progress=False)["y_final"][0, 0]
+            > 0
+        )
         for b in bias[:: max(1, len(bias) // 40)]
     ]
     expected = np.mean(aligned)

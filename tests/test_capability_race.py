@@ -129,7 +129,7 @@ def test_constant_weights_flip_the_simulated_order_at_the_exact_threshold(compil
     for weight, expected in ((threshold - 0.01, False), (threshold + 0.01, True)):
         # A first phase longer than the run makes the weights constant.
         params = {"phase_1_length": 100.0, "phase_1_values": weight}
-        runs = bl.trajectories(compiled, start, TIMES, params, **TIGHT)
+        runs = bl.trajectories(compiled, start, TIMES, params=params, **TIGHT)
         assert bool(holds_all_along(runs, "values_first").values[0]) is expected
         constant = Curriculum.constant({"values": weight, "awareness": 1 - weight})
         assert values_first(constant, STRENGTHS, STARTS) is expected
@@ -141,7 +141,7 @@ def test_simulated_values_first_agrees_with_the_exact_decision_over_curricula(co
     for length in (2.0, 3.6, 5.0):
         for weight in (0.8, 0.9, 0.97):
             params = {"phase_1_length": length, "phase_1_values": weight}
-            runs = bl.trajectories(compiled, start, TIMES, params, **TIGHT)
+            runs = bl.trajectories(compiled, start, TIMES, params=params, **TIGHT)
             simulated = bool(holds_all_along(runs, "values_first").values[0])
             exact = values_first(_two_phases(length, weight), STRENGTHS, STARTS)
             assert simulated is exact, (length, weight)

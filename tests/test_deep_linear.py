@@ -20,7 +20,7 @@ def test_sigmoid_matches_the_simulated_balanced_mode(s, fraction, tau):
     horizon = 2 * dl.learning_time(s, u0, s - u0 / 10, tau)
     times = np.linspace(0.0, horizon, 50)
     start = np.full((1, 2), np.sqrt(u0))
-    path = bl.trajectories(MODE, start, times, {"s": s, "tau": tau}, **TIGHT)
+    path = bl.trajectories(MODE, start, times, params={"s": s, "tau": tau}, **TIGHT)
     simulated = path["u"].values[0]
     closed = np.array([dl.mode_strength(t, s, u0, tau) for t in times])
     assert path["solved"].values.all()
@@ -32,7 +32,7 @@ def test_learning_time_is_when_the_simulated_mode_crosses(s, start, end):
     u0, uf = start * s, end * s
     predicted = dl.learning_time(s, u0, uf, 1.0)
     times = np.linspace(0.0, 1.5 * predicted, 4001)
-    path = bl.trajectories(MODE, np.full((1, 2), np.sqrt(u0)), times, {"s": s}, **TIGHT)
+    path = bl.trajectories(MODE, np.full((1, 2), np.sqrt(u0)), times, params={"s": s}, **TIGHT)
     u = path["u"].values[0]
     crossing = np.interp(uf, u, times)  # u rises monotonically
     assert crossing == pytest.approx(predicted, rel=1e-5)
@@ -107,7 +107,7 @@ def test_predicted_order_matches_simulated_half_strength_order(values, seed):
     directions = np.linalg.qr(rng.normal(size=(3, 3)))[0].T
     start = np.sqrt(1e-4) * np.concatenate([np.tile(d, 2) for d in directions])[None]
     times = np.linspace(0, 3 * spectrum.learning_times.max(), 4000)
-    path = bl.trajectories(MODES, start, times, params, rtol=1e-10, atol=1e-12)
+    path = bl.trajectories(MODES, start, times, params=params, rtol=1e-10, atol=1e-12)
     half = [np.interp(s[k] / 2, path[f"u_{k + 1}"].values[0], times) for k in range(3)]
     predicted = [dl.learning_time(s[k], 1e-4, s[k] / 2, 1.0) for k in range(3)]
     np.testing.assert_allclose(half, predicted, rtol=1e-4)
@@ -205,7 +205,7 @@ def test_the_minima_continuum_splits_into_its_two_branches():
 def test_continua_of_fixed_points_are_given_exactly():
     mode = bl.models.deep_linear_mode()
     a, b = mode.state
-    continua = bl.fixed_point_continua(mode, {"s": 2.0})
+    continua = bl.fixed_point_continua(mode, params={"s": 2.0})
     assert continua == [{a: 2 / b, b: b}]
     assert [p.location for p in bl.fixed_points(mode)] == [(0, 0)]  # the saddle only
     depth = bl.models.deep_linear_depth(depth=4)  # three weights

@@ -116,7 +116,7 @@ def test_numerical_blow_ups_under_noise_are_diverged_not_escapes():
     noisy = bl.models.alignment_double_well(bias=0.0).with_noise(bl.Noise.isotropic(0.05, 2))
     coarse = NoiseSettings(brownian="increments", dt=1.0)  # far too coarse for a^3
     with pytest.warns(UserWarning, match="runs diverged"):
-        runs = bl.escape_times(noisy, (-1, 0), n=64, t_max=20, settings=coarse, progress=False)
+        runs = bl.escape_times(noisy, (-1, 0), n=64, t1=20, settings=coarse, progress=False)
     blown_up = runs["destination"].values == DIVERGED
     assert blown_up.sum() == runs.attrs["diverged"] > 0
     assert not np.any(runs["escaped"].values[blown_up])

@@ -20,7 +20,7 @@ rationals = st.fractions(min_value=-3, max_value=3, max_denominator=20)
 )
 def test_exact_fixed_points_are_exact_zeros(bias, coupling):
     params = {"bias": float(bias), "coupling": float(coupling)}
-    points = bl.fixed_points(MODEL, params)
+    points = bl.fixed_points(MODEL, params=params)
     field = MODEL.substituted(params, exact=True)
     assert len(points) == 3
     for point in points:
@@ -115,7 +115,7 @@ def test_a_domain_must_be_relations():
 def test_kinds_hold_when_eigenvalues_lie_hundreds_of_orders_apart():
     # With coupling k the Jacobian has eigenvalues near -k^2 and -det/k^2: at k = 1e300
     # they are 1e600 and 1e-600, beyond floats and beyond 50 digits of each other.
-    points = bl.fixed_points(bl.models.alignment_double_well(), {"coupling": 1e300})
+    points = bl.fixed_points(bl.models.alignment_double_well(), params={"coupling": 1e300})
     assert sorted(p.kind for p in points) == [SADDLE, STABLE_NODE, STABLE_NODE]
     assert [p.index for p in points] == [0, 0, 1]
 
@@ -210,5 +210,5 @@ def test_a_stable_point_the_search_missed_is_never_folded_into_another():
     assert any("rest point (-3.14)" in name for name in names), names
     # Kicks that end at the unlisted -pi have left the basin of pi: the bound is the
     # distance to the unstable point 0 between them.
-    shock = bl.critical_shock_search(blind, (np.pi,), rays=16, max_shock=4.0, progress=False)
+    shock = bl.critical_shock_search(blind, (np.pi,), n=16, max_shock=4.0, progress=False)
     assert shock.upper == pytest.approx(np.pi, abs=0.05)

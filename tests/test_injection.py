@@ -49,7 +49,7 @@ CALLS = {
     ),
     "certified_region": lambda s: bl.certified_region(_double_well(), [s, 2]),
     "minimal_critical_shock": lambda s: bl.minimal_critical_shock(_double_well(), [s, 2]),
-    "fixed_points params": lambda s: bl.fixed_points(_double_well(), {"bias": s}),
+    "fixed_points params": lambda s: bl.fixed_points(_double_well(), params={"bias": s}),
     "Model params": lambda s: bl.Model("m", [x], [-x], params={sp.Symbol("k"): s}),
     "Model field": lambda s: bl.Model("m", [x], [s]),
     "gradient_flow loss": lambda s: bl.Model.gradient_flow(s, [x]),

@@ -55,7 +55,7 @@ def test_the_balanced_flow_is_the_logistic_curve():
 
 
 def test_a_real_isotropic_run_follows_the_theory_and_calibrates_n():
-    run = linear_attention_run(D=5, N=20, time_max=40.0, log_points=41, progress=False)
+    run = linear_attention_run(dim=5, prompt_length=20, t1=40.0, log_points=41, progress=False)
     comparison = compare_with_theory(run)
     assert comparison.attrs["solved"] and comparison.attrs["risk_max_gap"] < 0.02
     least = bl.models.attention_minimum(5, 20)[1]
@@ -78,12 +78,12 @@ def test_a_real_isotropic_run_follows_the_theory_and_calibrates_n():
 def test_rank_one_heads_step_down_the_plateaus_in_order():
     spectrum = [0.6, 0.25, 0.15]
     run = linear_attention_run(
-        D=3,
-        N=20,
+        dim=3,
+        prompt_length=20,
         spectrum=spectrum,
         heads=3,
         init_scale=0.02,
-        time_max=600.0,
+        t1=600.0,
         learning_rate=0.25,
         log_points=241,
         progress=False,
@@ -104,7 +104,7 @@ def test_rank_one_heads_step_down_the_plateaus_in_order():
         (lambda: bl.models.plateau_losses([], 10), "non-empty"),
         (lambda: bl.models.attention_minimum(0, 10), "dim must be a positive integer"),
         (lambda: bl.models.linear_attention(kappa=0.0), "kappa must be a positive"),
-        (lambda: linear_attention_run(D=3, spectrum=[1.0, 2.0], progress=False), "D = 3"),
+        (lambda: linear_attention_run(dim=3, spectrum=[1.0, 2.0], progress=False), "dim = 3"),
         (lambda: linear_attention_run(heads=0, progress=False), "heads must be a positive"),
         (lambda: linear_attention_run(log_points=1, progress=False), "log_points must be"),
     ],

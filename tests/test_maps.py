@@ -24,7 +24,7 @@ x, y = sp.symbols("x y", real=True)
 @given(r=st.fractions(min_value="21/20", max_value="79/20", max_denominator=200))
 def test_map_fixed_points_satisfy_f_of_x_equals_x_exactly(r):
     model = LOGISTIC.model
-    points = bl.fixed_points(model, {"r": float(r)})
+    points = bl.fixed_points(model, params={"r": float(r)})
     substitution = model.param_substitution({"r": float(r)})
     assert [p.location for p in points] and all(p.exact for p in points)
     for point in points:

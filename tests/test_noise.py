@@ -38,7 +38,7 @@ def test_kramers_barrier_and_prefactor_are_exact():
 def test_kramers_in_two_dimensions_uses_the_hessian_determinants():
     model = bl.models.alignment_double_well()
     saddle = (sp.Rational(1, 5), sp.Rational(6, 5))
-    rate = bl.eyring_kramers(model, (1, 2), saddle, 0.05, {"bias": 0.2})
+    rate = bl.eyring_kramers(model, (1, 2), saddle, 0.05, params={"bias": 0.2})
     assert rate.barrier == sp.Rational(4, 5) ** 3 * sp.Rational(16, 5) / 12
     # H(min) = [[13/5, -1], [-1, 1]], H(saddle) = [[1/25, -1], [-1, 1]], by hand.
     h_min = np.array([[2.6, -1.0], [-1.0, 1.0]])
@@ -79,7 +79,7 @@ def test_escape_times_match_the_exact_quadrature(settings):
         well(temperature),
         [-1.0],
         n=1000 if settings is FAST else 200,
-        t_max=3000,
+        t1=3000,
         seed=2,
         settings=settings,
         confidence=0.99,
@@ -105,7 +105,7 @@ def test_escape_over_a_two_dimensional_saddle_follows_eyring_kramers():
         model,
         minimum,
         n=400,
-        t_max=30_000,
+        t1=30_000,
         seed=3,
         confidence=0.99,
         progress=False,
@@ -130,7 +130,7 @@ def test_sgd_noise_spreads_evenly_around_a_minimum_whatever_its_curvature():
     model = flow.with_noise(bl.Noise.sgd(flow.loss, flow.state, rate, 1))
     start = dist.Normal(jnp.zeros(2), 1e-3 * jnp.ones(2))
     result = bl.transition_probabilities(
-        model, start, horizon=20.0, n=4000, seed=0, noise_settings=FAST, progress=False
+        model, start, t1=20.0, n=4000, seed=0, noise_settings=FAST, progress=False
     )
     covariance = np.cov(result["y_end"].values.T)
     expected = float(rate) / 2
@@ -153,7 +153,7 @@ def test_sgd_noise_orders_escapes_by_the_quasi_potential_not_by_curvature_alone(
     }
     times = {
         start: bl.escape_times(
-            sgd, [start], n=300, t_max=3000, seed=0, settings=FAST, progress=False
+            sgd, [start], n=300, t1=3000, seed=0, settings=FAST, progress=False
         ).attrs
         for start in (-1.0, 1.0)
     }
@@ -169,7 +169,7 @@ def test_noise_runs_are_bit_identical_for_a_seed_and_independent_of_batching():
             model,
             [-1.0],
             n=300,
-            t_max=400,
+            t1=400,
             seed=7,
             progress=False,
             settings=NoiseSettings(brownian="increments", batch_size=size),
@@ -177,7 +177,7 @@ def test_noise_runs_are_bit_identical_for_a_seed_and_independent_of_batching():
         for size in (128, 16)
     ]
     assert np.array_equal(runs[0].time.values, runs[1].time.values)
-    other = bl.escape_times(model, [-1.0], n=120, t_max=200, seed=8, progress=False, settings=FAST)
+    other = bl.escape_times(model, [-1.0], n=120, t1=200, seed=8, progress=False, settings=FAST)
     assert not np.array_equal(runs[0].time.values, other.time.values)
 
 
@@ -185,7 +185,7 @@ def test_transition_matrix_rows_are_distributions_with_intervals():
     model = bl.models.alignment_double_well(bias=0.0).with_noise(bl.Noise.isotropic(0.1, 2))
     start = dist.Normal(jnp.zeros(2), 1.5 * jnp.ones(2))
     result = bl.transition_probabilities(
-        model, start, horizon=30.0, n=600, seed=1, noise_settings=FAST, progress=False
+        model, start, t1=30.0, n=600, seed=1, noise_settings=FAST, progress=False
     )
     filled = result.start_count.values > 0
     assert np.allclose(result.probability.values[filled].sum(axis=1), 1.0)
@@ -219,7 +219,7 @@ def test_a_solver_can_be_chosen():
         well(0.1),
         [-1.0],
         n=50,
-        t_max=2000,
+        t1=2000,
         seed=0,
         progress=False,
         settings=NoiseSettings(solver=dfx.Euler(), brownian="increments"),

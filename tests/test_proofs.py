@@ -176,7 +176,7 @@ def test_compiled_eps_g_on_the_plateau(K):
     compiled = bl.compile_model(bl.models.teacher_student(K, K))
     point, closed = plateau(K)
     start = np.array([[float(point[s]) for s in compiled.state_names]])
-    path = bl.trajectories(compiled, start, np.array([0.0, 1e-9]), {"sigma": 0.0})
+    path = bl.trajectories(compiled, start, np.array([0.0, 1e-9]), params={"sigma": 0.0})
     assert path["eps_g"].values[0, 0] == pytest.approx(float(closed), rel=1e-12)
 
 
@@ -206,7 +206,7 @@ def test_simulations_settle_on_the_proved_fixed_points():
 def test_simulated_minima_differ_by_the_barrier(bias, coupling):
     params = {"bias": bias, "coupling": coupling}
     starts = [[1.2, 1 + coupling], [-1.2, 1 - coupling]]
-    ends = bl.integrate(ALIGNMENT_JIT, starts, params, progress=False, t1=400.0)
+    ends = bl.integrate(ALIGNMENT_JIT, starts, params=params, progress=False, t1=400.0)
     loss = ALIGNMENT_JIT.observables
     final = [float(loss(y, ALIGNMENT_JIT.param_vector(params))[0]) for y in ends["y_final"].values]
     assert final[0] - final[1] == pytest.approx(4 * bias / 3, abs=1e-7)
@@ -222,7 +222,9 @@ def test_the_compiled_saddle_lies_above_the_aligned_minimum_by_the_escape_barrie
 
     # The saddle by a root search from between the minima, not from the SymPy solve.
     saddle = scipy.optimize.root(field, [0.0, 1.0], tol=1e-13).x
-    aligned = bl.integrate(ALIGNMENT_JIT, [[1.2, 1 + coupling]], params, progress=False, **TIGHT)
+    aligned = bl.integrate(
+        ALIGNMENT_JIT, [[1.2, 1 + coupling]], params=params, progress=False, **TIGHT
+    )
     loss = ALIGNMENT_JIT.observables
     barrier = float(loss(saddle, p)[0] - loss(aligned["y_final"].values[0], p)[0])
     assert barrier == pytest.approx((1 - bias) ** 3 * (bias + 3) / 12, abs=1e-7)
@@ -231,8 +233,8 @@ def test_the_compiled_saddle_lies_above_the_aligned_minimum_by_the_escape_barrie
 @pytest.fixture(scope="module")
 def regions():
     return {
-        "alignment_double_well": bl.certified_region(ALIGNMENT, (1, 2), samples=2000),
-        "bistable_cycle": bl.certified_region(bl.models.bistable_cycle(), (0, 0), samples=2000),
+        "alignment_double_well": bl.certified_region(ALIGNMENT, (1, 2), n=2000),
+        "bistable_cycle": bl.certified_region(bl.models.bistable_cycle(), (0, 0), n=2000),
     }
 
 
@@ -277,7 +279,7 @@ def test_a_certified_region_outlines_on_a_basin_map(regions):
 def test_sublevel_region_shrinks_toward_the_bifurcation():
     levels = []
     for bias in (0.2, 0.5, 0.8):
-        region = bl.certified_region(ALIGNMENT, (1, 2), {"bias": bias}, compare=False)
+        region = bl.certified_region(ALIGNMENT, (1, 2), params={"bias": bias}, compare=False)
         minimum = ALIGNMENT.loss.subs(ALIGNMENT.param_substitution({"bias": bias})).subs(
             dict(zip(ALIGNMENT.state, region.attractor))
         )

@@ -24,18 +24,21 @@ FULL = os.environ.get("BASINLAB_README_FULL") == "1"
 SHRINK = {
     "python": [
         ("np.linspace(0, 0.6, 25), box, n=20_000", "np.linspace(0, 0.6, 5), box, n=300"),
-        ("n=1000, t_max=30_000", "n=20, t_max=30_000"),
-        ("(model, (1, 2), rays=256)", "(model, (1, 2), rays=32, refinements=2)"),
+        ("n=1000, t1=30_000", "n=20, t1=30_000"),
+        ("(model, (1, 2), n=256)", "(model, (1, 2), n=32, refinements=2)"),
         ("resolution=256", "resolution=32"),
         ("n=100_000", "n=4_000"),
         ("resolution=601", "resolution=61"),
         ("n=20_000", "n=2_000"),
-        ("N=1000", "N=200"),
-        ("alpha_max=80", "alpha_max=16"),
+        ("dim=1000", "dim=200"),
+        ("t1=80", "t1=16"),
         ("num_warmup=1000", "num_warmup=40"),
         ("num_samples=1000", "num_samples=40"),
         ("steps=8000)", "steps=30, width=16, depth=1, heads=2, progress=False)"),
-        ("D=5, N=20)", "D=5, N=20, time_max=10.0, log_points=11, progress=False)"),
+        (
+            "dim=5, prompt_length=20)",
+            "dim=5, prompt_length=20, t1=10.0, log_points=11, progress=False)",
+        ),
         ("size=(200_000, 2)", "size=(3_000, 2)"),
     ],
     "sh": [

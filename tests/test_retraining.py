@@ -23,7 +23,7 @@ def _within(samples: np.ndarray, expected: float, sigmas: float = 4.0) -> bool:
 @pytest.mark.parametrize("fresh", [0, 3, 10])
 def test_one_refit_matches_its_exact_expectations(fresh):
     start = (0.5, 2.0)
-    runs = gaussian_refit(10, fresh, generations=1, runs=200_000, seed=1, start=start)
+    runs = gaussian_refit(10, fresh, steps=1, n=200_000, seed=1, start=start)
     mean, variance = runs["mean"].values[:, 1], runs["variance"].values[:, 1]
     expected_mean, expected_variance = refit_expectations(10, fresh, *start)
     assert _within(mean, float(expected_mean))
@@ -34,7 +34,7 @@ def test_one_refit_matches_its_exact_expectations(fresh):
 
 
 def test_without_fresh_data_the_variance_collapses_at_the_exact_rates():
-    runs = gaussian_refit(10, 0, generations=40, runs=20_000, seed=2)
+    runs = gaussian_refit(10, 0, steps=40, n=20_000, seed=2)
     variance = runs["variance"].values
     for generation in (1, 10, 40):
         assert _within(np.sqrt(variance[:, generation]), float(collapse_factor(10)) ** generation)
@@ -44,7 +44,7 @@ def test_without_fresh_data_the_variance_collapses_at_the_exact_rates():
 
 
 def test_fresh_data_holds_the_moments_at_the_exact_stationary_point():
-    runs = gaussian_refit(10, 2, generations=200, runs=8000, seed=3, start=(1.0, 0.2))
+    runs = gaussian_refit(10, 2, steps=200, n=8000, seed=3, start=(1.0, 0.2))
     squared, variance = stationary_moments(10, 2)
     assert (squared, variance) == (sp.Rational(9, 26), sp.Rational(17, 13))
     assert _within(runs["mean"].values[:, -1] ** 2, float(squared))
@@ -62,10 +62,10 @@ def test_the_moment_map_attracts_every_start_to_the_real_moments():
 
 
 def test_runs_are_reproducible_for_a_seed():
-    first = gaussian_refit(5, 1, generations=3, runs=7, seed=11)
-    second = gaussian_refit(5, 1, generations=3, runs=7, seed=11)
+    first = gaussian_refit(5, 1, steps=3, n=7, seed=11)
+    second = gaussian_refit(5, 1, steps=3, n=7, seed=11)
     assert np.array_equal(first["variance"].values, second["variance"].values)
-    other = gaussian_refit(5, 1, generations=3, runs=7, seed=12)
+    other = gaussian_refit(5, 1, steps=3, n=7, seed=12)
     assert not np.array_equal(first["variance"].values, other["variance"].values)
 
 
@@ -77,7 +77,7 @@ def test_runs_are_reproducible_for_a_seed():
         (lambda: gaussian_refit(5, -1), "fresh must be"),
         (lambda: gaussian_refit(5, start=(0.0, 0.0)), "the start variance"),
         (lambda: gaussian_refit(5, start=(np.nan, 1.0)), "the start mean must be finite"),
-        (lambda: gaussian_refit(5, generations=0), "generations"),
+        (lambda: gaussian_refit(5, steps=0), "steps must be"),
         (lambda: stationary_moments(5, 0), "the variance collapses"),
     ],
 )

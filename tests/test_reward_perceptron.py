@@ -18,7 +18,7 @@ ALPHAS = np.linspace(0.0, 10.0, 21)
 @pytest.fixture(scope="module")
 def runs():
     return [
-        reward_perceptron_run(D=400, alphas=ALPHAS, seed=seed, progress=False, **SETTINGS)
+        reward_perceptron_run(dim=400, alphas=ALPHAS, seed=seed, progress=False, **SETTINGS)
         for seed in range(8)
     ]
 
@@ -44,7 +44,7 @@ def test_runs_at_d_400_follow_the_ode_within_the_finite_size_scatter(runs):
 
 
 def test_without_a_proxy_the_proxy_overlap_is_the_true_one():
-    run = reward_perceptron_run(D=200, alpha_max=2.0, progress=False)
+    run = reward_perceptron_run(dim=200, t1=2.0, progress=False)
     np.testing.assert_allclose(run["R"], run["S"], rtol=1e-6, atol=1e-9)
     model = bl.models.reward_perceptron()
     path = bl.trajectories(model, run["y"].values[:1], run["time"].values)
@@ -52,9 +52,9 @@ def test_without_a_proxy_the_proxy_overlap_is_the_true_one():
 
 
 def test_the_run_is_reproducible_and_its_seed_matters():
-    one = reward_perceptron_run(D=100, alpha_max=1.0, seed=3, progress=False)
-    two = reward_perceptron_run(D=100, alpha_max=1.0, seed=3, progress=False)
-    other = reward_perceptron_run(D=100, alpha_max=1.0, seed=4, progress=False)
+    one = reward_perceptron_run(dim=100, t1=1.0, seed=3, progress=False)
+    two = reward_perceptron_run(dim=100, t1=1.0, seed=3, progress=False)
+    other = reward_perceptron_run(dim=100, t1=1.0, seed=4, progress=False)
     np.testing.assert_array_equal(one["y"], two["y"])
     assert not np.allclose(one["y"], other["y"])
     assert one["I"].values[0] == pytest.approx(one["Q"].values[0])
@@ -62,7 +62,7 @@ def test_the_run_is_reproducible_and_its_seed_matters():
 
 def test_calibration_recovers_the_proxy_overlap_from_the_true_overlap_alone():
     run = reward_perceptron_run(
-        D=1000, alphas=np.linspace(0, 10, 41), seed=1, progress=False, **SETTINGS
+        dim=1000, alphas=np.linspace(0, 10, 41), seed=1, progress=False, **SETTINGS
     )
     fixed = {"eta_1": 1.0, "eta_2": 0.5, "flip": 0.1, "S_0": run.attrs["S_0"]}
     idata = calibrate(
@@ -86,7 +86,7 @@ def test_calibration_recovers_the_proxy_overlap_from_the_true_overlap_alone():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(D=1), "D must be an integer of at least 2"),
+        (dict(dim=1), "dim must be an integer of at least 2"),
         (dict(episode_length=0), "episode_length must be a positive integer"),
         (dict(reward=0.0), "reward must be a positive finite number"),
         (dict(penalty=-1.0), "penalty must lie in"),
@@ -238,7 +238,7 @@ def test_fresh_proxy_sets_s_to_rho_r_and_the_start_overlap():
             "needs the reward perceptron's state",
         ),
         (lambda: reward_perceptron_run(rounds=0, progress=False), "rounds must be a positive"),
-        (lambda: reward_perceptron_run(D=10, rounds=10, progress=False), "fewer than D = 10"),
+        (lambda: reward_perceptron_run(dim=10, rounds=10, progress=False), "fewer than D = 10"),
     ],
 )
 def test_bad_rounds_are_refused(call, message):

@@ -70,7 +70,7 @@ def _stable_manifold_distance(bias: float, coupling: float) -> float:
 
 
 def test_newton_critical_shock_matches_brute_force():
-    found = bl.minimal_critical_shock(NEWTON, (1.0, 0.0), rays=128, progress=False)
+    found = bl.minimal_critical_shock(NEWTON, (1.0, 0.0), n=128, progress=False)
     brute = _newton_escape_radius()
     assert found.upper == pytest.approx(brute, rel=5e-3)
     # The shock lands in one of the two other roots' basins.
@@ -85,7 +85,7 @@ def test_newton_critical_shock_matches_brute_force():
 
 def test_newton_shock_reaches_a_named_target():
     target = (-0.5, -np.sqrt(3) / 2)
-    found = critical_shock_search(NEWTON, (1.0, 0.0), target=target, rays=64, progress=False)
+    found = critical_shock_search(NEWTON, (1.0, 0.0), target=target, n=64, progress=False)
     assert np.allclose(found.destination, target)
 
 
@@ -93,7 +93,7 @@ def test_newton_shock_reaches_a_named_target():
 def test_gradient_flow_shock_brackets_the_distance_to_the_stable_manifold(bias):
     exact = _stable_manifold_distance(bias, 1.0)
     found = bl.minimal_critical_shock(
-        WELL, ALIGNED, {"bias": bias}, rays=96, refinements=10, progress=False
+        WELL, ALIGNED, params={"bias": bias}, n=96, refinements=10, progress=False
     )
     assert 0 < found.lower <= exact <= found.upper
     assert found.upper == pytest.approx(exact, rel=2e-3)
@@ -104,7 +104,7 @@ def test_gradient_flow_shock_brackets_the_distance_to_the_stable_manifold(bias):
     rim = found.attractor + float(found.ball.radius) * np.stack(
         [np.cos(angles), np.sin(angles)], axis=1
     )
-    final = bl.integrate(WELL, rim, {"bias": bias}, progress=False)
+    final = bl.integrate(WELL, rim, params={"bias": bias}, progress=False)
     assert np.allclose(final["y_final"].values, found.attractor, atol=1e-3)
 
 
@@ -212,15 +212,15 @@ def test_convergence_time_map_draws_times_and_boundaries(well_map):
         (lambda m: basin_entropy(m, box_size=10_000), "larger than the map"),
         (lambda m: basin_entropy(xr.Dataset(), 5), "needs a result of basinlab.basin_map"),
         (lambda m: fractal_test(m, radius=100), "too small for balls of radius 100"),
-        (lambda m: fractal_test(m, balls=10), "balls"),
+        (lambda m: fractal_test(m, n=10), "n must be an integer of at least 100"),
         (lambda m: fractal_test(_labels_map(np.zeros((100, 100), int))), "one outcome only"),
         (lambda m: bl.plot_basin_map(m, show="colour"), "show must be 'basins' or 'time'"),
         (lambda m: critical_shock_search(WELL, (0.2, 1.2), progress=False), "not a stable"),
         (lambda m: critical_shock_search(WELL, ALIGNED, target=ALIGNED), "the attractor itself"),
         (lambda m: critical_shock_search(WELL, ALIGNED, norm="l1"), "norm must be one of"),
-        (lambda m: critical_shock_search(WELL, ALIGNED, rays=0), "rays"),
+        (lambda m: critical_shock_search(WELL, ALIGNED, n=0), "n must be"),
         (
-            lambda m: critical_shock_search(WELL, ALIGNED, max_shock=0.01, rays=8, progress=False),
+            lambda m: critical_shock_search(WELL, ALIGNED, max_shock=0.01, n=8, progress=False),
             "no run left the basin within max_shock=0.01",
         ),
         (lambda m: certified_ball(None, "l3"), "norm must be one of"),

@@ -17,7 +17,7 @@ def test_value_iteration_reaches_the_exact_values_and_verdicts(coverage, pessimi
     starts = np.random.default_rng(0).uniform(-20, 20, size=(4, 6))
     for rewards in REWARDS:
         params = {"kappa": pessimism, **{f"r_{k}": float(v) for k, v in rewards.items()}}
-        runs = bl.trajectories(compiled, starts, np.arange(0, 501), params)
+        runs = bl.trajectories(compiled, starts, np.arange(0, 501), params=params)
         values, margin = pessimistic_values(5, 0.9, pessimism, coverage, rewards)
         # gamma^500 * 40 is far below the tolerance: every start reached the fixed point.
         np.testing.assert_allclose(

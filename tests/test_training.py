@@ -16,16 +16,16 @@ TS_K2 = bl.compile_model(bl.models.teacher_student(2, 2))
 @pytest.fixture(scope="module")
 def small_run():
     return training.teacher_student_run(
-        N=500, alpha_max=40.0, initial_overlap=0.02, seed=0, progress=False
+        dim=500, t1=40.0, initial_overlap=0.02, seed=0, progress=False
     )
 
 
 def test_teacher_student_run_is_reproducible(small_run):
     again = training.teacher_student_run(
-        N=500, alpha_max=40.0, initial_overlap=0.02, seed=0, progress=False
+        dim=500, t1=40.0, initial_overlap=0.02, seed=0, progress=False
     )
     other = training.teacher_student_run(
-        N=500, alpha_max=40.0, initial_overlap=0.02, seed=1, progress=False
+        dim=500, t1=40.0, initial_overlap=0.02, seed=1, progress=False
     )
     np.testing.assert_array_equal(small_run["y"].values, again["y"].values)
     np.testing.assert_array_equal(small_run["eps_g"].values, again["eps_g"].values)
@@ -35,7 +35,7 @@ def test_teacher_student_run_is_reproducible(small_run):
 def test_logging_grid_does_not_change_the_run(small_run):
     # Each sample is drawn from the seed and its step number alone.
     coarse = training.teacher_student_run(
-        N=500, seed=0, alphas=[0.0, 20.0, 40.0], initial_overlap=0.02, progress=False
+        dim=500, seed=0, alphas=[0.0, 20.0, 40.0], initial_overlap=0.02, progress=False
     )
     np.testing.assert_allclose(coarse["y"].values[-1], small_run["y"].values[-1], atol=1e-12)
 
@@ -86,7 +86,7 @@ def test_gap_to_the_ode_shrinks_as_n_grows():
     def gap(n):
         runs = [
             training.teacher_student_run(
-                N=n, alpha_max=40.0, initial_overlap=0.02, seed=seed, progress=False
+                dim=n, t1=40.0, initial_overlap=0.02, seed=seed, progress=False
             )
             for seed in (0, 1)
         ]
@@ -97,12 +97,12 @@ def test_gap_to_the_ode_shrinks_as_n_grows():
 
 def test_second_layer_and_linear_runs_follow_their_odes():
     trained = training.teacher_student_run(
-        N=500, alpha_max=20.0, train_second_layer=True, eta_v=0.5, kappa=0.01, progress=False
+        dim=500, t1=20.0, train_second_layer=True, eta_v=0.5, kappa=0.01, progress=False
     )
     assert list(trained["state"].values)[-2:] == ["v_1", "v_2"]
     assert training.compare_with_theory(trained).attrs["overlap_max_gap"] < 0.06
     linear = training.teacher_student_run(
-        N=500, alpha_max=10.0, eta=0.2, activation="linear", sigma=0.1, progress=False
+        dim=500, t1=10.0, eta=0.2, activation="linear", sigma=0.1, progress=False
     )
     comparison = training.compare_with_theory(linear)
     assert comparison.attrs["eps_g_overlaps_max_gap"] < 0.05 * float(linear["eps_g"][0])

@@ -47,7 +47,9 @@ def _keeps_up_all_along(rates: dict, start: tuple[float, float], t1: float) -> b
 def test_the_race_never_lags_exactly_when_scipy_says_so(alignment_rate):
     rates = {"r_c": 1.0, "r_a": alignment_rate, "leak": 0.05, "margin": 0.1}
     starts = np.array([[0.01, a0] for a0 in (0.0, 0.1, 0.3)])
-    result = bl.trajectories(RACE, starts, np.linspace(0, 40, 4001), rates, rtol=1e-9, atol=1e-11)
+    result = bl.trajectories(
+        RACE, starts, np.linspace(0, 40, 4001), params=rates, rtol=1e-9, atol=1e-11
+    )
     along = holds_all_along(result, "keeps_up").values
     expected = [_keeps_up_all_along(rates, tuple(s), 40.0) for s in starts]
     assert along.tolist() == expected
@@ -57,7 +59,7 @@ def test_the_race_never_lags_exactly_when_scipy_says_so(alignment_rate):
 
 
 def test_a_slow_alignment_rate_ends_aligned_after_lagging_on_the_way():
-    result = bl.trajectories(RACE, [[0.01, 0.0]], np.linspace(0, 40, 401), {"r_a": 0.5})
+    result = bl.trajectories(RACE, [[0.01, 0.0]], np.linspace(0, 40, 401), params={"r_a": 0.5})
     assert bool(holds_at_end(result, "keeps_up")[0])
     assert not bool(holds_all_along(result, "keeps_up")[0])
     assert 0 < float(first_violation(result, "keeps_up")[0]) < 10

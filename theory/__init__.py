@@ -17,6 +17,7 @@ from ._fixed_points import jacobian as jacobian
 from ._kramers import KramersRate as KramersRate
 from ._kramers import exact_mean_first_passage_time as exact_mean_first_passage_time
 from ._kramers import eyring_kramers as eyring_kramers
+from ._legacy_arguments import BasinlabDeprecationWarning as BasinlabDeprecationWarning
 from ._model import FLOW as FLOW
 from ._model import MAP as MAP
 from ._model import Model as Model

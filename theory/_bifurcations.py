@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import sympy as sp
 
+from ._legacy_arguments import legacy_arguments
 from ._model import MAP, Model
 
 FOLD = "fold"
@@ -77,10 +78,12 @@ def _zero_eigenvalue_kind(field, jacobian, state, parameter, at) -> str:
     return PITCHFORK if cubic != 0 else DEGENERATE
 
 
+@legacy_arguments(positional=("params",))
 def bifurcations(
     model: Model,
     param: str,
     interval: Sequence[float] | None = None,
+    *,
     params: Mapping[str, float] | None = None,
 ) -> list[Bifurcation]:
     r"""The local bifurcations of the fixed points of a polynomial model along one

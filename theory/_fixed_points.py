@@ -12,6 +12,7 @@ import sympy as sp
 
 from ._checks import check_count, check_seed
 from ._expressions import SUPPORTED_FUNCTIONS, code_symbols
+from ._legacy_arguments import legacy_arguments
 from ._model import MAP, Model, ParamKey
 from ._time_limit import TimeLimitExceeded, time_limit
 from ._values import symbolic_values
@@ -149,9 +150,11 @@ def _eigenvalues(jac: sp.Matrix, digits: int) -> list[mpmath.mpc]:
         return [mpmath.mpc(e) for e in found]
 
 
+@legacy_arguments(positional=("params", "exact"))
 def classify(
     model: Model,
     point: Sequence[object],
+    *,
     params: Mapping[ParamKey, float] | None = None,
     exact: bool | None = None,
 ) -> FixedPoint:
@@ -252,8 +255,9 @@ def _exact_solutions(
     return roots, continua
 
 
+@legacy_arguments(positional=("params", "timeout"))
 def fixed_point_continua(
-    model: Model, params: Mapping[ParamKey, float] | None = None, timeout: float | None = 20.0
+    model: Model, *, params: Mapping[ParamKey, float] | None = None, timeout: float | None = 20.0
 ) -> list[dict[sp.Symbol, sp.Expr]]:
     """The continua (curves, surfaces) of fixed points, as SymPy parametrisations.
 
@@ -510,10 +514,11 @@ def _search(
     return found_isolated
 
 
+@legacy_arguments(positional=("params",))
 def fixed_points(
     model: Model,
-    params: Mapping[ParamKey, float] | None = None,
     *,
+    params: Mapping[ParamKey, float] | None = None,
     timeout: float | None = 20.0,
     search_box: Sequence[tuple[float, float]] | None = None,
     n_seeds: int = 400,
@@ -570,7 +575,7 @@ def fixed_points(
         )
     solved = _exact_solutions(model.rest_field(params, exact=True), model.state, timeout)
     if solved is not None:
-        points = [classify(model, r, params, exact=True) for r in solved[0]]
+        points = [classify(model, r, params=params, exact=True) for r in solved[0]]
     else:
         roots, saturated = _numeric_roots(model, params, search_box, n_seeds, seed, timeout)
         if not saturated:
@@ -581,5 +586,5 @@ def fixed_points(
                 "search_box or a longer timeout",
                 stacklevel=2,
             )
-        points = [classify(model, r, params, exact=False) for r in roots]
+        points = [classify(model, r, params=params, exact=False) for r in roots]
     return sorted(points, key=lambda p: (not p.stable, p.index, p.numeric))

@@ -11,6 +11,7 @@ import scipy.integrate
 import sympy as sp
 
 from ._fixed_points import FixedPoint, hessian
+from ._legacy_arguments import legacy_arguments
 from ._model import Model, ParamKey
 from ._values import symbolic_values
 
@@ -68,11 +69,13 @@ def _gradient_model(model: Model, what: str) -> sp.Expr:
     return model.loss
 
 
+@legacy_arguments(positional=("params",), renamed={"minimum": "attractor"})
 def eyring_kramers(
     model: Model,
-    minimum: FixedPoint | Sequence[object],
+    attractor: FixedPoint | Sequence[object],
     saddle: FixedPoint | Sequence[object],
     temperature: float,
+    *,
     params: Mapping[ParamKey, float] | None = None,
 ) -> KramersRate:
     r"""The Eyring–Kramers rate of escape from a minimum over a saddle.
@@ -97,7 +100,7 @@ def eyring_kramers(
     **Arguments:**
 
     - `model`: a gradient flow.
-    - `minimum`, `saddle`: fixed points, or their exact coordinates.
+    - `attractor`, `saddle`: fixed points, or their exact coordinates.
     - `temperature`: $D > 0$.
     - `params`: parameter overrides.
 
@@ -107,7 +110,7 @@ def eyring_kramers(
 
     **Raises:**
 
-    - `ValueError`: the model has no loss; `minimum` is not a strict minimum or
+    - `ValueError`: the model has no loss; `attractor` is not a strict minimum or
       `saddle` not an index-1 saddle of $L$; the temperature is not positive.
     """
     loss = _gradient_model(model, "the Eyring–Kramers law")
@@ -115,7 +118,7 @@ def eyring_kramers(
     substitution = model.param_substitution(params, exact=True)
     hessian_at = hessian(model).subs(substitution)
     loss_at = loss.subs(substitution)
-    low, high = _point(minimum), _point(saddle)
+    low, high = _point(attractor), _point(saddle)
     at_minimum = dict(zip(model.state, low))
     at_saddle = dict(zip(model.state, high))
     h_minimum = sp.simplify(hessian_at.subs(at_minimum))
@@ -137,11 +140,13 @@ def eyring_kramers(
     return KramersRate(barrier, prefactor, temperature, rate, 1 / rate)
 
 
+@legacy_arguments(positional=("params",))
 def exact_mean_first_passage_time(
     model: Model,
     start: float,
     target: float,
     temperature: float,
+    *,
     params: Mapping[ParamKey, float] | None = None,
 ) -> float:
     r"""The mean time for $dx = -L'(x)\,dt + \sqrt{2D}\,dW$ in 1-D to first reach

@@ -12,6 +12,7 @@ import xarray as xr
 from jaxtyping import Array, Float
 
 from ...theory import MAP, UNSTABLE, FixedPoint
+from ...theory._legacy_arguments import legacy_arguments
 from .._engine._compile import CompiledModel
 from .._engine._settings_argument import settings_argument
 from .._engine._solver_settings import CONVERGED, DIVERGED, UNCONVERGED, SolverSettings
@@ -112,11 +113,13 @@ def _cluster(features: np.ndarray, tol: float) -> np.ndarray:
     return cluster
 
 
+@legacy_arguments(positional=("settings", "labels", "progress"))
 def label_attractors(
     compiled: CompiledModel,
     p: Float[Array, " m"],
     final: xr.Dataset,
     points: list[FixedPoint],
+    *,
     settings: SolverSettings,
     labels: LabelSettings | None = None,
     progress: bool = False,

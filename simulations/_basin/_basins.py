@@ -11,6 +11,7 @@ import xarray as xr
 
 from ...theory import FixedPoint, Model, fixed_points
 from ...theory._checks import check_seed
+from ...theory._legacy_arguments import legacy_arguments
 from ...theory._slice import check_slice
 from .._engine._compile import CompiledModel
 from .._engine._integrate import as_compiled, integrate
@@ -71,12 +72,19 @@ def labelled_ensemble(
     compiled = as_compiled(model)
     settings = settings_argument(settings, SolverSettings, **setting_overrides)
     final = integrate(
-        compiled, y0s, params, settings=settings, progress=progress, checkpoint_dir=checkpoint_dir
+        compiled,
+        y0s,
+        params=params,
+        settings=settings,
+        progress=progress,
+        checkpoint_dir=checkpoint_dir,
     )
     if points is None:
-        points = fixed_points(compiled.model, params)
+        points = fixed_points(compiled.model, params=params)
     p = compiled.param_vector(params)
-    label, attractors = label_attractors(compiled, p, final, points, settings, labels, progress)
+    label, attractors = label_attractors(
+        compiled, p, final, points, settings=settings, labels=labels, progress=progress
+    )
     return final, label, attractors, points
 
 
@@ -151,14 +159,15 @@ def _check_confidence(confidence: float) -> None:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
 
 
+@legacy_arguments(positional=("params",))
 def basin_map(
     model: Model | CompiledModel,
     x: str,
     y: str | None,
     bounds: Sequence[Sequence[float]],
     resolution: int | tuple[int, int] = 256,
-    params: Mapping[str, float] | None = None,
     *,
+    params: Mapping[str, float] | None = None,
     fixed: Mapping[str, float] | None = None,
     settings: SolverSettings | None = None,
     labels: LabelSettings | None = None,
@@ -250,13 +259,14 @@ def basin_map(
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
+@legacy_arguments(positional=("n", "seed", "params"))
 def basin_fractions(
     model: Model | CompiledModel,
     p0: dist.Distribution,
+    *,
     n: int = 10_000,
     seed: int = 0,
     params: Mapping[str, float] | None = None,
-    *,
     settings: SolverSettings | None = None,
     labels: LabelSettings | None = None,
     points: list[FixedPoint] | None = None,

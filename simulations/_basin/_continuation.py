@@ -13,6 +13,7 @@ from jaxtyping import ArrayLike
 
 from ...theory import Model
 from ...theory._checks import check_count, check_positive, check_seed
+from ...theory._legacy_arguments import legacy_arguments
 from ...theory._resources import require_continuation_memory
 from .._engine._compile import CompiledModel
 from .._engine._integrate import as_compiled
@@ -95,15 +96,16 @@ def _seeds(attractors: Sequence[Attractor], rng: np.random.Generator) -> np.ndar
     return np.concatenate(rows) if rows else np.zeros((0, 0))
 
 
+@legacy_arguments(positional=("n", "seed", "params"))
 def continuation(
     model: Model | CompiledModel,
     param: str,
     values: ArrayLike,
     p0: dist.Distribution,
+    *,
     n: int = 2000,
     seed: int = 0,
     params: Mapping[str, float] | None = None,
-    *,
     threshold: float = 0.25,
     settings: SolverSettings | None = None,
     labels: LabelSettings | None = None,

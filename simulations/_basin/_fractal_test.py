@@ -10,6 +10,7 @@ import xarray as xr
 from jaxtyping import Float, Int
 
 from ...theory._checks import check_count, check_seed
+from ...theory._legacy_arguments import legacy_arguments
 from ._basin_entropy import basin_labels, entropies
 
 FRACTAL = "fractal"
@@ -102,11 +103,12 @@ def _slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return slope, float(np.sqrt(residuals @ residuals / (x.size - 2) / (dx @ dx)))
 
 
+@legacy_arguments(renamed={"balls": "n"})
 def fractal_test(
     result: xr.Dataset,
     *,
     radius: int = 5,
-    balls: int = 1000,
+    n: int = 1000,
     seed: int = 0,
 ) -> FractalTest:
     r"""Test whether the basin boundaries of a basin map are fractal.
@@ -116,7 +118,7 @@ def fractal_test(
     - **Boundary entropy in random balls** (A. Puy, A. Daza, A. Wagemakers and
       M. A. F. Sanjuán, "A test for fractal boundaries based on the basin entropy",
       Commun. Nonlinear Sci. Numer. Simul. 95, 105588, 2021): balls of `radius` grid
-      points are centred at random grid points until `balls` of them hold more than
+      points are centred at random grid points until `n` of them hold more than
       one outcome; their mean entropy $\hat S_{bb}$ is compared with the mean for
       the same lattice ball cut by a straight boundary at a random angle and offset
       (computed here by Monte Carlo, so it includes the lattice's own bias). The
@@ -139,7 +141,7 @@ def fractal_test(
     - `result`: a dataset from [`basinlab.basin_map`][]; at least 50 ball radii per
       side is advisable.
     - `radius`: the ball radius in grid points, at least 2.
-    - `balls`: boundary balls to average over, at least 100.
+    - `n`: boundary balls to average over, at least 100.
     - `seed`: the seed of the ball centres and of the reference lines.
 
     **Returns:**
@@ -148,14 +150,14 @@ def fractal_test(
 
     **Raises:**
 
-    - `ValueError`: `result` is not a basin map; `radius` or `balls` is too small;
+    - `ValueError`: `result` is not a basin map; `radius` or `n` is too small;
       the map is smaller than 8 radii per side; the map holds one outcome only, so
-      it has no boundary; fewer than `balls` boundary balls turn up in `100 * balls`
+      it has no boundary; fewer than `n` boundary balls turn up in `100 * balls`
       tries.
     """
     labels = basin_labels(result, "fractal_test")
     radius = check_count(radius, "radius", minimum=2)
-    balls = check_count(balls, "balls", minimum=100)
+    n = check_count(n, "n", minimum=100)
     seed = check_seed(seed)
     if min(labels.shape) < 8 * radius:
         raise ValueError(
@@ -168,21 +170,21 @@ def fractal_test(
     offsets = _ball_offsets(radius, labels.ndim)
     found: list[np.ndarray] = []
     tries = 0
-    while sum(len(f) for f in found) < balls:
-        if tries >= 100 * balls:
+    while sum(len(f) for f in found) < n:
+        if tries >= 100 * n:
             raise ValueError(
                 f"only {sum(len(f) for f in found)} of {tries} random balls met a boundary; "
                 "the map has too little boundary for this test"
             )
         centres = np.stack(
-            [rng.integers(radius, n - radius, size=balls) for n in labels.shape], axis=1
+            [rng.integers(radius, side - radius, size=n) for side in labels.shape], axis=1
         )
-        tries += balls
+        tries += n
         points = centres[:, None, :] + offsets[None]
         values = entropies(labels[tuple(points[..., k] for k in range(labels.ndim))])
         found.append(values[values > 0])
-    boundary = np.concatenate(found)[:balls]
-    mean, error = float(boundary.mean()), float(boundary.std(ddof=1) / np.sqrt(balls))
+    boundary = np.concatenate(found)[:n]
+    mean, error = float(boundary.mean()), float(boundary.std(ddof=1) / np.sqrt(n))
     reference = _smooth_reference(offsets, rng, 20_000)
     largest = max(1, min(labels.shape) // 16)
     epsilons = 2 ** np.arange(int(np.log2(largest)) + 1)

@@ -11,6 +11,7 @@ from jaxtyping import Float
 
 from ...theory import FixedPoint, Model, default_window, fixed_points
 from ...theory._checks import check_count, check_positive, check_seed
+from ...theory._legacy_arguments import legacy_arguments
 from .._engine._compile import CompiledModel
 from .._engine._integrate import as_compiled, integrate
 from .._engine._progress import Progress
@@ -94,7 +95,7 @@ class _Classifier:
         missed is another basin all the same, never folded into home's."""
         self.evaluations += len(starts)
         result = integrate(
-            self.compiled, starts, self.params, settings=self.settings, progress=False
+            self.compiled, starts, params=self.params, settings=self.settings, progress=False
         )
         status = result["status"].values
         nearest, at_point = self._nearest_stable(result["y_final"].values)
@@ -120,15 +121,16 @@ def _bisect(classify, centre, directions, low, high, bisections):
     return high
 
 
+@legacy_arguments(positional=("params",), renamed={"rays": "n"})
 def critical_shock_search(
     model: Model | CompiledModel,
     attractor: FixedPoint | Sequence[float],
-    params: Mapping[str, float] | None = None,
     *,
+    params: Mapping[str, float] | None = None,
     norm: str = L2,
     target: FixedPoint | Sequence[float] | None = None,
     max_shock: float | None = None,
-    rays: int = 256,
+    n: int = 256,
     scan: int = 24,
     bisections: int = 24,
     refinements: int = 12,
@@ -143,7 +145,7 @@ def critical_shock_search(
     The minimal critical shock of an attractor $x^*$ is
     $\min\{\|\delta\| : x^* + \delta \notin \mathcal{B}(x^*)\}$ (P. Halekotte and
     U. Feudel, "Minimal fatal shocks in multistable complex networks", Sci. Rep. 10,
-    11783, 2020; Attractors.jl's `minimal_critical_shock`). Here `rays` random
+    11783, 2020; Attractors.jl's `minimal_critical_shock`). Here `n` random
     directions are scanned at `scan` evenly spaced sizes up to `max_shock`; along
     each ray that leaves, the first crossing is bisected `bisections` times. The best
     ray is then refined by a $(1 + \lambda)$ evolution strategy on the sphere:
@@ -168,7 +170,7 @@ def critical_shock_search(
       default.
     - `max_shock`: the largest size scanned; by default the widest side of the
       model's window ([`basinlab.theory.default_window`][]).
-    - `rays`, `scan`, `bisections`, `refinements`: the search effort, as above.
+    - `n`, `scan`, `bisections`, `refinements`: the search effort, as above.
     - `seed`: the seed of the directions.
     - `settings`, `**setting_overrides`: solver settings.
     - `progress`: show a progress bar over the stages.
@@ -184,12 +186,12 @@ def critical_shock_search(
       positive; no ray left the basin within `max_shock`.
     """
     check_norm(norm)
-    for name, value in (("rays", rays), ("scan", scan), ("bisections", bisections)):
+    for name, value in (("n", n), ("scan", scan), ("bisections", bisections)):
         check_count(value, name)
     check_count(refinements, "refinements", minimum=0)
     seed = check_seed(seed)
     compiled = as_compiled(model)
-    points = fixed_points(compiled.model, params)
+    points = fixed_points(compiled.model, params=params)
     stable = [i for i, q in enumerate(points) if q.stable]
     home = stable.index(stable_point_near(points, attractor, "the attractor"))
     goal = None
@@ -206,15 +208,15 @@ def critical_shock_search(
     centre = np.asarray(points[stable[home]].numeric, dtype=float)
     rng = np.random.default_rng(seed)
     with Progress(2 + refinements, "shock search", progress, unit="stage") as bar:
-        directions = _directions(rng, rays, len(centre), norm)
+        directions = _directions(rng, n, len(centre), norm)
         sizes = max_shock * np.arange(1, scan + 1) / scan
         grid = centre + sizes[None, :, None] * directions[:, None, :]
         left, _ = classify(grid.reshape(-1, len(centre)))
-        left = left.reshape(rays, scan)
+        left = left.reshape(n, scan)
         hits = np.flatnonzero(left.any(axis=1))
         if hits.size == 0:
             raise ValueError(
-                f"no run left the basin within max_shock={max_shock:g} along {rays} rays; "
+                f"no run left the basin within max_shock={max_shock:g} along {n} rays; "
                 "raise max_shock or rays"
             )
         first = np.argmax(left[hits], axis=1)
@@ -226,7 +228,7 @@ def critical_shock_search(
         bar.advance(1)
         spread = 0.5
         for _ in range(refinements):
-            candidates = direction + spread * rng.standard_normal((max(rays // 4, 1), len(centre)))
+            candidates = direction + spread * rng.standard_normal((max(n // 4, 1), len(centre)))
             candidates /= vector_norms(candidates, norm)[:, None]
             left, _ = classify(centre + upper * candidates)
             if left.any():
@@ -255,6 +257,6 @@ def critical_shock_search(
         float(vector_norms(shock[None], norm)[0]),
         shock,
         destination,
-        rays,
+        n,
         classify.evaluations,
     )

@@ -17,6 +17,7 @@ import xarray as xr
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from ...theory import FLOW, MAP, Model
+from ...theory._legacy_arguments import legacy_arguments
 from ._checkpoint import ChunkStore
 from ._compile import CompiledModel, compile_model
 from ._distribute import batch_placement, chunk_share
@@ -263,11 +264,12 @@ def as_compiled(model: Model | CompiledModel) -> CompiledModel:
     raise TypeError(f"expected a basinlab Model, got {type(model).__name__}")
 
 
+@legacy_arguments(positional=("params",))
 def integrate(
     model: Model | CompiledModel,
     y0s: Float[ArrayLike, "n dim"],
-    params: Mapping[str, float] | None = None,
     *,
+    params: Mapping[str, float] | None = None,
     settings: SolverSettings | None = None,
     progress: bool = True,
     checkpoint_dir: str | None = None,

@@ -13,6 +13,7 @@ import xarray as xr
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from ...theory import MAP, Model
+from ...theory._legacy_arguments import legacy_arguments
 from ._batched_map import map_in_batches
 from ._compile import CompiledModel
 from ._integrate import as_compiled, as_initial_conditions
@@ -96,12 +97,13 @@ def _iterated_paths(
     return map_in_batches(one, y0s, min(settings.batch_size, y0s.shape[0]))
 
 
+@legacy_arguments(positional=("params",))
 def trajectories(
     model: Model | CompiledModel,
     y0s: Float[ArrayLike, "n dim"],
     times: Float[ArrayLike, " time"],
-    params: Mapping[str, float] | None = None,
     *,
+    params: Mapping[str, float] | None = None,
     settings: SolverSettings | None = None,
     **setting_overrides,
 ) -> xr.Dataset:

@@ -11,6 +11,7 @@ import xarray as xr
 from jaxtyping import Array, Float
 
 from ...theory._checks import check_count, check_positive, check_seed
+from ...theory._legacy_arguments import legacy_arguments
 from ...theory.models._retraining import check_refit
 from .._engine._provenance import versions
 
@@ -40,13 +41,14 @@ def _refit_path(
     return means, variances
 
 
+@legacy_arguments(positional=("steps", "n", "seed"), renamed={"generations": "steps", "runs": "n"})
 def gaussian_refit(
     samples: int = 20,
     fresh: int = 0,
-    generations: int = 100,
-    runs: int = 1000,
-    seed: int = 0,
     *,
+    steps: int = 100,
+    n: int = 1000,
+    seed: int = 0,
     start: tuple[float, float] = (0.0, 1.0),
 ) -> xr.Dataset:
     r"""Simulate iterated retraining of a Gaussian: each generation fits the sample mean
@@ -66,8 +68,8 @@ def gaussian_refit(
 
     - `samples`: $M \ge 2$, the samples each fit sees.
     - `fresh`: how many of them are real data, $0 \le n \le M$.
-    - `generations`: how many refits.
-    - `runs`: independent chains.
+    - `steps`: how many refits.
+    - `n`: independent chains.
     - `seed`: the seed.
     - `start`: $(\mu_0, v_0)$, with $v_0 > 0$.
 
@@ -82,8 +84,8 @@ def gaussian_refit(
       finite or has $v_0 \le 0$.
     """
     samples, fresh = check_refit(samples, fresh)
-    generations = check_count(generations, "generations")
-    runs = check_count(runs, "runs")
+    steps = check_count(steps, "steps")
+    n = check_count(n, "n")
     seed = check_seed(seed)
     mean0 = float(start[0])
     if not np.isfinite(mean0):
@@ -91,20 +93,20 @@ def gaussian_refit(
     variance0 = check_positive(start[1], "the start variance")
     means, variances = jax.jit(_refit_path, static_argnums=(0, 3, 4, 5))(
         seed,
-        jnp.full(runs, mean0),
-        jnp.full(runs, variance0),
+        jnp.full(n, mean0),
+        jnp.full(n, variance0),
         samples,
         fresh,
-        generations,
+        steps,
     )
-    means = np.concatenate([np.full((1, runs), mean0), np.asarray(means)], axis=0).T
-    variances = np.concatenate([np.full((1, runs), variance0), np.asarray(variances)], axis=0).T
+    means = np.concatenate([np.full((1, n), mean0), np.asarray(means)], axis=0).T
+    variances = np.concatenate([np.full((1, n), variance0), np.asarray(variances)], axis=0).T
     return xr.Dataset(
         {
             "mean": (("run", "generation"), means),
             "variance": (("run", "generation"), variances),
         },
-        coords={"run": np.arange(runs), "generation": np.arange(generations + 1)},
+        coords={"run": np.arange(n), "generation": np.arange(steps + 1)},
         attrs={
             "kind": "gaussian_refit",
             "samples": samples,

@@ -13,6 +13,7 @@ import xarray as xr
 
 from ...theory import FixedPoint, Model, fixed_points
 from ...theory._checks import check_count, check_positive
+from ...theory._legacy_arguments import legacy_arguments
 from ...theory._resources import ensemble_bytes, require_memory
 from .._basin._stable_points import stable_point_near
 from .._engine._compile import CompiledModel
@@ -54,7 +55,7 @@ def check_ball_in_basin(
     directions = np.concatenate([np.eye(dim), -np.eye(dim), rng.normal(size=(_PROBES, dim))])
     directions /= np.linalg.norm(directions, axis=1, keepdims=True)
     probes = centre + radius * directions
-    final = integrate(compiled, probes, params, progress=False)
+    final = integrate(compiled, probes, params=params, progress=False)
     scale = 1e-3 * (1 + np.max(np.abs(centre)))
     arrived = (final["status"].values == CONVERGED) & np.all(
         np.abs(final["y_final"].values - centre) < scale, axis=1
@@ -120,14 +121,15 @@ def kaplan_meier(times: np.ndarray, escaped: np.ndarray) -> tuple[np.ndarray, np
     return event_times, np.cumprod(1 - events / np.maximum(at_risk, 1))
 
 
+@legacy_arguments(positional=("n", "t1", "seed", "params"), renamed={"t_max": "t1"})
 def escape_times(
     model: Model | CompiledModel,
     attractor: FixedPoint | Sequence[float],
+    *,
     n: int = 1000,
-    t_max: float = 1000.0,
+    t1: float = 1000.0,
     seed: int = 0,
     params: Mapping[str, float] | None = None,
-    *,
     target: FixedPoint | Sequence[float] | None = None,
     radius: float | None = None,
     settings: NoiseSettings | None = None,
@@ -142,7 +144,7 @@ def escape_times(
     so a run that reached it has gone there in the sense of the deterministic
     dynamics. This is the transition time of the Eyring–Kramers law (see
     [`basinlab.eyring_kramers`][]), which it should match for a gradient flow at
-    large $\Delta L / D$. Runs still out of every ball at `t_max` are censored there.
+    large $\Delta L / D$. Runs still out of every ball at `t1` are censored there.
 
     The mean first-passage time is the exponential maximum-likelihood estimate with a
     $\chi^2$ interval ([`exponential_mean`][]); the survival curve is the Kaplan–Meier
@@ -153,7 +155,7 @@ def escape_times(
     - `model`: a flow with noise ([`basinlab.Model.with_noise`][]).
     - `attractor`: the stable fixed point the runs start at.
     - `n`: the number of runs.
-    - `t_max`: the censoring time.
+    - `t1`: the censoring time.
     - `seed`: the seed of the Brownian motions.
     - `params`: parameter overrides.
     - `target`: one stable fixed point to wait for; every other one by default.
@@ -165,9 +167,9 @@ def escape_times(
 
     **Returns:**
 
-    An `xarray.Dataset` over `run` with each run's `time` (of escape, or `t_max`),
+    An `xarray.Dataset` over `run` with each run's `time` (of escape, or `t1`),
     `escaped` and `destination` (the index of the target reached; `UNCONVERGED` if
-    none was reached by `t_max`; `DIVERGED` if the run left the box or blew up, which
+    none was reached by `t1`; `DIVERGED` if the run left the box or blew up, which
     is censored at that time, never counted as an escape); the targets'
     `target_location` and `target_radius`;
     the survival curve `survival` over `survival_time`; and attrs `mean_time`,
@@ -178,18 +180,18 @@ def escape_times(
 
     - `ValueError`: the model has no noise or is a map; `attractor` or `target` is
       not a stable fixed point, or `target` is the attractor; there is no other
-      stable fixed point; an arrival ball is not inside its basin; `n`, `t_max`,
+      stable fixed point; an arrival ball is not inside its basin; `n`, `t1`,
       `radius` or `confidence` is out of range.
     """
     compiled = as_compiled(model)
     require_noise(compiled, "escape_times")
     n = check_count(n, "n")
     require_memory(ensemble_bytes(n, len(compiled.state_names)), f"{n} runs")
-    t_max = check_positive(t_max, "t_max")
+    t1 = check_positive(t1, "t1")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
     settings = settings_argument(settings, NoiseSettings)
-    points = fixed_points(compiled.model, params)
+    points = fixed_points(compiled.model, params=params)
     start = stable_point_near(points, attractor, "attractor")
     if target is None:
         targets = [i for i, q in enumerate(points) if q.stable and i != start]
@@ -218,7 +220,7 @@ def escape_times(
         np.repeat(origin[None, :], n, axis=0),
         p,
         seed,
-        t_max,
+        t1,
         centres,
         radii,
         progress,
@@ -243,7 +245,7 @@ def escape_times(
         "attractor": json.dumps(origin.tolist()),
         "noise": compiled.model.equations().splitlines()[-1],
         "seed": seed,
-        "t_max": t_max,
+        "t_max": t1,
         "confidence": confidence,
         "mean_time": mean.estimate,
         "mean_time_low": mean.low,

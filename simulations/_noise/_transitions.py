@@ -12,6 +12,7 @@ import xarray as xr
 
 from ...theory import FixedPoint, Model
 from ...theory._checks import check_positive
+from ...theory._legacy_arguments import legacy_arguments
 from .._basin._basins import labelled_ensemble
 from .._basin._label_settings import LabelSettings
 from .._basin._sampling import sample_states
@@ -25,14 +26,15 @@ from ._sde import NoiseSettings, require_noise, run_until_arrival
 from ._transition_matrix import transition_matrix
 
 
+@legacy_arguments(positional=("t1", "n", "seed", "params"), renamed={"horizon": "t1"})
 def transition_probabilities(
     model: Model | CompiledModel,
     p0: dist.Distribution,
-    horizon: float,
+    *,
+    t1: float,
     n: int = 2000,
     seed: int = 0,
     params: Mapping[str, float] | None = None,
-    *,
     noise_settings: NoiseSettings | None = None,
     settings: SolverSettings | None = None,
     labels: LabelSettings | None = None,
@@ -42,7 +44,7 @@ def transition_probabilities(
 ) -> xr.Dataset:
     r"""Where runs of the SDE are after a horizon, as a matrix over basins.
 
-    Starts $x_0 \sim p_0$ run under $dx = f\,dt + g\,dW$ for time `horizon`. Each
+    Starts $x_0 \sim p_0$ run under $dx = f\,dt + g\,dW$ for time `t1`. Each
     start and each end state is labelled by the attractor the *deterministic* flow
     takes it to (one labelling of both, so the attractors are the same list), and
     the result is $P(\text{end in basin } j \mid \text{start in basin } i)$ with a
@@ -52,7 +54,7 @@ def transition_probabilities(
 
     - `model`: a flow with noise.
     - `p0`: a NumPyro distribution of starts, as for [`basinlab.basin_fractions`][].
-    - `horizon`: the time the noise acts.
+    - `t1`: the time the noise acts.
     - `n`, `seed`: the number of runs; the seed of the starts and the noise.
     - `params`: parameter overrides.
     - `noise_settings`: [`basinlab.simulations.NoiseSettings`][] for the SDE.
@@ -70,12 +72,12 @@ def transition_probabilities(
 
     **Raises:**
 
-    - `ValueError`: the model has no noise or is a map; `horizon` is not positive;
+    - `ValueError`: the model has no noise or is a map; `t1` is not positive;
       `p0`, `n`, `seed` or `confidence` are out of range.
     """
     compiled = as_compiled(model)
     require_noise(compiled, "transition_probabilities")
-    horizon = check_positive(horizon, "horizon")
+    t1 = check_positive(t1, "t1")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
     noise_settings = settings_argument(noise_settings, NoiseSettings, "noise_settings")
@@ -89,7 +91,7 @@ def transition_probabilities(
         y0s,
         p,
         seed,
-        horizon,
+        t1,
         np.full((1, dim), np.nan),
         np.ones(1),
         progress,
@@ -112,15 +114,16 @@ def transition_probabilities(
     result.attrs |= provenance(compiled, params, noise_settings.describe(compiled))
     result.attrs |= {
         "kind": "transition_probabilities",
-        "horizon": horizon,
+        "horizon": t1,
         "seed": seed,
         "p0": json.dumps(describe_distribution(p0), sort_keys=True),
     }
     return result
 
 
+@legacy_arguments(positional=("confidence",))
 def tipping_probabilities(
-    before: xr.Dataset, after: xr.Dataset, confidence: float = 0.95
+    before: xr.Dataset, after: xr.Dataset, *, confidence: float = 0.95
 ) -> xr.Dataset:
     r"""Tipping probabilities between two labelled results over the same starts:
     $P(\text{end in basin } j \text{ after} \mid \text{start in basin } i

@@ -16,7 +16,7 @@ def plot_continuation(
     result: xr.Dataset,
     bifurcations: Sequence[Bifurcation] = (),
     ax: plt.Axes | None = None,
-) -> plt.Axes:
+) -> tuple[plt.Figure, plt.Axes]:
     """Draw a [`basinlab.continuation`][] as stacked basin fractions against the
     parameter, one colour per matched attractor (the same colour at every value), with
     the exact bifurcations drawn as labelled vertical lines.
@@ -30,7 +30,7 @@ def plot_continuation(
 
     **Returns:**
 
-    The axes.
+    `(fig, ax)`: the figure and the axes drawn on, as from every plot of basinlab.
 
     **Raises:**
 
@@ -39,7 +39,9 @@ def plot_continuation(
     if not isinstance(result, xr.Dataset) or result.attrs.get("kind") != "continuation":
         raise ValueError("plot_continuation needs the result of basinlab.continuation")
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+        fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    else:
+        fig = ax.figure
     values = result["value"].values
     order = np.argsort(values)
     fractions = result["fraction"].values[order].T
@@ -72,4 +74,4 @@ def plot_continuation(
     ax.set_ylabel("basin fraction")
     ax.set_title(f"{result.attrs['model']}: continuation in {result.attrs['param']}")
     ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
-    return ax
+    return fig, ax

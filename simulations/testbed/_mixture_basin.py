@@ -15,31 +15,35 @@ import xarray as xr
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ...theory._checks import check_count, check_in_range, check_seed
+from ...theory._legacy_arguments import legacy_arguments
 from .._basin._wilson import wilson_interval
 from .._engine._progress import progress_bar
 from .._engine._provenance import versions
+from .._engine._random_key import random_key
 from .._storage._atomic import atomic_output
 from ._function_classes import MarkedFlipMixture
 from ._training import train_in_context
 from ._transformer import InContextTransformer, predict_in_context
 
 
+@legacy_arguments(renamed={"key": "seed"})
 def marked_query_inputs(
-    key: PRNGKeyArray, batch: int, points: int, dim: int, threshold: float
+    seed: int | PRNGKeyArray, batch: int, points: int, dim: int, threshold: float
 ) -> Float[Array, "batch points dim"]:
     """Gaussian inputs whose first coordinate lies below `threshold` for every point but
     the last, and above it for the last (the query in the marked region)."""
-    context_key, first_key, query_key = jax.random.split(key, 3)
+    context_key, first_key, query_key = jax.random.split(random_key(seed), 3)
     xs = jax.random.normal(context_key, (batch, points, dim))
     first = jax.random.truncated_normal(first_key, -jnp.inf, threshold, (batch, points - 1))
     query = jax.random.truncated_normal(query_key, threshold, jnp.inf, (batch,))
     return xs.at[:, :-1, 0].set(first).at[:, -1, 0].set(query)
 
 
+@legacy_arguments(renamed={"key": "seed"})
 def implemented_function(
     model: InContextTransformer,
     function_class: MarkedFlipMixture,
-    key: PRNGKeyArray,
+    seed: int | PRNGKeyArray,
     batch: int = 1024,
 ) -> dict[str, float]:
     r"""Test out of distribution which function a model implements on the marked region.
@@ -53,7 +57,7 @@ def implemented_function(
 
     - `model`: a trained [`InContextTransformer`][] of the class's $d$.
     - `function_class`: the [`MarkedFlipMixture`][] it was trained on.
-    - `key`: the PRNG key of the test prompts.
+    - `seed`: the seed (an int or a PRNG key) of the test prompts.
     - `batch`: test prompts.
 
     **Returns:**
@@ -63,7 +67,7 @@ def implemented_function(
     """
     check_count(batch, "batch")
     points, dim = model.max_points, function_class.dim
-    weight_key, input_key = jax.random.split(key)
+    weight_key, input_key = jax.random.split(random_key(seed))
     w = jax.random.normal(weight_key, (batch, dim))
     xs = marked_query_inputs(input_key, batch, points, dim, function_class.threshold)
     intended = jnp.einsum("bd,bnd->bn", w, xs)

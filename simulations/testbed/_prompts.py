@@ -7,6 +7,8 @@ import jax
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ...theory._checks import check_count
+from ...theory._legacy_arguments import legacy_arguments
+from .._engine._random_key import random_key
 from ._function_classes import (
     DecisionTree,
     FunctionClass,
@@ -75,8 +77,9 @@ class Prompts(eqx.Module):
         return self.xs.shape[1]
 
 
+@legacy_arguments(renamed={"key": "seed"})
 def sample_prompts(
-    function_class: FunctionClass, key: PRNGKeyArray, batch: int, points: int
+    function_class: FunctionClass, seed: int | PRNGKeyArray, batch: int, points: int
 ) -> Prompts:
     r"""Draw `batch` prompts of `points` pairs: a function per prompt and inputs
     $x \sim \mathcal N(0, I_d)$.
@@ -84,7 +87,7 @@ def sample_prompts(
     **Arguments:**
 
     - `function_class`: the [`FunctionClass`][].
-    - `key`: a JAX PRNG key; the same key gives the same prompts.
+    - `seed`: an int or a JAX PRNG key; the same seed gives the same prompts.
     - `batch`, `points`: at least 1.
 
     **Returns:**
@@ -97,7 +100,7 @@ def sample_prompts(
     """
     check_count(batch, "batch")
     check_count(points, "points")
-    task_key, input_key = jax.random.split(key)
+    task_key, input_key = jax.random.split(random_key(seed))
     tasks = function_class.sample_tasks(task_key, batch)
     xs = jax.random.normal(input_key, (batch, points, function_class.dim))
     return Prompts(xs, function_class.evaluate(tasks, xs), tasks, function_class)

@@ -90,7 +90,7 @@ def teacher_student_theory(run: xr.Dataset) -> xr.Dataset:
     """
     compiled, params = teacher_student_model(run)
     times = run["time"].values
-    path = trajectories(compiled, run["y"].values[:1], times, params, **_TIGHT)
+    path = trajectories(compiled, run["y"].values[:1], times, params=params, **_TIGHT)
     theory = path["y"].values[0]
     eps_theory = path["eps_g"].values[0]
     gap = run["eps_g"].values - eps_theory
@@ -193,7 +193,7 @@ def deep_linear_theory(
             # One grid length for every mode, so the solver compiles once.
             grid = t_low + (times - times[0])
             start = np.full((1, depth - 1), (low * value) ** (1 / (depth - 1)))
-            path = trajectories(compiled, start, grid, {"s": value, "tau": tau}, **_TIGHT)
+            path = trajectories(compiled, start, grid, params={"s": value, "tau": tau}, **_TIGHT)
             later = times >= t_low
             theory[later, a] = np.interp(times[later], grid, path["u"].values[0])
     transit_run = np.array(rows["t_high"]) - np.array(rows["t_low"])
@@ -272,7 +272,7 @@ def reward_perceptron_theory(run: xr.Dataset) -> xr.Dataset:
     compiled = _reward_perceptron_model(int(a["episode_length"]))
     times = run["time"].values
     round_starts = np.atleast_1d(a.get("round_starts", times[:1]))
-    path = proxy_rounds(compiled, run["y"].values[0], times, round_starts, params, **_TIGHT)
+    path = proxy_rounds(compiled, run["y"].values[0], times, round_starts, params=params, **_TIGHT)
     theory = path["y"].values
     overlap_run = run["R"].values / np.sqrt(run["Q"].values)
     overlap_theory = path["overlap"].values
@@ -340,7 +340,9 @@ def linear_attention_theory(run: xr.Dataset) -> xr.Dataset:
     }
     if int(a["heads"]) < 0:
         params = {"D": dim, "N": length, "kappa": float(a["kappa"])}
-        path = trajectories(_linear_attention_model(), run["y"].values[:1], times, params, **_TIGHT)
+        path = trajectories(
+            _linear_attention_model(), run["y"].values[:1], times, params=params, **_TIGHT
+        )
         theory = path["risk"].values[0]
         variables["risk_theory"] = ("time", theory)
         attrs["risk_max_gap"] = float(np.max(np.abs(risk - theory)))

@@ -19,6 +19,7 @@ import xarray as xr
 from jaxtyping import Array, Float
 
 from ...theory._checks import check_count, check_seed
+from ...theory._legacy_arguments import legacy_arguments
 from ...theory.models import hierarchical_data, mode_spectrum
 from .._engine._progress import progress_bar
 from .._engine._provenance import versions
@@ -64,13 +65,14 @@ def _descend(
     return jax.lax.scan(step, (layers, state), None, length=steps)[0]
 
 
+@legacy_arguments(positional=("layers", "hidden", "learning_rate", "steps", "seed"))
 def deep_linear_run(
+    *,
     layers: int = 2,
     hidden: int = 16,
     learning_rate: float = 0.001,
     steps: int = 8000,
     seed: int = 0,
-    *,
     data: tuple[Float[np.ndarray, "P N1"], Float[np.ndarray, "P N3"]] | None = None,
     init_scale: float = 0.2,
     balanced: bool = True,

@@ -14,6 +14,7 @@ import xarray as xr
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ...theory._checks import check_count, check_positive, check_seed
+from ...theory._legacy_arguments import legacy_arguments
 from .._engine._progress import progress_bar
 from .._engine._provenance import versions
 
@@ -67,11 +68,15 @@ def _advance(params, key, first, steps, batch, prompt_length, root, learning_rat
     return params, jnp.mean(losses)
 
 
+@legacy_arguments(
+    positional=("dim", "prompt_length", "t1"),
+    renamed={"D": "dim", "N": "prompt_length", "time_max": "t1"},
+)
 def linear_attention_run(
-    D: int = 5,
-    N: int = 20,
-    time_max: float = 60.0,
     *,
+    dim: int = 5,
+    prompt_length: int = 20,
+    t1: float = 60.0,
     spectrum: Float[np.ndarray, " D"] | None = None,
     heads: int | None = None,
     initial_u: float = 0.01,
@@ -102,14 +107,14 @@ def linear_attention_run(
 
     **Arguments:**
 
-    - `D`, `N`: the input dimension and the prompt length.
-    - `time_max`: the length of the run in $t$.
+    - `dim`, `prompt_length`: the input dimension and the prompt length.
+    - `t1`: the length of the run in $t$.
     - `spectrum`: the eigenvalues of the diagonal $\Lambda$; $I/D$ by default.
     - `heads`: `None` or the number of rank-one heads.
     - `initial_u`: the start of the isotropic parametrisation, positive.
     - `init_scale`: the start of the heads.
     - `learning_rate`, `batch`: of SGD.
-    - `log_points`: logged times, evenly spaced from 0 to `time_max`.
+    - `log_points`: logged times, evenly spaced from 0 to `t1`.
     - `seed`: of the start and of every prompt.
     - `progress`: show a progress bar.
 
@@ -128,22 +133,27 @@ def linear_attention_run(
       the wrong length or not positive, or fewer than one step between logs.
     - `TypeError`: a seed that is not an integer.
     """
-    for value, name in ((D, "D"), (N, "N"), (batch, "batch"), (log_points, "log_points")):
+    for value, name in (
+        (dim, "dim"),
+        (prompt_length, "prompt_length"),
+        (batch, "batch"),
+        (log_points, "log_points"),
+    ):
         check_count(value, name)
     if heads is not None:
         check_count(heads, "heads")
     for value, name in (
-        (time_max, "time_max"),
+        (t1, "t1"),
         (initial_u, "initial_u"),
         (init_scale, "init_scale"),
         (learning_rate, "learning_rate"),
     ):
         check_positive(value, name)
     seed = check_seed(seed)
-    eigenvalues = np.full(D, 1.0 / D) if spectrum is None else np.asarray(spectrum, float)
-    if eigenvalues.shape != (D,) or not np.all(eigenvalues > 0):
-        raise ValueError(f"spectrum must hold D = {D} positive eigenvalues")
-    total_steps = round(time_max / learning_rate)
+    eigenvalues = np.full(dim, 1.0 / dim) if spectrum is None else np.asarray(spectrum, float)
+    if eigenvalues.shape != (dim,) or not np.all(eigenvalues > 0):
+        raise ValueError(f"spectrum must hold dim = {dim} positive eigenvalues")
+    total_steps = round(t1 / learning_rate)
     per_log = total_steps // max(log_points - 1, 1)
     if log_points < 2 or per_log < 1:
         raise ValueError(
@@ -152,10 +162,10 @@ def linear_attention_run(
         )
     init_key, data_key = jax.random.split(jax.random.PRNGKey(seed))
     if heads is None:
-        w0 = math.sqrt(initial_u / math.sqrt(D))
-        params = {"v": jnp.asarray(math.sqrt(D) * w0), "W": w0 * jnp.eye(D)}
+        w0 = math.sqrt(initial_u / math.sqrt(dim))
+        params = {"v": jnp.asarray(math.sqrt(dim) * w0), "W": w0 * jnp.eye(dim)}
     else:
-        v, q, k = init_scale * jax.random.normal(init_key, (3, heads, D))
+        v, q, k = init_scale * jax.random.normal(init_key, (3, heads, dim))
         params = {"v": v[:, 0], "q": q, "k": k}
     root = jnp.sqrt(jnp.asarray(eigenvalues))
     spectrum_array = jnp.asarray(eigenvalues)
@@ -163,7 +173,11 @@ def linear_attention_run(
     def log(params, loss):
         gamma = _merged(params)
         records.append(
-            (float(exact_risk(gamma, spectrum_array, N)), loss, float(jnp.trace(gamma)) / D)
+            (
+                float(exact_risk(gamma, spectrum_array, prompt_length)),
+                loss,
+                float(jnp.trace(gamma)) / dim,
+            )
         )
 
     records: list[tuple[float, float, float]] = []
@@ -171,7 +185,7 @@ def linear_attention_run(
     chunks = range(log_points - 1)
     for index in progress_bar(chunks, [per_log] * len(chunks), "SGD", progress, unit="step"):
         params, loss = _advance(
-            params, data_key, index * per_log, per_log, batch, N, root, learning_rate
+            params, data_key, index * per_log, per_log, batch, prompt_length, root, learning_rate
         )
         log(params, float(loss))
     risk, loss, u = np.array(records).T
@@ -187,8 +201,8 @@ def linear_attention_run(
         coords={"time": times, "state": ["a", "b"]},
         attrs={
             "experiment": "linear_attention",
-            "D": D,
-            "N": N,
+            "D": dim,
+            "N": prompt_length,
             "spectrum": eigenvalues,
             "heads": -1 if heads is None else heads,
             "initial_u": float(initial_u),
@@ -196,7 +210,7 @@ def linear_attention_run(
             "learning_rate": float(learning_rate),
             "batch": batch,
             "steps_per_log": per_log,
-            "kappa": 1 / math.sqrt(D),
+            "kappa": 1 / math.sqrt(dim),
             "seed": seed,
             "versions": json.dumps(versions()),
         },

@@ -9,17 +9,20 @@ import xarray as xr
 from jaxtyping import ArrayLike, Float
 
 from ...theory import Model
+from ...theory._legacy_arguments import legacy_arguments
 from ...theory.models import fresh_proxy
 from .._engine._compile import CompiledModel
 from .._engine._integrate import as_compiled
 from .._engine._trajectories import trajectories
 
 
+@legacy_arguments(positional=("params",))
 def proxy_rounds(
     model: Model | CompiledModel,
     start: Float[ArrayLike, " 4"],
     times: Float[ArrayLike, " time"],
     round_starts: Float[ArrayLike, " rounds"],
+    *,
     params: Mapping[str, float] | None = None,
     **setting_overrides,
 ) -> xr.Dataset:
@@ -87,7 +90,7 @@ def proxy_rounds(
         last = index == len(starts) - 1
         kept = times[(times >= begin) & ((times <= end) if last else (times < end))]
         grid = np.unique(np.concatenate([[begin], kept, [end]]))
-        path = trajectories(compiled, state[None], grid, params, **setting_overrides)
+        path = trajectories(compiled, state[None], grid, params=params, **setting_overrides)
         solved &= bool(path["solved"].values[0])
         state = path["y"].values[0, -1]
         pieces.append(path.isel(trajectory=0).sel(time=kept))

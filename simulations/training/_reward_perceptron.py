@@ -14,6 +14,7 @@ import xarray as xr
 from jaxtyping import Array, Float
 
 from ...theory._checks import check_count, check_in_range, check_positive, check_seed
+from ...theory._legacy_arguments import legacy_arguments
 from .._engine._progress import progress_bar
 from .._engine._provenance import versions
 
@@ -46,16 +47,29 @@ def _advance(
     return jax.lax.fori_loop(start, stop, episode, w)
 
 
+@legacy_arguments(
+    positional=(
+        "dim",
+        "episode_length",
+        "reward",
+        "penalty",
+        "proxy_overlap",
+        "flip",
+        "t1",
+        "seed",
+    ),
+    renamed={"D": "dim", "alpha_max": "t1"},
+)
 def reward_perceptron_run(
-    D: int = 400,
+    *,
+    dim: int = 400,
     episode_length: int = 2,
     reward: float = 1.0,
     penalty: float = 0.0,
     proxy_overlap: float = 1.0,
     flip: float = 0.0,
-    alpha_max: float = 10.0,
+    t1: float = 10.0,
     seed: int = 0,
-    *,
     alphas: Float[np.ndarray, " time"] | None = None,
     init_scale: float = 0.5,
     initial_overlap: float = 0.0,
@@ -88,14 +102,14 @@ def reward_perceptron_run(
 
     **Arguments:**
 
-    - `D`: the input dimension.
+    - `dim`: the input dimension.
     - `episode_length`: $T$.
     - `reward`, `penalty`: $\eta_1 > 0$, $\eta_2 \ge 0$.
     - `proxy_overlap`: $\rho \in [-1, 1]$.
     - `flip`: the chance $f \in [0, 1]$ that an episode's verdict is flipped.
-    - `alpha_max`: the length in $\alpha$ (when `alphas` is not given).
+    - `t1`: the length in $\alpha$ (when `alphas` is not given).
     - `seed`: the seed of the teachers, the start and the episodes.
-    - `alphas`: increasing times to log from 0; 81 points up to `alpha_max` by
+    - `alphas`: increasing times to log from 0; 81 points up to `t1` by
       default. Each is rounded to a whole episode.
     - `init_scale`, `initial_overlap`: the start, as above.
     - `rounds`: the number $k \ge 1$ of proxies, each judging one round.
@@ -111,18 +125,18 @@ def reward_perceptron_run(
 
     **Raises:**
 
-    - `ValueError`: `D` or `episode_length` below 1 (or `D` below 2), a value outside
+    - `ValueError`: `dim` or `episode_length` below 1 (or `dim` below 2), a value outside
       the ranges above, more rounds than episodes or than `D - 1`, or `alphas`
       that do not start at 0, are not increasing after rounding to episodes, or are
       not finite.
     - `TypeError`: a seed that is not an integer.
     """
-    check_count(D, "D", minimum=2)
+    check_count(dim, "dim", minimum=2)
     check_count(episode_length, "episode_length")
     check_count(rounds, "rounds")
     seed = check_seed(seed)
     check_positive(reward, "reward")
-    check_positive(alpha_max, "alpha_max")
+    check_positive(t1, "t1")
     for value, name, low, high in (
         (penalty, "penalty", 0.0, math.inf),
         (proxy_overlap, "proxy_overlap", -1.0, 1.0),
@@ -133,28 +147,28 @@ def reward_perceptron_run(
         check_in_range(value, name, low, high)
     if init_scale == 0 and initial_overlap == 0:
         raise ValueError("the student must not start at w = 0: give init_scale or initial_overlap")
-    times = np.linspace(0.0, alpha_max, 81) if alphas is None else np.asarray(alphas, float)
+    times = np.linspace(0.0, t1, 81) if alphas is None else np.asarray(alphas, float)
     if times.ndim != 1 or not np.all(np.isfinite(times)) or times.size < 2:
         raise ValueError("alphas must be a finite 1-D sequence of at least 2 times")
-    episodes = np.rint(times * D).astype(np.int64)
+    episodes = np.rint(times * dim).astype(np.int64)
     if episodes[0] != 0 or np.any(np.diff(episodes) <= 0):
         raise ValueError(
-            f"alphas must start at 0 and increase by at least one episode (1/D = {1 / D:g})"
+            f"alphas must start at 0 and increase by at least one episode (1/dim = {1 / dim:g})"
         )
-    if rounds >= D or rounds > episodes[-1]:
+    if rounds >= dim or rounds > episodes[-1]:
         raise ValueError(
-            f"rounds must be fewer than D = {D} and at most the {episodes[-1]} episodes, "
+            f"rounds must be fewer than dim = {dim} and at most the {episodes[-1]} episodes, "
             f"got {rounds}"
         )
     round_starts = np.rint(np.arange(rounds) * episodes[-1] / rounds).astype(np.int64)
 
     teacher_key, start_key, episode_key = jax.random.split(jax.random.PRNGKey(seed), 3)
-    basis, _ = jnp.linalg.qr(jax.random.normal(teacher_key, (D, rounds + 1)))
-    true_teacher = math.sqrt(D) * basis[:, 0]
-    proxies = math.sqrt(D) * (
+    basis, _ = jnp.linalg.qr(jax.random.normal(teacher_key, (dim, rounds + 1)))
+    true_teacher = math.sqrt(dim) * basis[:, 0]
+    proxies = math.sqrt(dim) * (
         proxy_overlap * basis[:, :1] + math.sqrt(1 - proxy_overlap**2) * basis[:, 1:]
     )
-    start = initial_overlap * true_teacher + init_scale * jax.random.normal(start_key, (D,))
+    start = initial_overlap * true_teacher + init_scale * jax.random.normal(start_key, (dim,))
 
     def judged_by(episode: int) -> int:
         return int(np.searchsorted(round_starts, episode, side="right")) - 1
@@ -163,8 +177,8 @@ def reward_perceptron_run(
 
     def record(w: Array, episode: int) -> None:
         directions = jnp.stack([true_teacher, proxies[:, judged_by(episode)], start])
-        r, s, i = np.asarray(directions @ w) / D
-        log.append((r, s, float(w @ w) / D, i))
+        r, s, i = np.asarray(directions @ w) / dim
+        log.append((r, s, float(w @ w) / dim, i))
 
     w = start
     record(w, 0)
@@ -184,10 +198,10 @@ def reward_perceptron_run(
             **{name: ("time", values[:, k]) for k, name in enumerate(STATE)},
             "overlap": ("time", values[:, 0] / np.sqrt(values[:, 2])),
         },
-        coords={"time": episodes / D, "episode": ("time", episodes), "state": list(STATE)},
+        coords={"time": episodes / dim, "episode": ("time", episodes), "state": list(STATE)},
         attrs={
             "experiment": "reward_perceptron",
-            "D": D,
+            "D": dim,
             "episode_length": episode_length,
             "reward": float(reward),
             "penalty": float(penalty),
@@ -197,7 +211,7 @@ def reward_perceptron_run(
             "initial_overlap": float(initial_overlap),
             "S_0": float(values[0, 1]),
             "rounds": rounds,
-            "round_starts": round_starts / D,
+            "round_starts": round_starts / dim,
             "seed": seed,
             "time_unit": "alpha = episodes / D",
             "versions": json.dumps(versions()),

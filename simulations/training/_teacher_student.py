@@ -20,6 +20,7 @@ import xarray as xr
 from jaxtyping import Array, Float
 
 from ...theory._checks import check_count, check_seed
+from ...theory._legacy_arguments import legacy_arguments
 from ...theory.models.teacher_student import ACTIVATIONS
 from .._engine._progress import progress_bar
 from .._engine._provenance import versions
@@ -149,14 +150,17 @@ def _advance(
     return jax.lax.fori_loop(start, stop, step, (student, state))
 
 
+@legacy_arguments(
+    positional=("K", "M", "dim", "eta", "t1", "seed"), renamed={"N": "dim", "alpha_max": "t1"}
+)
 def teacher_student_run(
+    *,
     K: int = 2,
     M: int = 2,
-    N: int = 1000,
+    dim: int = 1000,
     eta: float = 1.0,
-    alpha_max: float = 40.0,
+    t1: float = 40.0,
     seed: int = 0,
-    *,
     alphas: Float[np.ndarray, " time"] | None = None,
     train_second_layer: bool = False,
     eta_v: float | None = None,
@@ -202,11 +206,11 @@ def teacher_student_run(
     **Arguments:**
 
     - `K`, `M`: student and teacher widths.
-    - `N`: the input dimension.
+    - `dim`: the input dimension.
     - `eta`: the first-layer learning rate $\eta$.
-    - `alpha_max`: the length of the run in $\alpha$ (when `alphas` is not given).
+    - `t1`: the length of the run in $\alpha$ (when `alphas` is not given).
     - `seed`: the seed of the teacher, the student, the samples and the test set.
-    - `alphas`: increasing times to log, from 0; 81 points up to `alpha_max` by
+    - `alphas`: increasing times to log, from 0; 81 points up to `t1` by
       default. Each is rounded to a whole step.
     - `train_second_layer`: also train $v$, with rate `eta_v` (default `eta`).
     - `sigma`: the output-noise level $\sigma$.
@@ -229,22 +233,22 @@ def teacher_student_run(
 
     **Raises:**
 
-    - `ValueError`: a width, `N` or `test_samples` below 1, an unknown activation, a
-      learning rate or `alpha_max` that is not positive, a negative `sigma`, `kappa`
+    - `ValueError`: a width, `dim` or `test_samples` below 1, an unknown activation, a
+      learning rate or `t1` that is not positive, a negative `sigma`, `kappa`
       or `init_scale`, `K > N` or `M > N`, or `alphas` that do not start at 0, are not
       increasing after rounding to steps, or are not finite.
     - `TypeError`: a seed that is not an integer (one outside $[0, 2^{63})$ is a
       `ValueError`).
     """
-    for name, value in (("K", K), ("M", M), ("N", N), ("test_samples", test_samples)):
+    for name, value in (("K", K), ("M", M), ("dim", dim), ("test_samples", test_samples)):
         check_count(value, name)
     seed = check_seed(seed)
-    if max(K, M) > N:
-        raise ValueError(f"the widths K={K} and M={M} must not exceed N={N}")
+    if max(K, M) > dim:
+        raise ValueError(f"the widths K={K} and M={M} must not exceed N={dim}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     eta_v = eta if eta_v is None else eta_v
-    for name, value in (("eta", eta), ("eta_v", eta_v), ("alpha_max", alpha_max)):
+    for name, value in (("eta", eta), ("eta_v", eta_v), ("t1", t1)):
         if not (math.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive number, got {value!r}")
     for name, value in (
@@ -255,32 +259,32 @@ def teacher_student_run(
     ):
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    times = np.linspace(0.0, alpha_max, 81) if alphas is None else np.asarray(alphas, float)
-    steps = np.rint(times * N).astype(np.int64)
+    times = np.linspace(0.0, t1, 81) if alphas is None else np.asarray(alphas, float)
+    steps = np.rint(times * dim).astype(np.int64)
     if times.ndim != 1 or not np.all(np.isfinite(times)) or times.size < 2:
         raise ValueError("alphas must be a finite 1-D sequence of at least 2 times")
     if steps[0] != 0 or np.any(np.diff(steps) <= 0):
         raise ValueError(
-            f"alphas must start at 0 and increase by at least one step (1/N = {1 / N:g})"
+            f"alphas must start at 0 and increase by at least one step (1/N = {1 / dim:g})"
         )
 
     key = jax.random.PRNGKey(seed)
     teacher_key, student_key, sample_key, test_key = jax.random.split(key, 4)
     if orthogonal_teacher:
-        basis, _ = jnp.linalg.qr(jax.random.normal(teacher_key, (N, M)))
-        teacher = math.sqrt(N) * basis.T
+        basis, _ = jnp.linalg.qr(jax.random.normal(teacher_key, (dim, M)))
+        teacher = math.sqrt(dim) * basis.T
     else:
-        teacher = jax.random.normal(teacher_key, (M, N))
-    w = init_scale * jax.random.normal(student_key, (K, N))
+        teacher = jax.random.normal(teacher_key, (M, dim))
+    w = init_scale * jax.random.normal(student_key, (K, dim))
     w += initial_overlap * teacher[jnp.arange(K) % M]
     v_star = jnp.ones(M)
     student = CommitteeMachine(w, jnp.ones(K), activation)
     teacher_network = CommitteeMachine(teacher, v_star, activation)
-    optimiser = _optimiser(N, eta, eta_v, kappa, train_second_layer)
+    optimiser = _optimiser(dim, eta, eta_v, kappa, train_second_layer)
     state = optimiser.init(student)
-    test_inputs = jax.random.normal(test_key, (test_samples, N))
+    test_inputs = jax.random.normal(test_key, (test_samples, dim))
     test_targets = jax.vmap(teacher_network)(test_inputs)
-    t = np.asarray(teacher @ teacher.T / N)
+    t = np.asarray(teacher @ teacher.T / dim)
 
     log_q, log_r, log_v, held_out = [], [], [], []
 
@@ -317,7 +321,7 @@ def teacher_student_run(
             "y": (("time", "state"), _flatten(q, r, v_log, train_second_layer)),
         },
         coords={
-            "time": steps / N,
+            "time": steps / dim,
             "step": ("time", steps),
             "state": state_names(K, M, train_second_layer),
         },
@@ -325,7 +329,7 @@ def teacher_student_run(
             "experiment": "teacher_student",
             "K": K,
             "M": M,
-            "N": N,
+            "N": dim,
             "eta": float(eta),
             "eta_v": float(eta_v),
             "sigma": float(sigma),
