@@ -1,9 +1,16 @@
+import diffrax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
 
 import basinlab as bl
 from basinlab.simulations._engine._checkpoint import ChunkStore
+from basinlab.simulations._engine._lean_rk import (
+    check_integral_controller,
+    lean_ensemble,
+    lean_tableau,
+)
 
 x, y = sp.symbols("x y")
 # x' = x^2 - 1 blows up in finite time from every x0 > 1 and settles at -1 below it.
@@ -160,10 +167,6 @@ def test_lean_kernel_keeps_diffrax_statuses_at_the_edges():
 
 
 def test_only_explicit_pairs_take_the_lean_kernel():
-    import diffrax
-
-    from basinlab.simulations._engine._lean_rk import lean_tableau
-
     tableau = lean_tableau(diffrax.Tsit5())
     assert tableau is not None and tableau.fsal and tableau.error_order == 5
     np.testing.assert_allclose(sum(tableau.b), 1.0)
@@ -184,3 +187,46 @@ def test_batch_and_chunk_sizes_are_chosen_for_the_device(monkeypatch):
     assert gpu.batch_size > 100 * cpu.batch_size and gpu.chunk_size > 100 * cpu.chunk_size
     assert bl.SolverSettings(batch_size=64, chunk_size=128).batch_size == 64
     assert gpu.describe()["batch_size"] == gpu.batch_size  # a number in every record
+
+
+@pytest.mark.parametrize(
+    "controller",
+    [
+        diffrax.PIDController(rtol=1e-7, atol=1e-9),
+        diffrax.PIDController(rtol=1e-7, atol=1e-9, safety=0.6, factormin=0.5, factormax=2.0),
+    ],
+    ids=["default", "cautious"],
+)
+def test_the_lean_kernel_steps_as_the_pid_controller_it_is_given(controller):
+    # The same accepted and rejected steps as diffrax's own loop, so the same step
+    # count and the same end state, whatever the controller's safety and factor bounds.
+    solver, t1 = diffrax.Tsit5(), 3.0
+    term = diffrax.ODETerm(lambda t, y, args: jnp.stack([y[1], -y[0] - 0.3 * y[1] ** 3]))
+    y0 = jnp.array([1.5, 0.0])
+    dt0 = 0.01
+    solution = diffrax.diffeqsolve(
+        term, solver, 0.0, t1, dt0, y0, stepsize_controller=controller, max_steps=10_000
+    )
+    y, t, _ = lean_ensemble(
+        lambda y, _: jnp.stack([y[1], -y[0] - 0.3 * y[1] ** 3]),
+        lean_tableau(solver),
+        lambda y, f: jnp.ones(y.shape[1], jnp.int32),
+        running=1,
+        at_end=0,
+        t1=t1,
+        controller=controller,
+        max_steps=10_000,
+        lanes=1,
+        refill_every=1,
+        y0s=y0[None],
+        dt0s=jnp.array([dt0]),
+        args=jnp.zeros((1, 0)),
+        count=1,
+    )
+    np.testing.assert_allclose(y[0], solution.ys[-1], rtol=1e-12, atol=1e-12)
+    assert float(t[0]) == t1
+
+
+def test_the_lean_kernel_refuses_a_controller_it_would_not_follow():
+    with pytest.raises(ValueError, match="pcoeff"):
+        check_integral_controller(diffrax.PIDController(rtol=1e-6, atol=1e-6, pcoeff=0.3))

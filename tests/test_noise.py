@@ -5,6 +5,8 @@ transition and tipping matrices."""
 import math
 
 import diffrax as dfx
+import hypothesis
+import hypothesis.strategies as st
 import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
@@ -14,6 +16,7 @@ import sympy as sp
 
 import basinlab as bl
 from basinlab.simulations import NoiseSettings
+from basinlab.simulations._noise._escape import kaplan_meier
 
 x, y = sp.symbols("x y", real=True)
 QUARTIC = (x**2 - 1) ** 2 / 4  # minima at -1 and 1, saddle at 0, barrier 1/4
@@ -225,3 +228,19 @@ def test_a_solver_can_be_chosen():
         settings=NoiseSettings(solver=dfx.Euler(), brownian="increments"),
     )
     assert result.attrs["solver"] == "Euler"
+
+
+@hypothesis.given(
+    times=st.lists(st.integers(1, 12), min_size=1, max_size=60),
+    flags=st.lists(st.booleans(), min_size=60, max_size=60),
+)
+def test_kaplan_meier_is_the_product_limit_estimate(times, flags):
+    # The product over escape times s of 1 - d(s)/r(s), written out: an independent check
+    # of the SciPy-based estimator on tied and censored times.
+    times = np.asarray(times, float)
+    escaped = np.asarray(flags[: len(times)])
+    steps, survival = kaplan_meier(times, escaped)
+    expected_steps = np.unique(times[escaped])
+    factors = [1 - np.sum((times == s) & escaped) / np.sum(times >= s) for s in expected_steps]
+    np.testing.assert_array_equal(steps, expected_steps)
+    np.testing.assert_allclose(survival, np.cumprod(factors), atol=1e-15)

@@ -1,8 +1,8 @@
-import os
 import pathlib
 
 import jupytext
 import nbclient
+import nbformat
 import pytest
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.py"))
@@ -29,6 +29,9 @@ def test_notebook_runs(path, monkeypatch):
     monkeypatch.setenv("BASINLAB_FAST", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = jupytext.read(path)
+    # A last cell reports the size the notebook ran at: the fast path, or a notebook
+    # that ignored BASINLAB_FAST and ran its full settings.
+    notebook.cells.append(nbformat.v4.new_code_cell("print('FAST =', FAST)"))
     client = nbclient.NotebookClient(
         notebook,
         timeout=600,
@@ -43,4 +46,4 @@ def test_notebook_runs(path, monkeypatch):
         if output.get("output_type") == "error"
     ]
     assert not errors
-    assert os.environ["BASINLAB_FAST"] == "1"
+    assert notebook.cells[-1].outputs[0]["text"].strip() == "FAST = True"

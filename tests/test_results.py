@@ -1,6 +1,9 @@
+import hypothesis
+import hypothesis.strategies as st
 import matplotlib
 import numpy as np
 import pytest
+import scipy.stats
 import xarray as xr
 
 import basinlab as bl
@@ -41,6 +44,19 @@ def test_plot_names_attractors_and_marks_fixed_points(basin_map):
     np.testing.assert_allclose(sorted(map(tuple, marked)), [(-1, 0), (0.2, 1.2), (1, 2)])
     with pytest.raises(ValueError, match="basin_map"):
         bl.plot_basin_map(basin_map.assign_attrs(kind="basin_fractions"))
+
+
+@hypothesis.given(
+    trials=st.integers(1, 5000),
+    share=st.floats(0, 1),
+    confidence=st.sampled_from([0.5, 0.9, 0.95, 0.99]),
+)
+def test_wilson_interval_matches_scipy(trials, share, confidence):
+    # An independent implementation: SciPy's binomtest(...).proportion_ci("wilson").
+    k = round(share * trials)
+    low, high = wilson_interval(k, trials, confidence)
+    reference = scipy.stats.binomtest(k, trials).proportion_ci(confidence, method="wilson")
+    np.testing.assert_allclose([low, high], [reference.low, reference.high], atol=1e-12)
 
 
 def test_wilson_interval_closed_forms():

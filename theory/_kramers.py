@@ -7,7 +7,6 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import scipy.integrate
 import sympy as sp
 
 from ._fixed_points import FixedPoint, hessian
@@ -181,6 +180,8 @@ def exact_mean_first_passage_time(
     - `ValueError`: the model is not a 1-D gradient flow, `start == target`, a value
       is not finite, or the temperature is not positive.
     """
+    import scipy.integrate  # on use: SciPy's integrate would add 0.6 s to every import
+
     loss = _gradient_model(model, "the exact first-passage time")
     if model.dim != 1:
         raise ValueError(f"the exact first-passage time is for 1-D models; {model.name!r} is not")

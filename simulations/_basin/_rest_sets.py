@@ -32,6 +32,10 @@ def _snapped(points: np.ndarray, resolution: float) -> tuple[np.ndarray, np.ndar
         spacing *= 2
 
 
+# Gauss–Newton converges quadratically near a regular rest point; this bounds the rest.
+_MAX_ITERATIONS = 40
+
+
 @eqx.filter_jit
 def _project(
     compiled: CompiledModel, p: Float[Array, " m"], y: Float[Array, " n"]
@@ -43,12 +47,21 @@ def _project(
     only across it, so the point lands near the foot of the perpendicular.
     """
     t = jnp.zeros((), y.dtype)
+    # Converged once a step moves the point by a few rounding errors; a NaN step stops
+    # too (the residual is then NaN and the point is not confirmed).
+    tolerance = 4 * jnp.finfo(y.dtype).eps
 
-    def step(_, y):
+    def moving(state):
+        iteration, y, change = state
+        return (iteration < _MAX_ITERATIONS) & (change > tolerance * (1 + jnp.max(jnp.abs(y))))
+
+    def step(state):
+        iteration, y, _ = state
         jacobian = jax.jacfwd(compiled.rest_residual, argnums=1)(t, y, p)
-        return y - jnp.linalg.pinv(jacobian, rtol=1e-8) @ compiled.rest_residual(t, y, p)
+        new = y - jnp.linalg.pinv(jacobian, rtol=1e-8) @ compiled.rest_residual(t, y, p)
+        return iteration + 1, new, jnp.max(jnp.abs(new - y))
 
-    y = jax.lax.fori_loop(0, 40, step, y)
+    _, y, _ = jax.lax.while_loop(moving, step, (0, y, jnp.asarray(jnp.inf, y.dtype)))
     return y, jnp.max(jnp.abs(compiled.rest_residual(t, y, p)))
 
 

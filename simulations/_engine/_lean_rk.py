@@ -12,10 +12,23 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
-# The integral controller of diffrax's `PIDController` with its default coefficients.
-_SAFETY = 0.9
-_FACTOR_MIN = 0.2
-_FACTOR_MAX = 10.0
+
+def check_integral_controller(controller: dfx.PIDController) -> dfx.PIDController:
+    """The controller itself, if the lean kernel reproduces it: an integral controller
+    (diffrax's default coefficients $p = d = 0$, $i = 1$) without step bounds, a
+    custom norm or an error order of its own.
+
+    **Raises:**
+
+    - `ValueError`: the lean kernel would step differently; it names the setting.
+    """
+    if not isinstance(controller, dfx.PIDController):
+        raise ValueError(f"the lean kernel needs a diffrax.PIDController, got {controller!r}")
+    plain = dfx.PIDController(rtol=controller.rtol, atol=controller.atol)
+    for name in ("pcoeff", "icoeff", "dcoeff", "dtmin", "dtmax", "norm", "error_order"):
+        if getattr(controller, name) != getattr(plain, name):
+            raise ValueError(f"the lean kernel keeps diffrax's default {name}")
+    return controller
 
 
 class LeanTableau(eqx.Module):
@@ -122,8 +135,7 @@ def lean_ensemble(
     running: int,
     at_end: int,
     t1: float,
-    rtol: float,
-    atol: float,
+    controller: dfx.PIDController,
     max_steps: int,
     lanes: int,
     refill_every: int,
@@ -139,9 +151,10 @@ def lean_ensemble(
     Each step is the tableau's pair $y_1 = y + h\sum_i b_i k_i$ with error
     $h\sum_i e_i k_i$, accepted when its RMS norm scaled by
     $\text{atol} + \text{rtol}\max(|y|, |y_1|)$ is below 1. The next step is
-    $h \cdot \mathrm{clip}(0.9\,\varepsilon^{-1/q}, \cdot)$ with diffrax's integral
-    controller's bounds: in $[1, 10]$ after an accepted step and in $[0.2, 0.9]$
-    after a rejected one ($q$ the error order). Steps are clipped to end at `t1`.
+    $h \cdot \mathrm{clip}(s\,\varepsilon^{-1/q}, \cdot)$ as in diffrax's integral
+    controller, with its safety $s$ and factor bounds: in $[1, f_\max]$ after an
+    accepted step and in $[f_\min, s]$ after a rejected one ($q$ the error order;
+    $s = 0.9$, $f_\min = 0.2$, $f_\max = 10$ by default). Steps are clipped to end at `t1`.
     The tests for stopping are folded into the step: they see the new state and, for
     an FSAL pair, the last stage, which is the field there.
 
@@ -159,7 +172,10 @@ def lean_ensemble(
       (`running` where none applies).
     - `running`: the status of a trajectory that goes on; `at_end` the status of
       one that reaches `t1` or uses up `max_steps` without stopping.
-    - `t1`, `rtol`, `atol`: the end time and the tolerances.
+    - `t1`: the end time.
+    - `controller`: the diffrax `PIDController` whose tolerances, safety factor and
+      factor bounds the steps follow; an integral controller (see
+      [`check_integral_controller`][]).
     - `max_steps`: the most steps, accepted or rejected, of one trajectory.
     - `lanes`: trajectories stepped together.
     - `refill_every`: steps between refills of the lanes.
@@ -176,6 +192,9 @@ def lean_ensemble(
 
     The final states, times and statuses: `stop`'s code or `at_end`.
     """
+    check_integral_controller(controller)
+    rtol, atol = controller.rtol, controller.atol
+    safety, factor_min, factor_max = controller.safety, controller.factormin, controller.factormax
     starts, _ = y0s.shape
     # Lanes are columns: each component is one contiguous row, so XLA's loops over
     # the lanes vectorise.
@@ -199,9 +218,9 @@ def lean_ensemble(
         keep = ratio < 1
         # A zero error gives the largest factor, a non-finite one the smallest.
         factor = jnp.clip(
-            _SAFETY * jnp.power(ratio, -1.0 / tableau.error_order),
-            jnp.where(keep, 1.0, _FACTOR_MIN),
-            jnp.where(keep, _FACTOR_MAX, _SAFETY),
+            safety * jnp.power(ratio, -1.0 / tableau.error_order),
+            jnp.where(keep, 1.0, factor_min),
+            jnp.where(keep, factor_max, safety),
         )
         accept = live & keep
         t_new = jnp.where(h >= t1 - t, t1, t + h)

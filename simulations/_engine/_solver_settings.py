@@ -119,11 +119,15 @@ class SolverSettings:
         """Whether the solver estimates its error, so that steps adapt."""
         return isinstance(self.solver, dfx.AbstractAdaptiveSolver)
 
+    def pid_controller(self) -> dfx.PIDController:
+        """diffrax's `PIDController` at `rtol`, `atol`, with its default coefficients."""
+        return dfx.PIDController(rtol=self.rtol, atol=self.atol)
+
     def controller(self) -> dfx.AbstractStepSizeController:
         """A controller at `rtol`, `atol` that carries its next step in its state, for
         an adaptive solver; fixed steps of `dt0` for one without an error estimate."""
         if self.adaptive:
-            return CarriedStepSize(dfx.PIDController(rtol=self.rtol, atol=self.atol))
+            return CarriedStepSize(self.pid_controller())
         return dfx.ConstantStepSize()
 
     def describe(self, kind: str = FLOW) -> dict[str, object]:

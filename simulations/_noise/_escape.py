@@ -114,11 +114,13 @@ def exponential_mean(times: np.ndarray, escaped: np.ndarray, confidence: float) 
 def kaplan_meier(times: np.ndarray, escaped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The Kaplan–Meier survival curve: the distinct escape times and the estimated
     probability of still being inside just after each (E. L. Kaplan and P. Meier,
-    J. Am. Stat. Assoc. 53, 457, 1958)."""
-    event_times = np.unique(times[escaped])
-    at_risk = np.array([np.sum(times >= s) for s in event_times])
-    events = np.array([np.sum((times == s) & escaped) for s in event_times])
-    return event_times, np.cumprod(1 - events / np.maximum(at_risk, 1))
+    J. Am. Stat. Assoc. 53, 457, 1958), by `scipy.stats.ecdf` on right-censored data.
+    """
+    data = scipy.stats.CensoredData(uncensored=times[escaped], right=times[~escaped])
+    curve = scipy.stats.ecdf(data).sf
+    # SciPy also lists the censoring times, where the curve does not step.
+    steps = np.isin(curve.quantiles, times[escaped])
+    return curve.quantiles[steps], curve.probabilities[steps]
 
 
 @legacy_arguments(positional=("n", "t1", "seed", "params"), renamed={"t_max": "t1"})
