@@ -296,6 +296,10 @@ def _ensemble_requests(arguments: argparse.Namespace) -> tuple:
 def _run(arguments: argparse.Namespace) -> int:
     """Check every argument, then carry out the command; return the exit status."""
     command = arguments.command
+    if getattr(arguments, "model", None) is not None:
+        from .theory._model_names import check_model_name  # a tuple of names, no SymPy
+
+        check_model_name(arguments.model)
     if command in ("models", "analyze"):
         from . import _printing
         from .theory import models

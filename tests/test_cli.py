@@ -87,6 +87,9 @@ def test_help_and_usage_errors_load_neither_jax_nor_sympy():
     assert _modules_loaded_by("--help") == "[]"
     assert _modules_loaded_by("map", MODEL, "--resolution", "1") == "[]"
     assert _modules_loaded_by("fractions", MODEL, "--seed", "-1") == "[]"
+    # An unknown model is refused from the catalogue's names alone.
+    assert _modules_loaded_by("map", "no-such-model") == "[]"
+    assert _modules_loaded_by("continue", "no-such-model", "--param", "bias=0:1:3") == "[]"
 
 
 def test_model_errors_are_found_before_jax_is_loaded():

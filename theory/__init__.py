@@ -1,35 +1,62 @@
-from . import models as models
-from ._bifurcations import Bifurcation as Bifurcation
-from ._bifurcations import bifurcations as bifurcations
-from ._expressions import SUPPORTED_FUNCTIONS as SUPPORTED_FUNCTIONS
-from ._fixed_points import KINDS as KINDS
-from ._fixed_points import NON_HYPERBOLIC as NON_HYPERBOLIC
-from ._fixed_points import SADDLE as SADDLE
-from ._fixed_points import STABLE_FOCUS as STABLE_FOCUS
-from ._fixed_points import STABLE_NODE as STABLE_NODE
-from ._fixed_points import UNSTABLE as UNSTABLE
-from ._fixed_points import FixedPoint as FixedPoint
-from ._fixed_points import classify as classify
-from ._fixed_points import fixed_point_continua as fixed_point_continua
-from ._fixed_points import fixed_points as fixed_points
-from ._fixed_points import hessian as hessian
-from ._fixed_points import jacobian as jacobian
-from ._kramers import KramersRate as KramersRate
-from ._kramers import exact_mean_first_passage_time as exact_mean_first_passage_time
-from ._kramers import eyring_kramers as eyring_kramers
-from ._legacy_arguments import BasinlabDeprecationWarning as BasinlabDeprecationWarning
-from ._model import FLOW as FLOW
-from ._model import MAP as MAP
-from ._model import Model as Model
-from ._noise import Noise as Noise
-from ._time_limit import TimeLimitExceeded as TimeLimitExceeded
-from ._time_limit import time_limit as time_limit
-from ._window import default_window as default_window
-from .models._curriculum import Curriculum as Curriculum
-from .models._goodhart import GoodhartFit as GoodhartFit
-from .models._goodhart import goodhart_fit as goodhart_fit
-from .models._retraining import collapse_factor as collapse_factor
-from .models._retraining import log_variance_drift as log_variance_drift
-from .models._retraining import refit_expectations as refit_expectations
-from .models._retraining import second_moment_recursion as second_moment_recursion
-from .models._retraining import stationary_moments as stationary_moments
+"""basinlab.theory: SymPy models of training dynamics and their exact analysis.
+
+Public names load with their module on first use, so that the catalogue's names
+(`basinlab.theory._model_names`) are read without SymPy.
+"""
+
+from ._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        ".models": ("models",),
+        "._bifurcations": (
+            "Bifurcation",
+            "bifurcations",
+        ),
+        "._expressions": ("SUPPORTED_FUNCTIONS",),
+        "._fixed_points": (
+            "KINDS",
+            "NON_HYPERBOLIC",
+            "SADDLE",
+            "STABLE_FOCUS",
+            "STABLE_NODE",
+            "UNSTABLE",
+            "FixedPoint",
+            "classify",
+            "fixed_point_continua",
+            "fixed_points",
+            "hessian",
+            "jacobian",
+        ),
+        "._kramers": (
+            "KramersRate",
+            "exact_mean_first_passage_time",
+            "eyring_kramers",
+        ),
+        "._legacy_arguments": ("BasinlabDeprecationWarning",),
+        "._model": (
+            "FLOW",
+            "MAP",
+            "Model",
+        ),
+        "._noise": ("Noise",),
+        "._time_limit": (
+            "TimeLimitExceeded",
+            "time_limit",
+        ),
+        "._window": ("default_window",),
+        ".models._curriculum": ("Curriculum",),
+        ".models._goodhart": (
+            "GoodhartFit",
+            "goodhart_fit",
+        ),
+        ".models._retraining": (
+            "collapse_factor",
+            "log_variance_drift",
+            "refit_expectations",
+            "second_moment_recursion",
+            "stationary_moments",
+        ),
+    },
+)

@@ -33,6 +33,7 @@ from ._solver_settings import (
     UNCONVERGED,
     SolverSettings,
     _stop_status,
+    left_the_box,
     speed_scale,
 )
 from ._step_size import CarriedStepSize
@@ -117,8 +118,7 @@ def _iterate_one(
     def iterate(state):
         y, k, taken, _ = state
         new = compiled.vector_field(k, y, p)
-        size = jnp.max(jnp.abs(new))
-        diverged = ~jnp.isfinite(size) | (size > settings.divergence_bound)
+        diverged = left_the_box(new, settings.divergence_bound)
         settled = jnp.max(jnp.abs(new - y)) < settings.steady_tol * (1 + jnp.max(jnp.abs(y)))
         k = k + 1
         status = jnp.select(

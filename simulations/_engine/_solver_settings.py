@@ -10,7 +10,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Bool, Float, Int
 
 from ...theory import FLOW, MAP
 from ...theory._checks import check_count
@@ -145,6 +145,13 @@ class SolverSettings:
         return fields
 
 
+def left_the_box(y: Float[Array, " *dims"], bound: float, axis: int = -1) -> Bool[Array, ...]:
+    """Whether a state (components along `axis`) has diverged: some component is above
+    `bound` in size or is not finite. The one test of every path: ODEs, maps, SDEs."""
+    size = jnp.max(jnp.abs(y), axis=axis)
+    return ~jnp.isfinite(size) | (size > bound)
+
+
 def _stop_status(
     settings: SolverSettings, y: Float[Array, " *dims"], f: Float[Array, " *dims"], axis: int = -1
 ) -> Int[Array, " *dims"]:
@@ -152,7 +159,7 @@ def _stop_status(
     DIVERGED out of bounds or not finite, CONVERGED at rest, `_RUNNING` otherwise."""
     size = jnp.max(jnp.abs(y), axis=axis)
     speed = jnp.max(jnp.abs(f), axis=axis)
-    escaped = (size > settings.divergence_bound) | ~jnp.isfinite(size) | ~jnp.isfinite(speed)
+    escaped = left_the_box(y, settings.divergence_bound, axis) | ~jnp.isfinite(speed)
     at_rest = speed < settings.steady_tol * (1 + size)
     return jnp.select([escaped, at_rest], [DIVERGED, CONVERGED], _RUNNING).astype(jnp.int32)
 

@@ -15,7 +15,7 @@ from ...theory import MAP
 from ...theory._checks import check_count, check_positive, check_seed
 from .._engine._compile import CompiledModel
 from .._engine._progress import Progress
-from .._engine._solver_settings import DIVERGED, UNCONVERGED
+from .._engine._solver_settings import DIVERGED, UNCONVERGED, left_the_box
 
 TREE = "tree"
 INCREMENTS = "increments"
@@ -124,8 +124,7 @@ def _window(
     def outcome(y):
         distance = jnp.sqrt(jnp.sum((y[None, :] - centres) ** 2, axis=1)) / radii
         inside = distance < 1
-        size = jnp.max(jnp.abs(y))
-        blown_up = ~jnp.isfinite(size) | (size > settings.divergence_bound)
+        blown_up = left_the_box(y, settings.divergence_bound)
         target = jnp.where(jnp.any(inside), jnp.argmin(distance), UNCONVERGED)
         return jnp.where(blown_up, DIVERGED, target).astype(jnp.int32)
 
@@ -161,19 +160,19 @@ def run_until_arrival(
     y0s: np.ndarray,
     p: Float[Array, " m"],
     seed: int,
-    t_max: float,
+    t1: float,
     centres: np.ndarray,
     radii: np.ndarray,
     progress: bool,
     description: str,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Integrate every run of the SDE until it enters one of the balls `(centres,
-    radii)` (Euclidean), leaves the box, or reaches `t_max`.
+    radii)` (Euclidean), leaves the box, or reaches `t1`.
 
     **Returns:**
 
     The final states, the times, and the outcomes: the index of the ball reached,
-    `UNCONVERGED` when it was still running at `t_max`, or `DIVERGED` when it left
+    `UNCONVERGED` when it was still running at `t1`, or `DIVERGED` when it left
     the box or stopped being finite (a blow-up, such as a step too large for the
     drift).
 
@@ -197,10 +196,10 @@ def run_until_arrival(
     seed_key = jax.random.key(seed)
     centres = jnp.asarray(np.reshape(centres, (-1, dim)), compiled.dtype)
     radii = jnp.asarray(np.reshape(radii, (-1,)), compiled.dtype)
-    windows = int(np.ceil(t_max / settings.window - 1e-12))
+    windows = int(np.ceil(t1 / settings.window - 1e-12))
     with Progress(windows, description, progress, unit="window") as bar:
         for window in range(windows):
-            t1 = jnp.asarray(min((window + 1) * settings.window, t_max), compiled.dtype)
+            window_end = jnp.asarray(min((window + 1) * settings.window, t1), compiled.dtype)
             # Powers of two: batches shrink as runs finish, with few shapes to compile.
             size = min(settings.batch_size, max(64, 1 << int(np.ceil(np.log2(len(running))))))
             for start in range(0, len(running), size):
@@ -212,7 +211,7 @@ def run_until_arrival(
                     jnp.asarray(y[padded], compiled.dtype),
                     jnp.asarray(padded),
                     jnp.asarray(window),
-                    t1,
+                    window_end,
                     seed_key,
                     p,
                     centres,

@@ -18,11 +18,15 @@ import optax
 import xarray as xr
 from jaxtyping import Array, Float
 
+from ...theory import models
 from ...theory._checks import check_count, check_seed
 from ...theory._legacy_arguments import legacy_arguments
 from ...theory.models import hierarchical_data, mode_spectrum
+from .._engine._compile import CompiledModel, compile_model
 from .._engine._progress import progress_bar
 from .._engine._provenance import versions
+from .._engine._trajectories import trajectories
+from ._experiment import TIGHT, check_experiment
 
 
 def _product(layers: list[Array]) -> Array:
@@ -182,6 +186,119 @@ def deep_linear_run(
             "init_scale": float(init_scale),
             "seed": seed,
             "time_unit": "gradient-descent steps",
+            "versions": json.dumps(versions()),
+        },
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _chain_model(depth: int) -> CompiledModel:
+    return compile_model(models.deep_linear_depth(depth=depth))
+
+
+def _crossing(u: np.ndarray, times: np.ndarray, level: float) -> float:
+    """The first time `u` reaches `level`, linearly interpolated; NaN if never."""
+    above = np.flatnonzero(u >= level)
+    if above.size == 0:
+        return float("nan")
+    j = above[0]
+    if j == 0:
+        return float(times[0])
+    fraction = (level - u[j - 1]) / (u[j] - u[j - 1])
+    return float(times[j - 1] + fraction * (times[j] - times[j - 1]))
+
+
+def deep_linear_theory(
+    run: xr.Dataset, low: float = 0.1, high: float = 0.9, tie: float = 0.1
+) -> xr.Dataset:
+    r"""Each mode's measured learning time against the formula, and the learning order.
+
+    For mode $\alpha$ the run's strength $u_\alpha(t)$ crosses $\text{low}\cdot
+    s_\alpha$ at $t_{\text{low}}$ and $\text{high}\cdot s_\alpha$ at
+    $t_{\text{high}}$. Once aligned, a balanced mode of a network with $L$ weight
+    matrices ($N_l = L + 1$) follows $\tau\dot u = L\,u^{2-2/L}(s - u)$ (Saxe et al.
+    2014, Eq 15; Eq 10 for $L = 2$) with $\tau = 1/\lambda$, so the transit time
+    $t_{\text{high}} - t_{\text{low}}$ is predicted by Eq 11 for two layers and by
+    [`basinlab.theory.models.deep_linear.depth_learning_time`][] for more. The theory
+    curve of each mode starts from $\text{low}\cdot s_\alpha$ at $t_{\text{low}}$
+    (integrated with [`basinlab.models.deep_linear_depth`][]). The predicted order of
+    acquisition is by decreasing $s_\alpha$; it is checked on every pair of modes
+    whose singular values differ by more than the relative `tie`, since the theory
+    does not order near-equal modes.
+
+    **Arguments:**
+
+    - `run`: the result of [`basinlab.simulations.training.deep_linear_run`][].
+    - `low`, `high`: the fractions of $s_\alpha$ that bound the transit,
+      $0 < \text{low} < \text{high} < 1$.
+    - `tie`: singular values closer than this (relative) are not ordered.
+
+    **Returns:**
+
+    An `xarray.Dataset` with `u_run` and `u_theory` over `(time, mode)` (the theory
+    is NaN before $t_{\text{low}}$), and over `mode`: `s`, `t_low`, `t_high`,
+    `half_time` (the crossing of $s_\alpha/2$), `transit_run`, `transit_theory` and
+    `transit_error` (relative). Its attrs hold `max_transit_error` over the modes
+    learned in the run, `order_agrees`, `ordered_pairs` and `pairs_checked`.
+
+    **Raises:**
+
+    - `ValueError`: `run` is not a deep linear run, or bad fractions.
+    """
+    check_experiment(run, "deep_linear")
+    if not 0 < low < high < 1:
+        raise ValueError(f"need 0 < low < high < 1, got low={low}, high={high}")
+    if not tie >= 0:
+        raise ValueError(f"tie must be non-negative, got {tie}")
+    depth, tau = int(run.attrs["layers"]) + 1, float(run.attrs["tau"])
+    times, u, s = run["time"].values.astype(float), run["u"].values, run["s"].values
+    compiled = _chain_model(depth)
+    theory = np.full_like(u, np.nan)
+    rows = {name: [] for name in ("t_low", "t_high", "half_time", "transit_theory")}
+    for a, value in enumerate(s):
+        t_low = _crossing(u[:, a], times, low * value)
+        rows["t_low"].append(t_low)
+        rows["t_high"].append(_crossing(u[:, a], times, high * value))
+        rows["half_time"].append(_crossing(u[:, a], times, value / 2))
+        rows["transit_theory"].append(
+            models.deep_linear.depth_learning_time(value, low * value, high * value, depth, tau)
+        )
+        if np.isfinite(t_low):
+            # One grid length for every mode, so the solver compiles once.
+            grid = t_low + (times - times[0])
+            start = np.full((1, depth - 1), (low * value) ** (1 / (depth - 1)))
+            path = trajectories(compiled, start, grid, params={"s": value, "tau": tau}, **TIGHT)
+            later = times >= t_low
+            theory[later, a] = np.interp(times[later], grid, path["u"].values[0])
+    transit_run = np.array(rows["t_high"]) - np.array(rows["t_low"])
+    transit_theory = np.array(rows["transit_theory"])
+    error = transit_run / transit_theory - 1
+    half = np.array(rows["half_time"])
+    pairs = [
+        (a, b)
+        for a in range(len(s))
+        for b in range(len(s))
+        if s[a] > (1 + tie) * s[b] and np.isfinite(half[a])
+    ]
+    ordered = sum(1 for a, b in pairs if not half[b] <= half[a])
+    return xr.Dataset(
+        {
+            "u_run": (("time", "mode"), u),
+            "u_theory": (("time", "mode"), theory),
+            "s": ("mode", s),
+            **{name: ("mode", np.array(values)) for name, values in rows.items()},
+            "transit_run": ("mode", transit_run),
+            "transit_error": ("mode", error),
+        },
+        coords={"time": times, "mode": run["mode"].values},
+        attrs={
+            "experiment": "deep_linear",
+            "layers": int(run.attrs["layers"]),
+            "tau": tau,
+            "max_transit_error": float(np.nanmax(np.abs(error))),
+            "order_agrees": int(ordered == len(pairs)),
+            "ordered_pairs": ordered,
+            "pairs_checked": len(pairs),
             "versions": json.dumps(versions()),
         },
     )

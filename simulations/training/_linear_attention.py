@@ -13,10 +13,14 @@ import numpy as np
 import xarray as xr
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from ...theory import models
 from ...theory._checks import check_count, check_positive, check_seed
 from ...theory._legacy_arguments import legacy_arguments
+from .._engine._compile import CompiledModel, compile_model
 from .._engine._progress import progress_bar
 from .._engine._provenance import versions
+from .._engine._trajectories import trajectories
+from ._experiment import TIGHT, check_experiment
 
 
 def _merged(params: dict[str, Array]) -> Float[Array, "D D"]:
@@ -215,3 +219,64 @@ def linear_attention_run(
             "versions": json.dumps(versions()),
         },
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _linear_attention_model() -> CompiledModel:
+    return compile_model(models.linear_attention())
+
+
+def linear_attention_theory(run: xr.Dataset) -> xr.Dataset:
+    r"""The theory of a real linear-attention run.
+
+    An isotropic run (one value scale, a full key–query matrix) is compared with
+    [`basinlab.models.linear_attention`][] at the run's $D$, $N$ and $\kappa =
+    1/\sqrt D$, from the run's $u$ at $t = 0$: the risk curve. A run of rank-one
+    heads is compared with its plateau losses ([`basinlab.models.plateau_losses`][]):
+    for each plateau, the closest logged risk.
+
+    **Arguments:**
+
+    - `run`: the result of
+      [`basinlab.simulations.training.linear_attention_run`][].
+
+    **Returns:**
+
+    An `xarray.Dataset` over `time` with `risk_run`; for an isotropic run
+    `risk_theory` and the attr `risk_max_gap`; for heads, `plateau_loss` and
+    `plateau_gap` over `plateau` and the attr `plateaus_reached` (plateaus met
+    within 0.01). Attrs also hold `D`, `N` and `solved`.
+
+    **Raises:**
+
+    - `ValueError`: `run` is not a linear-attention run.
+    """
+    check_experiment(run, "linear_attention")
+    a = run.attrs
+    dim, length = int(a["D"]), int(a["N"])
+    times = run["time"].values
+    risk = run["risk"].values
+    variables = {"risk_run": ("time", risk)}
+    attrs = {
+        "experiment": "linear_attention",
+        "D": dim,
+        "N": length,
+        "solved": 1,
+        "versions": json.dumps(versions()),
+    }
+    if int(a["heads"]) < 0:
+        params = {"D": dim, "N": length, "kappa": float(a["kappa"])}
+        path = trajectories(
+            _linear_attention_model(), run["y"].values[:1], times, params=params, **TIGHT
+        )
+        theory = path["risk"].values[0]
+        variables["risk_theory"] = ("time", theory)
+        attrs["risk_max_gap"] = float(np.max(np.abs(risk - theory)))
+        attrs["solved"] = int(path["solved"].values[0])
+    else:
+        plateaus = models.plateau_losses(np.atleast_1d(a["spectrum"]), length)
+        gaps = np.min(np.abs(risk[None, :] - plateaus[:, None]), axis=1)
+        variables["plateau_loss"] = ("plateau", plateaus)
+        variables["plateau_gap"] = ("plateau", gaps)
+        attrs["plateaus_reached"] = int(np.sum(gaps < 0.01))
+    return xr.Dataset(variables, coords={"time": times}, attrs=attrs)

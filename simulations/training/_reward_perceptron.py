@@ -13,10 +13,14 @@ import numpy as np
 import xarray as xr
 from jaxtyping import Array, Float
 
+from ...theory import models
 from ...theory._checks import check_count, check_in_range, check_positive, check_seed
 from ...theory._legacy_arguments import legacy_arguments
+from .._engine._compile import CompiledModel, compile_model
 from .._engine._progress import progress_bar
 from .._engine._provenance import versions
+from ._experiment import TIGHT, check_experiment
+from ._proxy_rounds import proxy_rounds
 
 STATE = ("R", "S", "Q", "I")
 
@@ -214,6 +218,71 @@ def reward_perceptron_run(
             "round_starts": round_starts / dim,
             "seed": seed,
             "time_unit": "alpha = episodes / D",
+            "versions": json.dumps(versions()),
+        },
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _reward_perceptron_model(episode_length: int) -> CompiledModel:
+    return compile_model(models.reward_perceptron(episode_length))
+
+
+def reward_perceptron_theory(run: xr.Dataset) -> xr.Dataset:
+    r"""Run the RL perceptron's order-parameter ODEs from a real run's start.
+
+    The ODE of [`basinlab.models.reward_perceptron`][] is integrated at the run's
+    $T, \eta_1, \eta_2, \rho, f$ and $S_0$, from the run's $(R, S, Q, I)$ at
+    $\alpha = 0$, and saved at its logged $\alpha$; a run in several rounds is
+    followed by [`proxy_rounds`][] with a fresh proxy at each of its round starts.
+    The run fluctuates around the ODE by $O(D^{-1/2})$.
+
+    **Arguments:**
+
+    - `run`: the result of
+      [`basinlab.simulations.training.reward_perceptron_run`][].
+
+    **Returns:**
+
+    An `xarray.Dataset` over `time` with `y_run` and `y_theory` over `(time, state)`
+    and `overlap_run`, `overlap_theory` ($R/\sqrt Q$). Its attrs hold
+    `overlap_max_gap` ($\max_\alpha |\Delta(R/\sqrt Q)|$), `norm_max_relative_gap`
+    ($\max_\alpha |Q_\text{run}/Q_\text{theory} - 1|$), `D` and `solved`.
+
+    **Raises:**
+
+    - `ValueError`: `run` is not a reward-perceptron run.
+    """
+    check_experiment(run, "reward_perceptron")
+    a = run.attrs
+    params = {
+        "eta_1": a["reward"],
+        "eta_2": a["penalty"],
+        "rho": a["proxy_overlap"],
+        "flip": a["flip"],
+        "S_0": a["S_0"],
+    }
+    compiled = _reward_perceptron_model(int(a["episode_length"]))
+    times = run["time"].values
+    round_starts = np.atleast_1d(a.get("round_starts", times[:1]))
+    path = proxy_rounds(compiled, run["y"].values[0], times, round_starts, params=params, **TIGHT)
+    theory = path["y"].values
+    overlap_run = run["R"].values / np.sqrt(run["Q"].values)
+    overlap_theory = path["overlap"].values
+    return xr.Dataset(
+        {
+            "y_run": (("time", "state"), run["y"].values),
+            "y_theory": (("time", "state"), theory),
+            "overlap_run": ("time", overlap_run),
+            "overlap_theory": ("time", overlap_theory),
+        },
+        coords={"time": times, "state": run["state"].values},
+        attrs={
+            "experiment": "reward_perceptron",
+            "D": int(a["D"]),
+            "overlap_max_gap": float(np.max(np.abs(overlap_run - overlap_theory))),
+            "norm_max_relative_gap": float(np.max(np.abs(run["Q"].values / theory[:, 2] - 1))),
+            "solved": int(path["solved"].values),
             "versions": json.dumps(versions()),
         },
     )

@@ -19,11 +19,15 @@ import optax
 import xarray as xr
 from jaxtyping import Array, Float
 
+from ...theory import models
 from ...theory._checks import check_count, check_seed
 from ...theory._legacy_arguments import legacy_arguments
 from ...theory.models.teacher_student import ACTIVATIONS
+from .._engine._compile import CompiledModel, compile_model
 from .._engine._progress import progress_bar
 from .._engine._provenance import versions
+from .._engine._trajectories import trajectories
+from ._experiment import TIGHT, check_experiment
 
 
 def _g(activation: str, x: Array) -> Array:
@@ -342,6 +346,106 @@ def teacher_student_run(
             "test_samples": test_samples,
             "seed": seed,
             "time_unit": "alpha = SGD steps / N",
+            "versions": json.dumps(versions()),
+        },
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _teacher_student_model(
+    k_units: int,
+    m_units: int,
+    activation: str,
+    train_second_layer: bool,
+    teacher: tuple[tuple[float, ...], ...] | None,
+) -> CompiledModel:
+    model = models.teacher_student(
+        k_units,
+        m_units,
+        activation,
+        train_second_layer,
+        teacher=None if teacher is None else np.array(teacher),
+    )
+    return compile_model(model)
+
+
+def teacher_student_model(run: xr.Dataset) -> tuple[CompiledModel, dict[str, float]]:
+    r"""The compiled order-parameter ODE matching a teacher–student run, and its
+    parameters ($\eta, \eta_v, \sigma, \kappa$) at the run's values.
+
+    The teacher overlaps are $T = I$ for an orthogonal teacher and the run's measured
+    $T$ otherwise. Compiled models are cached, so repeated runs reuse one.
+
+    **Raises:**
+
+    - `ValueError`: `run` is not a teacher–student run.
+    """
+    check_experiment(run, "teacher_student")
+    a = run.attrs
+    t = run["T"].values
+    exact_identity = bool(a["orthogonal_teacher"]) and np.allclose(t, np.eye(len(t)), atol=1e-9)
+    compiled = _teacher_student_model(
+        int(a["K"]),
+        int(a["M"]),
+        str(a["activation"]),
+        bool(a["train_second_layer"]),
+        None if exact_identity else tuple(map(tuple, t.tolist())),
+    )
+    return compiled, {name: float(a[name]) for name in ("eta", "eta_v", "sigma", "kappa")}
+
+
+def teacher_student_theory(run: xr.Dataset) -> xr.Dataset:
+    r"""Run the order-parameter ODEs from a real teacher–student run's first overlaps.
+
+    The ODE of [`basinlab.models.teacher_student`][] is integrated at the run's
+    $K, M$, activation, $\eta, \eta_v, \sigma, \kappa$ and teacher overlaps $T$, from
+    the run's order parameters at $\alpha = 0$, and saved at the run's logged
+    $\alpha$. The finite-$N$ run fluctuates around the ODE by $O(N^{-1/2})$, so the
+    distance between the curves shrinks as $N$ grows (Saad & Solla 1995; Goldt et
+    al. 2019).
+
+    **Arguments:**
+
+    - `run`: the result of
+      [`basinlab.simulations.training.teacher_student_run`][].
+
+    **Returns:**
+
+    An `xarray.Dataset` over `time` with `eps_g_run`, `eps_g_theory`, `y_run` and
+    `y_theory` over `(time, state)`. Its attrs hold the distances
+    `eps_g_max_gap` ($\max_\alpha |\Delta\epsilon_g|$ for the held-out error),
+    `eps_g_rms_gap`, `eps_g_overlaps_max_gap` (the same for the error computed from
+    the run's order parameters, free of test-set noise) and `overlap_max_gap`
+    ($\max |\Delta y|$ over times and order parameters), with `N` and `solved`.
+
+    **Raises:**
+
+    - `ValueError`: `run` is not a teacher–student run.
+    """
+    compiled, params = teacher_student_model(run)
+    times = run["time"].values
+    path = trajectories(compiled, run["y"].values[:1], times, params=params, **TIGHT)
+    theory = path["y"].values[0]
+    eps_theory = path["eps_g"].values[0]
+    gap = run["eps_g"].values - eps_theory
+    overlaps_gap = run["eps_g_overlaps"].values - eps_theory
+    return xr.Dataset(
+        {
+            "eps_g_run": ("time", run["eps_g"].values),
+            "eps_g_theory": ("time", eps_theory),
+            "y_run": (("time", "state"), run["y"].values),
+            "y_theory": (("time", "state"), theory),
+        },
+        coords={"time": times, "state": run["state"].values},
+        attrs={
+            "experiment": "teacher_student",
+            "N": int(run.attrs["N"]),
+            "eps_g_max_gap": float(np.max(np.abs(gap))),
+            "eps_g_rms_gap": float(np.sqrt(np.mean(gap**2))),
+            "eps_g_overlaps_max_gap": float(np.max(np.abs(overlaps_gap))),
+            "overlap_max_gap": float(np.max(np.abs(run["y"].values - theory))),
+            "solved": int(path["solved"].values[0]),
+            "run_attrs": json.dumps({k: v for k, v in run.attrs.items() if k != "versions"}),
             "versions": json.dumps(versions()),
         },
     )

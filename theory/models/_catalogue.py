@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._model import Model
+from .._model_names import DEFAULT_MODEL, MODEL_NAMES, check_model_name
 from .alignment_double_well import alignment_double_well
 from .alignment_research_race import alignment_research_race
 from .alignment_tilted_well import alignment_tilted_well
@@ -19,8 +20,6 @@ from .retraining_moments import retraining_moments
 from .reward_perceptron import reward_perceptron
 from .survival_instinct import survival_instinct
 from .teacher_student import teacher_student
-
-DEFAULT_MODEL = "alignment_double_well"
 
 _CATALOGUE: dict[str, Callable[[], Model]] = {
     "alignment_double_well": alignment_double_well,
@@ -43,6 +42,10 @@ _CATALOGUE: dict[str, Callable[[], Model]] = {
 }
 
 
+assert set(_CATALOGUE) == set(MODEL_NAMES), set(_CATALOGUE) ^ set(MODEL_NAMES)
+assert DEFAULT_MODEL in MODEL_NAMES
+
+
 def names() -> list[str]:
     """The names of the built-in models, sorted."""
     return sorted(_CATALOGUE)
@@ -63,7 +66,4 @@ def build(name: str) -> Model:
 
     - `ValueError`: there is no model of that name.
     """
-    key = str(name).replace("-", "_")
-    if key not in _CATALOGUE:
-        raise ValueError(f"unknown model {name!r}; the built-in models are {names()}")
-    return _CATALOGUE[key]()
+    return _CATALOGUE[check_model_name(name)]()
