@@ -27,7 +27,9 @@ Usage: python benchmarks/ensemble_throughput.py [--n 262144] [--n-scipy 2000]
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import pathlib
 import platform
 import sys
 import time
@@ -149,6 +151,7 @@ def main() -> int:
         "--host-devices", type=int, default=0, help="split batches over K CPU host devices"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", help="also write the measurements to this JSON file")
     arguments = parser.parse_args()
     if arguments.host_devices:
         # Read by XLA when JAX starts, so before basinlab is imported.
@@ -220,6 +223,12 @@ def main() -> int:
     )
 
     failed = False
+    measured = {
+        "lean_per_second": rate,
+        "float32_label_agreement": float(np.mean(ours32 == ours)),
+        "diffrax_path_label_agreement": float(np.mean(plain == ours[: len(plain)])),
+        "peers": {},
+    }
     peers = [
         (
             "solve_ivp",
@@ -251,9 +260,12 @@ def main() -> int:
             f"{name}: {count:>8} starts in {seconds:7.2f} s = {count / seconds:10.0f} traj/s; "
             f"ratio {rate / (count / seconds):.1f}x; label agreement {100 * agreement:.3f}%"
         )
+        measured["peers"][name] = {"per_second": count / seconds, "label_agreement": agreement}
         if agreement < 0.999:
             print(f"{name}: label agreement below 99.9%", file=sys.stderr)
             failed = True
+    if arguments.json:
+        pathlib.Path(arguments.json).write_text(json.dumps(measured, indent=1))
     return int(failed)
 
 

@@ -25,6 +25,8 @@ On a CPU the defaults are too large; the tests run it with `--sizes 512
 from __future__ import annotations
 
 import argparse
+import json
+import pathlib
 import platform
 import sys
 import time
@@ -48,6 +50,7 @@ def main() -> int:
     parser.add_argument("--float64", action="store_true", help="the Lorenz sweep in float64")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--max-difference", type=float, default=1e-3)
+    parser.add_argument("--json", help="also write the measurements to this JSON file")
     arguments = parser.parse_args()
     if min(arguments.sizes) < 1 or arguments.labels_side < 2 or arguments.repeats < 1:
         parser.error("sizes must be positive, --labels-side at least 2, --repeats at least 1")
@@ -135,6 +138,7 @@ def main() -> int:
         return value, best, compile_seconds
 
     failed = False
+    measured = {"lorenz": [], "labels": []}
     print(f"Lorenz sweep, rho in [0, {RHO_MAX:g}], t in [0, {t1:g}], Tsit5 at {tol:g}, {dtype}")
     for size in arguments.sizes:
         rhos = jnp.linspace(0.0, RHO_MAX, size, dtype=dtype)
@@ -146,6 +150,14 @@ def main() -> int:
             f"traj/s, compile {ours_compile:.1f} s); vmapped diffrax {theirs_seconds:8.3f} s "
             f"({size / theirs_seconds:12.0f} traj/s, compile {theirs_compile:.1f} s); ratio "
             f"{theirs_seconds / ours_seconds:6.1f}x; largest relative difference {difference:.1e}"
+        )
+        measured["lorenz"].append(
+            {
+                "size": size,
+                "lean_per_second": size / ours_seconds,
+                "diffrax_per_second": size / theirs_seconds,
+                "largest_relative_difference": difference,
+            }
         )
         if not difference <= arguments.max_difference:
             print(f"lean and vmapped diffrax differ by {difference:.1e}", file=sys.stderr)
@@ -179,6 +191,11 @@ def main() -> int:
             f"  {np.dtype(precision)}: {seconds:8.3f} s = {side * side / seconds:12.0f} labels/s "
             f"(first call {compile_seconds:.1f} s)"
         )
+        measured["labels"].append(
+            {"dtype": str(np.dtype(precision)), "labels_per_second": side * side / seconds}
+        )
+    if arguments.json:
+        pathlib.Path(arguments.json).write_text(json.dumps(measured, indent=1))
     return int(failed)
 
 

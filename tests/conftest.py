@@ -1,9 +1,25 @@
 import gc
 import os
+import pathlib
+
+# XLA's compiled code is kept on disk and shared by the two workers and every process
+# they start (notebook kernels, the command line, README examples), so each kernel is
+# compiled once per run. Set before JAX is imported, so that child processes inherit it.
+os.environ.setdefault(
+    "JAX_COMPILATION_CACHE_DIR", str(pathlib.Path(__file__).parent.parent / ".jax_cache")
+)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
 import hypothesis
 import jax
 import pytest
+
+# A plugin may have imported JAX before this file: set its configuration too.
+jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+jax.config.update(
+    "jax_persistent_cache_min_compile_time_secs",
+    float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]),
+)
 
 hypothesis.settings.register_profile(
     "ci", derandomize=True, deadline=None, database=None, max_examples=25, print_blob=True
