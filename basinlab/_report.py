@@ -221,7 +221,7 @@ def calibrate(name: str, run_path: pathlib.Path, record: dict, progress: bool) -
     low, high = summary["eta_interval"]
     p_low, p_high = summary["p_specialised_interval"]
     rows = [
-        ("real run", f"N = {summary['N']}, eta = {summary['eta_true']:g}"),
+        ("real run", f"dim = {summary['dim']}, eta = {summary['eta_true']:g}"),
         ("max |eps_g run - ODE|", f"{summary['eps_g_max_gap']:.3g}"),
         ("eta (posterior mean)", f"{summary['eta_mean']:.4f}"),
         ("eta 90% interval", f"[{low:.4f}, {high:.4f}]"),
