@@ -165,7 +165,7 @@ def test_a_nearly_straight_log_gain_peaks_at_infinity_instead_of_overflowing():
 
 
 def test_a_run_in_rounds_follows_its_fresh_proxies_and_passes_the_fixed_proxys_ceiling():
-    settings = dict(D=1000, alphas=np.linspace(0, 20, 21), seed=2, progress=False)
+    settings = dict(dim=1000, alphas=np.linspace(0, 20, 21), seed=2, progress=False)
     settings |= dict(proxy_overlap=0.5, episode_length=3)
     fixed = reward_perceptron_run(**settings)
     iterated = reward_perceptron_run(rounds=4, **settings)
@@ -238,7 +238,7 @@ def test_fresh_proxy_sets_s_to_rho_r_and_the_start_overlap():
             "needs the reward perceptron's state",
         ),
         (lambda: reward_perceptron_run(rounds=0, progress=False), "rounds must be a positive"),
-        (lambda: reward_perceptron_run(dim=10, rounds=10, progress=False), "fewer than D = 10"),
+        (lambda: reward_perceptron_run(dim=10, rounds=10, progress=False), "fewer than dim = 10"),
     ],
 )
 def test_bad_rounds_are_refused(call, message):

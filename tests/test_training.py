@@ -112,7 +112,7 @@ def test_second_layer_and_linear_runs_follow_their_odes():
     "kwargs",
     [
         dict(K=0),
-        dict(N=1, K=2),
+        dict(dim=1, K=2),
         dict(eta=0.0),
         dict(sigma=-1.0),
         dict(activation="relu"),

@@ -82,10 +82,13 @@ class Parametrisation(eqx.Module):
 
     def numpyro_model(self, priors: Mapping[str, dist.Distribution], observed_times: np.ndarray):
         times = jnp.asarray(observed_times - observed_times[0])
+        # NumPyro runs the model outside its compiled sampler too (to find sites and a
+        # valid start), where an uncompiled ODE solve would be traced op by op.
+        curves_at = jax.jit(lambda draw: self.curves(draw, times))
 
         def model(values=None):
             draw = {name: numpyro.sample(name, prior) for name, prior in priors.items()}
-            curves, ok = self.curves(draw, times)
+            curves, ok = curves_at(draw)
             # A failed or stiff solve makes the draw impossible instead of raising, so
             # NUTS warm-up can wander into bad regions and come back.
             numpyro.factor("solve_failed", jnp.where(ok, 0.0, -jnp.inf))
