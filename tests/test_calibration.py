@@ -210,6 +210,7 @@ assert not np.array_equal(bias[0], bias[1])  # two chains, not one copied
 """
 
 
+@pytest.mark.slow
 def test_chains_run_in_parallel_on_host_devices():
     environment = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
     done = subprocess.run(
@@ -310,6 +311,7 @@ def test_unknown_initial_state_is_refused():
         calibrate(WELL, data, {"noise": dist.HalfNormal(1)})
 
 
+@pytest.mark.slow
 def test_cli_calibrates_the_teacher_student_example(tmp_path, capsys):
     code = _cli.main(["calibrate", "teacher-student", "--out", str(tmp_path), "--fast"])
     assert code == 0

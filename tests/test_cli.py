@@ -5,6 +5,7 @@ import sys
 import matplotlib
 import numpy as np
 import numpyro.distributions as dist
+import pytest
 import sympy as sp
 
 import basinlab as bl
@@ -150,6 +151,7 @@ def test_equal_aspect_when_the_axes_share_units():
     assert ax.get_xlabel() == "a [nats]" and ax.get_ylabel() == "c [steps]"
 
 
+@pytest.mark.slow
 def test_testbed_writes_curves_and_a_plot_and_resumes(tmp_path):
     arguments = ("testbed", "linear", "--dim", "3", "--fast", "--out", str(tmp_path))
     out = run(*arguments, "--no-progress")

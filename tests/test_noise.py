@@ -75,7 +75,11 @@ def test_kramers_is_asymptotic_in_the_barrier_over_the_temperature():
     assert errors[2] < 0.03
 
 
-@pytest.mark.parametrize("settings", [NoiseSettings(), FAST], ids=["tree", "increments"])
+@pytest.mark.parametrize(
+    "settings",
+    [pytest.param(NoiseSettings(), marks=pytest.mark.slow), FAST],
+    ids=["tree", "increments"],
+)
 def test_escape_times_match_the_exact_quadrature(settings):
     temperature = 0.1
     result = bl.escape_times(

@@ -24,7 +24,20 @@ def test_every_notebook_is_collected():
     ]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+SLOW = {
+    "04_calibration",
+    "05_robustness_of_the_aligned_basin",
+    "06_the_alignment_basin",
+    "09_wrong_reward_labels",
+    "10_in_context_testbed",
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW else p for p in NOTEBOOKS],
+    ids=lambda p: p.stem,
+)
 def test_notebook_runs(path, monkeypatch):
     monkeypatch.setenv("BASINLAB_FAST", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -97,7 +97,17 @@ PYTHON = [text for kind, text in BLOCKS if kind == "python"]
 SHELL = [text for kind, text in BLOCKS if kind == "sh"]
 
 
-@pytest.mark.parametrize("code", PYTHON, ids=[f"python{i}" for i in range(len(PYTHON))])
+def _cases(blocks: list[str], kind: str) -> list:
+    """The blocks as test cases; those that calibrate are marked slow (minutes each)."""
+    return [
+        pytest.param(text, id=f"{kind}{i}", marks=pytest.mark.slow)
+        if "calibrat" in text
+        else pytest.param(text, id=f"{kind}{i}")
+        for i, text in enumerate(blocks)
+    ]
+
+
+@pytest.mark.parametrize("code", _cases(PYTHON, "python"))
 def test_python_block_runs(code, tmp_path):
     script = _shrunk("python", code, set())
     environment = dict(os.environ, MPLBACKEND="Agg")
@@ -112,7 +122,7 @@ def test_python_block_runs(code, tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
 
 
-@pytest.mark.parametrize("block", SHELL, ids=[f"sh{i}" for i in range(len(SHELL))])
+@pytest.mark.parametrize("block", _cases(SHELL, "sh"))
 def test_shell_block_runs(block, tmp_path):
     for line in _lines(block):
         command = _command(line)
