@@ -6,8 +6,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.cluster.hierarchy
-import scipy.spatial
 from jaxtyping import Array, Float
 
 from .._engine._compile import CompiledModel
@@ -153,6 +151,9 @@ def connected_rest_sets(
 
     One integer per point, numbering the sets from 0.
     """
+    import scipy.cluster.hierarchy  # on use: half a second of every `import basinlab`
+    import scipy.spatial
+
     if len(points) == 0:
         return np.zeros(0, dtype=int)
     cells, cell_of_point, spacing = _snapped(points, resolution)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
-import scipy.stats
 from jaxtyping import Float, Int
 
 
@@ -45,7 +46,7 @@ def wilson_interval(
         raise ValueError(f"counts must lie in [0, {trials}], got {successes}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    z = scipy.stats.norm.ppf(0.5 + confidence / 2)
+    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
     p = k / trials
     denominator = 1 + z**2 / trials
     centre = (p + z**2 / (2 * trials)) / denominator

@@ -7,6 +7,7 @@ import json
 import time
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -30,10 +31,18 @@ from ._posterior_basins import posterior_basins
 # The most unknowns for which gradients are taken in forward mode by default.
 _FORWARD_MODE_UNKNOWNS = 4
 
-with warnings.catch_warnings():
-    # ArviZ 0.x announces its 1.0 refactor on import; the pin keeps us on 0.x.
-    warnings.simplefilter("ignore", FutureWarning)
+if TYPE_CHECKING:
     import arviz as az
+
+
+def _arviz():
+    # Imported on use: it adds a second and a half to every `import basinlab`.
+    with warnings.catch_warnings():
+        # ArviZ 0.x announces its 1.0 refactor on import; the pin keeps us on 0.x.
+        warnings.simplefilter("ignore", FutureWarning)
+        import arviz
+
+    return arviz
 
 
 def _band_dataset(
@@ -55,10 +64,11 @@ def _band_dataset(
 
 
 def _diagnostics(idata: az.InferenceData, seconds: float) -> xr.Dataset:
+    arviz = _arviz()
     r_hat, bulk, tail = (
-        az.rhat(idata),
-        az.ess(idata, method="bulk"),
-        az.ess(idata, method="tail"),
+        arviz.rhat(idata),
+        arviz.ess(idata, method="bulk"),
+        arviz.ess(idata, method="tail"),
     )
     names = list(idata.posterior.data_vars)
     bulk_values = np.array([float(bulk[n]) for n in names])
@@ -252,7 +262,7 @@ def calibrate(
             setup, obs, flatten(samples), grid, (num_chains, num_samples)
         )
         prior_band = _band_dataset(setup, obs, flatten(prior_samples), grid, (1, prior_draws))
-        idata = az.from_dict(
+        idata = _arviz().from_dict(
             posterior=samples,
             sample_stats={"diverging": diverging},
             prior={k: v[None] for k, v in prior_samples.items()},

@@ -8,7 +8,6 @@ import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import scipy.stats
 import xarray as xr
 
 from ...theory import FixedPoint, Model, fixed_points
@@ -101,6 +100,8 @@ def exponential_mean(times: np.ndarray, escaped: np.ndarray, confidence: float) 
     in reversible diffusion processes II", J. Eur. Math. Soc. 7, 69, 2005); without
     censoring, $\hat T$ is the sample mean.
     """
+    import scipy.stats  # on use: it slows every `import basinlab` by about a second
+
     k = int(np.sum(escaped))
     total = float(np.sum(times))
     alpha = 1 - confidence
@@ -116,6 +117,8 @@ def kaplan_meier(times: np.ndarray, escaped: np.ndarray) -> tuple[np.ndarray, np
     probability of still being inside just after each (E. L. Kaplan and P. Meier,
     J. Am. Stat. Assoc. 53, 457, 1958), by `scipy.stats.ecdf` on right-censored data.
     """
+    import scipy.stats
+
     data = scipy.stats.CensoredData(uncensored=times[escaped], right=times[~escaped])
     curve = scipy.stats.ecdf(data).sf
     # SciPy also lists the censoring times, where the curve does not step.
