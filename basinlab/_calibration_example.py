@@ -29,7 +29,7 @@ class ExampleSize:
 
 
 FULL = ExampleSize(dim=1000, t1=80.0, num_warmup=500, num_samples=500)
-FAST = ExampleSize(dim=500, t1=40.0, num_warmup=150, num_samples=150)
+FAST = ExampleSize(dim=500, t1=40.0, num_warmup=100, num_samples=100)
 EXAMPLES = ("teacher-student",)
 
 

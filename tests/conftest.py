@@ -36,6 +36,12 @@ hypothesis.settings.register_profile("dev", deadline=None, max_examples=25)
 hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
+def pytest_collection_modifyitems(items):
+    """Run the slow tests first: a minutes-long test left to one worker at the end
+    would leave the other core idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _release_compiled_code():
     """Drop JAX's compiled executables after each test module.

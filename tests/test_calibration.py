@@ -145,14 +145,14 @@ def test_failed_solve_has_log_likelihood_minus_infinity():
         (),
         0.02,
     )
-    model = setup.numpyro_model({"bias": dist.Uniform(-0.8, 0.8)}, observations.times)
-    values = jax.numpy.asarray(observations.values)
-    value, _ = log_density(model, (values,), {}, {"bias": 0.2})
+    model = setup.numpyro_model({"bias": dist.Uniform(-0.8, 0.8)})
+    arguments = (*setup.arguments(observations.times), jax.numpy.asarray(observations.values))
+    value, _ = log_density(model, arguments, {}, {"bias": 0.2})
     assert value == -np.inf
     roomy = setup.__class__(**{**vars(setup), "settings": SolverSettings()})
     value, _ = log_density(
-        roomy.numpyro_model({"bias": dist.Uniform(-0.8, 0.8)}, observations.times),
-        (values,),
+        roomy.numpyro_model({"bias": dist.Uniform(-0.8, 0.8)}),
+        arguments,
         {},
         {"bias": 0.2},
     )
@@ -173,11 +173,11 @@ def _gradient(forward_mode: bool, draw: dict[str, float]) -> np.ndarray:
         None,
         forward_mode=forward_mode,
     )
-    model = setup.numpyro_model(PRIORS, observations.times)
-    values = jax.numpy.asarray(observations.values)
+    model = setup.numpyro_model(PRIORS)
+    arguments = (*setup.arguments(observations.times), jax.numpy.asarray(observations.values))
 
     def density(point):
-        return log_density(model, (values,), {}, dict(zip(draw, point)))[0]
+        return log_density(model, arguments, {}, dict(zip(draw, point)))[0]
 
     differentiate = jax.jacfwd if forward_mode else jax.grad
     return np.asarray(differentiate(density)(jax.numpy.asarray(list(draw.values()))))

@@ -24,20 +24,9 @@ def test_every_notebook_is_collected():
     ]
 
 
-SLOW = {
-    "04_calibration",
-    "05_robustness_of_the_aligned_basin",
-    "06_the_alignment_basin",
-    "09_wrong_reward_labels",
-    "10_in_context_testbed",
-}
-
-
-@pytest.mark.parametrize(
-    "path",
-    [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW else p for p in NOTEBOOKS],
-    ids=lambda p: p.stem,
-)
+# Each runs a whole notebook in a kernel of its own: about a minute or more.
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, monkeypatch):
     monkeypatch.setenv("BASINLAB_FAST", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")

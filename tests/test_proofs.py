@@ -371,3 +371,17 @@ def test_bad_input(capsys):
         proofs.Claim("Bad Id", "x", admitted="why")
     with pytest.raises(ValueError, match="already registered"):
         proofs.register(proofs.Claim("deep_linear.sigmoid", "again", admitted="dup"))
+
+
+def test_normal_expectations_by_raw_moments_match_sympy_stats_integration():
+    from sympy.stats import E, Normal
+
+    retraining = importlib.import_module("basinlab.proofs.claims.retraining")
+    mean, variance = sp.Symbol("mu", real=True), sp.Symbol("v", positive=True)
+    x, y = sp.symbols("x y", real=True)
+    polynomial = x**4 - 2 * x * y**2 + y**3
+    by_moments = retraining._normal_expectation(polynomial, {x: (mean, variance), y: (1, 2)})
+    by_integration = E(
+        polynomial.subs({x: Normal("X", mean, sp.sqrt(variance)), y: Normal("Y", 1, sp.sqrt(2))})
+    )
+    assert sp.simplify(by_moments - by_integration) == 0

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
 import xarray as xr
-from jaxtyping import Array, ArrayLike
+from jaxtyping import ArrayLike
 from numpyro.infer import MCMC, NUTS, init_to_median
 
 from ...theory import MAP, Model
@@ -45,22 +45,29 @@ def _arviz():
     return arviz
 
 
-def _band_dataset(
+def _band_datasets(
     setup: Parametrisation,
     observations: Observations,
-    draws: dict[str, Array],
     grid: np.ndarray,
-    shape: tuple[int, int],
-) -> xr.Dataset:
+    *groups: tuple[dict[str, np.ndarray], tuple[int, int]],
+) -> list[xr.Dataset]:
+    """The predicted curves on `grid` of each group of draws (given with its
+    `(chain, draw)` shape), from one batched solve, so one compilation serves all."""
+    sizes = [int(np.prod(shape)) for _, shape in groups]
+    flat = [flatten(d) for d, _ in groups]
+    draws = {name: jnp.concatenate([f[name] for f in flat]) for name in flat[0]}
     curves, ok = batched_curves(setup, draws, jnp.asarray(grid - observations.times[0]))
     curves = np.where(np.asarray(ok)[:, None, None], np.asarray(curves), np.nan)
-    return xr.Dataset(
-        {
-            name: (("chain", "draw", "prediction_time"), curves[:, :, j].reshape(*shape, -1))
-            for j, name in enumerate(observations.names)
-        },
-        coords={"prediction_time": grid},
-    )
+    return [
+        xr.Dataset(
+            {
+                name: (("chain", "draw", "prediction_time"), part[:, :, j].reshape(*shape, -1))
+                for j, name in enumerate(observations.names)
+            },
+            coords={"prediction_time": grid},
+        )
+        for part, (_, shape) in zip(np.split(curves, np.cumsum(sizes)[:-1]), groups)
+    ]
 
 
 def _diagnostics(idata: az.InferenceData, seconds: float) -> xr.Dataset:
@@ -235,7 +242,7 @@ def calibrate(
     with jax.default_device(jax.devices("cpu")[0]):
         mcmc = MCMC(
             NUTS(
-                setup.numpyro_model(priors, obs.times),
+                setup.numpyro_model(priors),
                 init_strategy=init_to_median(num_samples=15),
                 forward_mode_differentiation=setup.forward_mode,
             ),
@@ -244,9 +251,10 @@ def calibrate(
             num_chains=num_chains,
             chain_method=chain_method,
             progress_bar=progress,
+            jit_model_args=True,
         )
         started = time.perf_counter()
-        mcmc.run(mcmc_key, values=jnp.asarray(obs.values))
+        mcmc.run(mcmc_key, *setup.arguments(obs.times), values=jnp.asarray(obs.values))
         # Parallel chains return before they finish.
         by_chain = jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
         seconds = time.perf_counter() - started
@@ -258,10 +266,13 @@ def calibrate(
             for k, (name, prior) in zip(prior_keys, priors.items())
         }
         grid = np.linspace(obs.times[0], obs.times[-1], prediction_points)
-        posterior_band = _band_dataset(
-            setup, obs, flatten(samples), grid, (num_chains, num_samples)
+        posterior_band, prior_band = _band_datasets(
+            setup,
+            obs,
+            grid,
+            (samples, (num_chains, num_samples)),
+            (prior_samples, (1, prior_draws)),
         )
-        prior_band = _band_dataset(setup, obs, flatten(prior_samples), grid, (1, prior_draws))
         idata = _arviz().from_dict(
             posterior=samples,
             sample_stats={"diverging": diverging},

@@ -80,15 +80,31 @@ class Parametrisation(eqx.Module):
         ok = (solution.result == dfx.RESULTS.successful) & jnp.all(jnp.isfinite(values))
         return jnp.where(ok, values, 0.0), ok
 
-    def numpyro_model(self, priors: Mapping[str, dist.Distribution], observed_times: np.ndarray):
-        times = jnp.asarray(observed_times - observed_times[0])
-        # NumPyro runs the model outside its compiled sampler too (to find sites and a
-        # valid start), where an uncompiled ODE solve would be traced op by op.
-        curves_at = jax.jit(lambda draw: self.curves(draw, times))
+    def arguments(self, observed_times: np.ndarray) -> tuple[Array, Array, Array]:
+        """The arguments of the `numpyro_model` model: the observation times measured
+        from the first, the fixed parameters and the initial state."""
+        times = np.asarray(observed_times, dtype=float)
+        return (
+            jnp.asarray(times - times[0]),
+            jnp.asarray(self.base_params),
+            jnp.asarray(self.base_state),
+        )
 
-        def model(values=None):
+    def numpyro_model(self, priors: Mapping[str, dist.Distribution]):
+        """The NumPyro model `model(times, base_params, base_state, values=None)`, called
+        with `arguments(...)` and the observed `values`.
+
+        What depends on the data enters as arguments rather than as constants of the
+        compiled sampler, so one compilation serves every data set of the same shapes
+        (with `jit_model_args=True`, and through JAX's persistent cache across
+        processes)."""
+
+        def model(times, base_params, base_state, values=None):
+            setup = eqx.tree_at(
+                lambda s: (s.base_params, s.base_state), self, (base_params, base_state)
+            )
             draw = {name: numpyro.sample(name, prior) for name, prior in priors.items()}
-            curves, ok = curves_at(draw)
+            curves, ok = _compiled_curves(setup, draw, times)
             # A failed or stiff solve makes the draw impossible instead of raising, so
             # NUTS warm-up can wander into bad regions and come back.
             numpyro.factor("solve_failed", jnp.where(ok, 0.0, -jnp.inf))
@@ -96,6 +112,13 @@ class Parametrisation(eqx.Module):
             numpyro.sample("obs", dist.Normal(curves, scale).to_event(2), obs=values)
 
         return model
+
+
+# NumPyro runs the model outside its compiled sampler too (to find sites and a valid
+# start), where an uncompiled ODE solve would be traced op by op.
+@eqx.filter_jit
+def _compiled_curves(setup: Parametrisation, draw: dict[str, Array], times: Array):
+    return setup.curves(draw, times)
 
 
 def initial_state(
