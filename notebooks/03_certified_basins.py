@@ -56,7 +56,9 @@ b, kappa = model.param_symbols
 # checks the same list from the command line.
 
 # %%
-verdicts = [v for v in proofs.check_claims() if v.id.startswith("alignment_double_well")]
+verdicts = proofs.check_claims(
+    [c.id for c in proofs.claims() if c.id.startswith("alignment_double_well")]
+)
 for v in verdicts:
     print(f"{v.id:40s} {v.status:8s} {v.seconds:6.2f} s  {v.detail[:90]}")
 assert all(v.status == proofs.PROVED for v in verdicts)

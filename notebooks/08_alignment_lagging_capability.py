@@ -178,8 +178,9 @@ for i, length in enumerate(lengths):
         )
         simulated_first[j, i] = holds_all_along(runs, "values_first").values[0]
 
-fine_lengths = np.linspace(lengths[0], lengths[-1], 300)
-fine_weights = np.linspace(first_weights[0], first_weights[-1], 300)
+fine = 60 if FAST else 300  # the exact decision, per curriculum in Python
+fine_lengths = np.linspace(lengths[0], lengths[-1], fine)
+fine_weights = np.linspace(first_weights[0], first_weights[-1], fine)
 exact_first = np.array(
     [[values_first(two_phases(L, w), strengths, small) for L in fine_lengths] for w in fine_weights]
 )

@@ -66,8 +66,9 @@ def test_a_real_isotropic_run_follows_the_theory_and_calibrates_n():
         run,
         {"N": dist.Uniform(5.0, 80.0), "noise": dist.HalfNormal(0.05)},
         observed=["risk"],
-        num_warmup=150,
-        num_samples=150,
+        # The sizes of notebook 10's fast run: one compiled sampler serves both.
+        num_warmup=100,
+        num_samples=100,
         basin_draws=10,
         progress=False,
     )

@@ -85,7 +85,7 @@ def test_escape_times_match_the_exact_quadrature(settings):
     result = bl.escape_times(
         well(temperature),
         [-1.0],
-        n=1000 if settings is FAST else 200,
+        n=1000 if settings is FAST else 100,
         t1=3000,
         seed=2,
         settings=settings,
