@@ -116,7 +116,6 @@ fit = bl.calibrate(
     params=params,
     num_warmup=draws,
     num_samples=draws,
-    progress=False,
 )
 fig, ax = bl.plot_calibration(fit, yscale="log")
 eta = fit.posterior["eta"].values.ravel()
