@@ -21,13 +21,20 @@ _PACKAGES = ("basinlab", "jax", "diffrax", "equinox", "sympy", "numpy", "xarray"
 
 def versions() -> dict[str, str]:
     """The installed versions of basinlab and the libraries its numbers depend on."""
+    return dict(_installed_versions())
+
+
+# Reading package metadata takes about 30 ms, and every result carries it: a search
+# that integrates dozens of times would spend seconds on it.
+@functools.cache
+def _installed_versions() -> tuple[tuple[str, str], ...]:
     found = {}
     for package in _PACKAGES:
         try:
             found[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             found[package] = "not installed"
-    return found
+    return tuple(found.items())
 
 
 @functools.cache

@@ -4,6 +4,7 @@ Garg et al.'s curriculum as an option, checkpoints and a record of the run."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import pathlib
 
@@ -99,6 +100,24 @@ def training_update(
     loss, grads = eqx.filter_value_and_grad(_loss)(model, xs, ys, active_points, scale)
     updates, state = optimiser.update(grads, state, eqx.filter(model, eqx.is_inexact_array))
     return eqx.apply_updates(model, updates), state, loss
+
+
+@functools.cache
+def _adam(learning_rate: float, steps: int) -> optax.GradientTransformation:
+    """Adam with a linear warm-up over 5% of the steps and a cosine decay to 1/20.
+
+    One object per setting, because `_step` is compiled once per optimiser it is
+    given: a new one per run would compile every seed of an experiment again.
+    """
+    warmup = max(1, steps // 20)
+    schedule = (
+        optax.constant_schedule(learning_rate)
+        if steps <= warmup  # no room to warm up and decay
+        else optax.warmup_cosine_decay_schedule(
+            0.0, learning_rate, warmup, steps, end_value=learning_rate / 20
+        )
+    )
+    return optax.adam(schedule)
 
 
 @eqx.filter_jit
@@ -228,15 +247,7 @@ def train_in_context(
         if start is None
         else start
     )
-    warmup = max(1, steps // 20)
-    schedule = (
-        optax.constant_schedule(learning_rate)
-        if steps <= warmup  # no room to warm up and decay
-        else optax.warmup_cosine_decay_schedule(
-            0.0, learning_rate, warmup, steps, end_value=learning_rate / 20
-        )
-    )
-    optimiser = optax.adam(schedule)
+    optimiser = _adam(learning_rate, steps)
     state = optimiser.init(eqx.filter(model, eqx.is_inexact_array))
     done, losses = 0, []
     folder = None if out is None else pathlib.Path(out)

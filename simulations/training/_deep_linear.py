@@ -52,6 +52,12 @@ def _loss(layers: list[Array], inputs: Array, outputs: Array) -> Array:
     return jnp.sum(residual**2) / (2 * inputs.shape[0])
 
 
+# `_descend` is compiled once per optimiser object: one per rate, not one per run.
+@functools.cache
+def _sgd(learning_rate: float) -> optax.GradientTransformation:
+    return optax.sgd(learning_rate)
+
+
 @functools.partial(jax.jit, static_argnames=("optimiser", "steps"))
 def _descend(
     layers: list[Array],
@@ -163,7 +169,7 @@ def deep_linear_run(
     if times[-1] != steps:
         times = np.append(times, steps)
     sizes = np.diff(times).tolist()
-    optimiser = optax.sgd(learning_rate)
+    optimiser = _sgd(float(learning_rate))
     state = optimiser.init(weights)
     for size in progress_bar(sizes, sizes, "gradient descent", progress, unit="step"):
         weights, state = _descend(weights, state, data_x, data_y, optimiser, int(size))

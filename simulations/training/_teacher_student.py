@@ -113,10 +113,14 @@ class CommitteeMachine(eqx.Module):
         return self.v @ _g(self.activation, local)
 
 
+@functools.cache
 def _optimiser(
     n: int, eta: float, eta_v: float, kappa: float, train_second_layer: bool
 ) -> optax.GradientTransformation:
-    """Rate eta on w and eta_v / N on v, with decay kappa / N per step on both."""
+    """Rate eta on w and eta_v / N on v, with decay kappa / N per step on both.
+
+    One object per setting: the training step is compiled once per optimiser object,
+    so a new one per run would compile every seed again."""
     first = optax.chain(optax.add_decayed_weights(kappa / (n * eta)), optax.sgd(eta))
     if train_second_layer:
         second = optax.chain(optax.add_decayed_weights(kappa / eta_v), optax.sgd(eta_v / n))
