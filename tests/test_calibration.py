@@ -10,6 +10,7 @@ import numpy as np
 import numpyro.distributions as dist
 import pytest
 import xarray as xr
+from _readme import readme_arguments
 from numpyro.infer.util import log_density
 
 import basinlab as bl
@@ -312,19 +313,24 @@ def test_unknown_initial_state_is_refused():
 
 
 @pytest.mark.slow
-def test_cli_calibrates_the_teacher_student_example(tmp_path, capsys):
-    code = _cli.main(["calibrate", "teacher-student", "--out", str(tmp_path), "--fast"])
+def test_cli_calibrates_the_teacher_student_example(tmp_path, capsys, monkeypatch):
+    # The README's command, shrunk as its own test would run it (which leaves it here).
+    monkeypatch.chdir(tmp_path)
+    arguments = readme_arguments("basinlab calibrate teacher-student --out calibration/")
+    assert "--fast" in arguments
+    code = _cli.main(arguments)
     assert code == 0
+    out = tmp_path / "calibration"
     printed = capsys.readouterr().out
     assert "P(ends specialised)" in printed
-    idata = az.from_netcdf(str(tmp_path / "calibration.nc"))
+    idata = az.from_netcdf(str(out / "calibration.nc"))
     assert {"posterior", "diagnostics", "basins", "posterior_predictive"} <= set(idata.groups())
     assert float(idata.diagnostics["r_hat"].max()) < 1.05
-    run = bl.load(tmp_path / "run.nc")
+    run = bl.load(out / "run.nc")
     assert run.attrs["experiment"] == "teacher_student"
     for picture in ("calibration.png", "comparison.png"):
-        assert (tmp_path / picture).stat().st_size > 10_000
-    assert _cli.main(["calibrate", "no-such-example", "--out", str(tmp_path)]) == 2
+        assert (out / picture).stat().st_size > 10_000
+    assert _cli.main(["calibrate", "no-such-example", "--out", str(out)]) == 2
 
 
 def test_states_logged_as_variables_named_after_them_give_the_initial_state():

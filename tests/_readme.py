@@ -1,0 +1,104 @@
+"""The README's code blocks, and the sizes its slow examples are shrunk to in tests.
+
+Slow sizes are shrunk by the substitutions below unless `BASINLAB_README_FULL=1` is
+set; each substitution must match, so a README edit that changes a size shows up in
+`test_readme.py`. A command that another test runs with assertions of its own (in
+process, on the same arguments) is listed in `RUN_ELSEWHERE`, so that the suite does
+not run it twice.
+"""
+
+import os
+import pathlib
+import re
+import shlex
+import sys
+
+ROOT = pathlib.Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
+BLOCKS = re.findall(r"^```(\w+)\n(.*?)^```", README, flags=re.MULTILINE | re.DOTALL)
+EXECUTABLE = pathlib.Path(sys.executable).parent / "basinlab"
+FULL = os.environ.get("BASINLAB_README_FULL") == "1"
+
+SHRINK = {
+    "python": [
+        ("np.linspace(0, 0.6, 25), box, n=20_000", "np.linspace(0, 0.6, 5), box, n=300"),
+        ("n=1000, t1=30_000", "n=20, t1=30_000"),
+        ("(model, (1, 2), n=256)", "(model, (1, 2), n=32, refinements=2)"),
+        ("resolution=256", "resolution=32"),
+        ("n=100_000", "n=4_000"),
+        ("resolution=601", "resolution=61"),
+        ("n=20_000", "n=2_000"),
+        ("dim=1000", "dim=200"),
+        ("t1=80", "t1=16"),
+        # The sizes of `basinlab calibrate teacher-student --fast`: the same compiled
+        # sampler, which JAX's persistent cache then shares.
+        ("num_warmup=1000", "num_warmup=100"),
+        ("num_samples=1000", "num_samples=100"),
+        ("steps=8000)", "steps=30, width=16, depth=1, heads=2, progress=False)"),
+        (
+            "dim=5, prompt_length=20)",
+            "dim=5, prompt_length=20, t1=10.0, log_points=11, progress=False)",
+        ),
+        ("size=(200_000, 2)", "size=(3_000, 2)"),
+    ],
+    "sh": [
+        ("--resolution 512", "--resolution 24"),
+        ("--n 100000", "--n 1000"),
+        ("calibrate teacher-student", "calibrate teacher-student --fast"),
+        ("basinlab demo", "basinlab demo --resolution 24 --n 500"),
+        ("bias=0:0.6:25 --n 2000", "bias=0:0.6:4 --n 200"),
+        ("testbed linear", "testbed linear --fast"),
+    ],
+}
+# `make demo` runs the demo through the Makefile; `make test` is this very suite, which
+# CI runs through .ci/run.
+MAKE = {"make demo": "basinlab demo", "make test": None}
+
+
+def shrunk(kind: str, text: str, used: set) -> str:
+    if FULL:
+        return text
+    for old, new in SHRINK[kind]:
+        if old in text:
+            text = text.replace(old, new)
+            used.add(old)
+    return text
+
+
+def lines(text: str) -> list[str]:
+    return [line.split("#")[0].strip() for line in text.splitlines() if line.split("#")[0].strip()]
+
+
+def command(line: str) -> str | None:
+    return MAKE.get(line, line) if line.startswith("make ") else line
+
+
+# README lines that the named test runs itself, through `readme_arguments`.
+RUN_ELSEWHERE = {
+    "basinlab prove": "test_proofs.py (the verdicts fixture)",
+    "basinlab calibrate teacher-student --out calibration/": (
+        "test_calibration.py::test_cli_calibrates_the_teacher_student_example"
+    ),
+}
+
+
+def readme_arguments(line: str) -> list[str]:
+    """The command-line arguments (after `basinlab`) of the README line `line`, shrunk
+    as the README test would run it.
+
+    **Raises:**
+
+    - `LookupError`: no shell block of the README has that line.
+    """
+    found = [
+        candidate
+        for kind, text in BLOCKS
+        if kind == "sh"
+        for candidate in lines(text)
+        if candidate == line
+    ]
+    if not found:
+        raise LookupError(f"the README has no command {line!r}")
+    arguments = shlex.split(shrunk("sh", found[0], set()))
+    assert arguments[0] == "basinlab", line
+    return arguments[1:]
