@@ -1,3 +1,5 @@
+import contextlib
+import io
 import pathlib
 import subprocess
 import sys
@@ -19,6 +21,20 @@ def run(*arguments, cwd=None):
     return subprocess.run(
         [str(EXECUTABLE), *arguments], capture_output=True, text=True, cwd=cwd, timeout=300
     )
+
+
+def run_here(*arguments):
+    """`run` in this process: the command line's own entry point, with its output
+    captured; for commands that repeat one piece of work, so that it compiles once."""
+    from basinlab import _cli
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            code = _cli.main(list(arguments))
+        except SystemExit as exit:  # argparse's usage errors
+            code = exit.code
+    return subprocess.CompletedProcess(arguments, code, stdout.getvalue(), stderr.getvalue())
 
 
 def test_models_lists_the_catalogue():
@@ -158,22 +174,22 @@ def test_equal_aspect_when_the_axes_share_units():
 @pytest.mark.slow
 def test_testbed_writes_curves_and_a_plot_and_resumes(tmp_path):
     arguments = ("testbed", "linear", "--dim", "3", "--fast", "--out", str(tmp_path))
-    out = run(*arguments, "--no-progress")
+    out = run_here(*arguments, "--no-progress")
     assert out.returncode == 0, out.stderr
     assert "least_squares" in out.stdout and "k = 3" in out.stdout
     assert (tmp_path / "testbed.png").stat().st_size > 10_000
     record = bl.load(tmp_path / "testbed.nc")
     assert "transformer" in record["learner"].values
-    again = run(*arguments, "--no-progress")
+    again = run_here(*arguments, "--no-progress")
     assert again.returncode == 0, again.stderr
     assert bl.load(tmp_path / "testbed.nc")["loss"].equals(record["loss"])
-    other = run("testbed", "linear", "--dim", "4", "--fast", "--out", str(tmp_path))
+    other = run_here("testbed", "linear", "--dim", "4", "--fast", "--out", str(tmp_path))
     assert other.returncode == 2 and "other settings" in other.stderr
     # --overwrite replaces the result and the checkpoint that another seed made.
-    reseeded = run(*arguments, "--seed", "7", "--overwrite", "--no-progress")
+    reseeded = run_here(*arguments, "--seed", "7", "--overwrite", "--no-progress")
     assert reseeded.returncode == 0, reseeded.stderr
     assert bl.load(tmp_path / "testbed.nc").attrs["seed"] == 7
-    bad = run("testbed", "quadratic", "--out", str(tmp_path))
+    bad = run_here("testbed", "quadratic", "--out", str(tmp_path))
     assert bad.returncode == 2 and "invalid choice: 'quadratic'" in bad.stderr
 
 
