@@ -589,10 +589,10 @@ def fixed_points(
             f"search_box must give one interval (low < high) per state, got {search_box}"
         )
     solved = _exact_solutions(model.rest_field(params, exact=True), model.state, timeout)
-    jac = jacobian(model)
     if solved is not None:
-        points = [_classify(model, r, params, True, jac) for r in solved[0]]
+        roots, exact = solved[0], True
     else:
+        exact = False
         roots, saturated = _numeric_roots(model, params, search_box, n_seeds, seed, timeout)
         if not saturated:
             warnings.warn(
@@ -602,5 +602,7 @@ def fixed_points(
                 "search_box or a longer timeout",
                 stacklevel=2,
             )
-        points = [_classify(model, r, params, False, jac) for r in roots]
+    # One Jacobian for every point, and none when there is no point to classify.
+    jac = jacobian(model) if roots else None
+    points = [_classify(model, r, params, exact, jac) for r in roots]
     return sorted(points, key=lambda p: (not p.stable, p.index, p.numeric))
