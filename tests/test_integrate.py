@@ -230,3 +230,19 @@ def test_the_lean_kernel_steps_as_the_pid_controller_it_is_given(controller):
 def test_the_lean_kernel_refuses_a_controller_it_would_not_follow():
     with pytest.raises(ValueError, match="pcoeff"):
         check_integral_controller(diffrax.PIDController(rtol=1e-6, atol=1e-6, pcoeff=0.3))
+
+
+def test_calls_with_one_model_share_its_compiled_form_until_it_changes():
+    from basinlab.simulations._engine._integrate import as_compiled
+
+    a, c = sp.symbols("a c", real=True)
+    model = bl.Model("pair", [a, c], [-a, -2 * c])
+    first = as_compiled(model)
+    assert as_compiled(model) is first
+    assert as_compiled(bl.Model("pair", [a, c], [-a, -2 * c])) is not first
+    y = jnp.array([1.0, 1.0])
+    model.vector_field[1] = -3 * c  # changed in place: compiled again
+    second = as_compiled(model)
+    assert second is not first
+    np.testing.assert_allclose(second.vector_field(0.0, y, jnp.zeros(0)), [-1.0, -3.0])
+    np.testing.assert_allclose(first.vector_field(0.0, y, jnp.zeros(0)), [-1.0, -2.0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 
 import equinox as eqx
@@ -237,3 +238,36 @@ def compile_model(model: Model, dtype: type = jnp.float64) -> CompiledModel:
         _noise=None if noise is None else _lambdify(model, list(noise.expressions)),
         _noise_is_covariance=noise is not None and noise.covariance is not None,
     )
+
+
+# Compiled models by symbolic model, so that calls with the same Model reuse one
+# CompiledModel, whose identity keys JAX's caches of every solver traced for it.
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled_parts(model: Model) -> tuple:
+    """What `compile_model` reads from a model: a Model changed in place after it was
+    compiled (its attributes are public) is compiled again."""
+    noise = model.noise
+    return (
+        model.name,
+        model.kind,
+        tuple(model.state),
+        tuple(model.params),
+        tuple(model.vector_field),
+        tuple(model.predicates.items()),
+        tuple(model.observables.items()),
+        None if noise is None else (tuple(noise.expressions), noise.covariance is None),
+    )
+
+
+def cached_compile(model: Model) -> CompiledModel:
+    """[`compile_model`][] in float64, once per model: a later call with the same
+    (unchanged) `Model` object returns the same `CompiledModel`, so the solvers JAX
+    compiled for it are reused instead of traced and compiled again."""
+    parts = _compiled_parts(model)
+    cached = _COMPILED.get(model)
+    if cached is None or cached[0] != parts:
+        cached = (parts, compile_model(model))
+        _COMPILED[model] = cached
+    return cached[1]

@@ -19,7 +19,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 from ...theory import FLOW, MAP, Model
 from ...theory._legacy_arguments import legacy_arguments
 from ._checkpoint import ChunkStore
-from ._compile import CompiledModel, compile_model
+from ._compile import CompiledModel, cached_compile
 from ._distribute import batch_placement, chunk_share
 from ._lean_chunks import lean_chunk
 from ._lean_rk import lean_tableau
@@ -256,11 +256,12 @@ def as_initial_conditions(y0s: ArrayLike, dim: int) -> np.ndarray:
 
 
 def as_compiled(model: Model | CompiledModel) -> CompiledModel:
-    """Compile a `Model`; pass a `CompiledModel` through (keeping its jit cache)."""
+    """Compile a `Model` (once per Model object); pass a `CompiledModel` through
+    (keeping its jit cache)."""
     if isinstance(model, CompiledModel):
         return model
     if isinstance(model, Model):
-        return compile_model(model)
+        return cached_compile(model)
     raise TypeError(f"expected a basinlab Model, got {type(model).__name__}")
 
 
