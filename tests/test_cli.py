@@ -1,6 +1,3 @@
-import contextlib
-import io
-import pathlib
 import subprocess
 import sys
 
@@ -9,32 +6,12 @@ import numpy as np
 import numpyro.distributions as dist
 import pytest
 import sympy as sp
+from _command_line import run, run_here
 
 import basinlab as bl
 
 matplotlib.use("Agg")
-EXECUTABLE = pathlib.Path(sys.executable).parent / "basinlab"
 MODEL = "alignment_double_well"
-
-
-def run(*arguments, cwd=None):
-    return subprocess.run(
-        [str(EXECUTABLE), *arguments], capture_output=True, text=True, cwd=cwd, timeout=300
-    )
-
-
-def run_here(*arguments):
-    """`run` in this process: the command line's own entry point, with its output
-    captured; for commands that repeat one piece of work, so that it compiles once."""
-    from basinlab import _cli
-
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        try:
-            code = _cli.main(list(arguments))
-        except SystemExit as exit:  # argparse's usage errors
-            code = exit.code
-    return subprocess.CompletedProcess(arguments, code, stdout.getvalue(), stderr.getvalue())
 
 
 def test_models_lists_the_catalogue():

@@ -3,7 +3,6 @@ files. Each must end in the right result or a one-line error, and leave no parti
 or corrupted file behind."""
 
 import os
-import pathlib
 import subprocess
 import sys
 
@@ -11,22 +10,11 @@ import h5py
 import numpy as np
 import numpyro.distributions as dist
 import pytest
+from _command_line import EXECUTABLE
+from _command_line import run as cli
 
 import basinlab as bl
 from basinlab._output_folder import LOCK_NAME, OutputFolder
-
-EXECUTABLE = pathlib.Path(sys.executable).parent / "basinlab"
-
-
-def cli(*arguments, cwd=None, env=None):
-    return subprocess.run(
-        [str(EXECUTABLE), *arguments],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        env=None if env is None else {**os.environ, **env},
-    )
 
 
 def assert_one_line_error(out, message):

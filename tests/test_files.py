@@ -15,20 +15,15 @@ import numpy as np
 import numpyro.distributions as dist
 import pytest
 import xarray as xr
+from _command_line import run as cli
+from _command_line import run_here
 
 import basinlab as bl
 from basinlab._output_folder import FolderInUseError, OutputFolder
 from basinlab.simulations._storage._atomic import atomic_output
 
-EXECUTABLE = pathlib.Path(sys.executable).parent / "basinlab"
 MODEL = bl.models.alignment_double_well()
 P0 = dist.Uniform(np.array([-2.0, -1.0]), np.array([2.0, 3.0])).to_event(1)
-
-
-def cli(*arguments, cwd=None):
-    return subprocess.run(
-        [str(EXECUTABLE), *arguments], capture_output=True, text=True, cwd=cwd, timeout=300
-    )
 
 
 @pytest.fixture(scope="module")
@@ -88,18 +83,19 @@ def test_the_lock_dies_with_its_holder(tmp_path):
 
 
 def test_other_settings_are_not_overwritten_without_overwrite(tmp_path):
+    # In this process: the four commands repeat one computation, compiled once.
     common = ("fractions", "alignment_double_well", "--n", "200", "--no-progress")
-    first = cli(*common, "--seed", "0", "--out", str(tmp_path))
+    first = run_here(*common, "--seed", "0", "--out", str(tmp_path))
     assert first.returncode == 0, first.stderr
     path = tmp_path / "alignment_double_well_fractions.nc"
     made = path.read_bytes()
-    again = cli(*common, "--seed", "0", "--out", str(tmp_path))
+    again = run_here(*common, "--seed", "0", "--out", str(tmp_path))
     assert again.returncode == 0, again.stderr
-    other = cli(*common, "--seed", "1", "--out", str(tmp_path))
+    other = run_here(*common, "--seed", "1", "--out", str(tmp_path))
     assert other.returncode == 2
     assert "other settings (seed: 0 -> 1)" in other.stderr and "--overwrite" in other.stderr
     assert path.read_bytes() == made
-    replaced = cli(*common, "--seed", "1", "--out", str(tmp_path), "--overwrite")
+    replaced = run_here(*common, "--seed", "1", "--out", str(tmp_path), "--overwrite")
     assert replaced.returncode == 0, replaced.stderr
     assert bl.load(path).attrs["seed"] == 1
     assert json.loads(bl.load(path).attrs["request"])["seed"] == 1
@@ -144,7 +140,7 @@ def test_a_damaged_chunk_is_reported_discarded_and_recomputed(damage, tmp_path):
 
 def test_the_command_line_reports_a_damaged_chunk_in_one_line(tmp_path):
     arguments = ("map", "alignment_double_well", "--resolution", "12", "--out", str(tmp_path))
-    assert cli(*arguments, "--no-progress").returncode == 0
+    assert run_here(*arguments, "--no-progress").returncode == 0
     for chunk in _chunk_files(tmp_path / ".chunks"):
         chunk.write_bytes(chunk.read_bytes()[:100])
     out = cli(*arguments, "--no-progress")
