@@ -40,13 +40,14 @@ def _fraction(result, name_part):
 
 def test_cycle_system_without_predicates_has_the_exact_origin_fraction():
     p0 = dist.Normal(np.zeros(2), 1.0)
-    result = bl.basin_fractions(CYCLE, p0, n=6000, seed=0, progress=False, confidence=WIDE)
+    # Starts bound for the cycle never come to rest and are followed: the costly part.
+    result = bl.basin_fractions(CYCLE, p0, n=2000, seed=0, progress=False, confidence=WIDE)
     assert result["attractor_kind"].values.tolist() == ["stable focus", LIMIT_CYCLE]
     # Under N(0, I), r^2 is chi-squared with 2 degrees of freedom: P(r < 1) = 1 - e^(-1/2).
     low, _, high = _fraction(result, "stable focus")
     assert low <= 1 - np.exp(-0.5) <= high
     assert result.sizes["predicate"] == 0
-    assert result["count"].sum() == 6000
+    assert result["count"].sum() == 2000
 
 
 def test_triple_well_without_predicates_splits_in_thirds():

@@ -81,7 +81,7 @@ def test_kramers_is_asymptotic_in_the_barrier_over_the_temperature():
     ids=["tree", "increments"],
 )
 def test_escape_times_match_the_exact_quadrature(settings):
-    temperature = 0.1
+    temperature = 0.2  # barrier / D = 1.25: escapes within tens of time units
     result = bl.escape_times(
         well(temperature),
         [-1.0],
@@ -175,7 +175,7 @@ def test_noise_runs_are_bit_identical_for_a_seed_and_independent_of_batching():
         bl.escape_times(
             model,
             [-1.0],
-            n=300,
+            n=100,
             t1=400,
             seed=7,
             progress=False,
