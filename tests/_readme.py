@@ -11,12 +11,10 @@ import os
 import pathlib
 import re
 import shlex
-import sys
 
 ROOT = pathlib.Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"^```(\w+)\n(.*?)^```", README, flags=re.MULTILINE | re.DOTALL)
-EXECUTABLE = pathlib.Path(sys.executable).parent / "basinlab"
 FULL = os.environ.get("BASINLAB_README_FULL") == "1"
 
 SHRINK = {

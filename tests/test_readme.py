@@ -1,9 +1,9 @@
 """Every code block of README.md runs, so the README cannot rot.
 
 Python blocks run as scripts, each in a namespace of its own (in a fresh interpreter
-when it sets environment variables for JAX); shell blocks run their
-`basinlab` commands, in order, in one folder, except those that another test runs
-itself (`_readme.RUN_ELSEWHERE`). Slow sizes are shrunk as `_readme.SHRINK` says.
+when it sets environment variables for JAX); shell blocks run their `basinlab`
+commands in this process, in order, in one folder, except those that another test
+runs itself (`_readme.RUN_ELSEWHERE`). Slow sizes are shrunk as `_readme.SHRINK` says.
 """
 
 import os
@@ -13,9 +13,9 @@ import sys
 
 import matplotlib
 import pytest
+from _command_line import run_here
 from _readme import (
     BLOCKS,
-    EXECUTABLE,
     FULL,
     ROOT,
     RUN_ELSEWHERE,
@@ -89,20 +89,18 @@ def test_python_block_runs(code, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("block", _cases(SHELL, "sh"))
-def test_shell_block_runs(block, tmp_path):
+def test_shell_block_runs(block, tmp_path, monkeypatch):
+    # In this process, through the command line's entry point: the installed
+    # `basinlab` executable itself is run by test_cli.
+    monkeypatch.chdir(tmp_path)
+    matplotlib.use("Agg")
     for line in lines(block):
         to_run = command(line)
         if to_run is None or line in RUN_ELSEWHERE:
             continue
         arguments = shlex.split(shrunk("sh", to_run, set()))
         assert arguments[0] == "basinlab", line
-        out = subprocess.run(
-            [str(EXECUTABLE), *arguments[1:]],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
+        out = run_here(*arguments[1:])
         assert out.returncode == 0, f"{line}\n{out.stderr[-3000:]}"
 
 
