@@ -308,7 +308,8 @@ def integrate(
     **Arguments:**
 
     - `model`: a [`basinlab.Model`][] or a [`basinlab.simulations.CompiledModel`][]
-      (reuse one compiled model across calls to reuse its compiled solver).
+      (calls with the same model object, or the same compiled model, reuse its
+      compiled solver).
     - `y0s`: initial conditions, shape `(n, dim)`.
     - `params`: parameter overrides by name.
     - `settings`: the solver settings; keyword arguments such as `t1=50.0` override
