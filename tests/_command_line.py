@@ -1,6 +1,6 @@
 """Running the command line from the tests: in a fresh interpreter, as a user would,
 or in the test's own process, where commands that repeat one piece of work share
-its compiled code."""
+its compiled code; and Python scripts that need an interpreter of their own."""
 
 import contextlib
 import io
@@ -12,16 +12,27 @@ import sys
 EXECUTABLE = pathlib.Path(sys.executable).parent / "basinlab"
 
 
-def run(*arguments, cwd=None, env=None):
-    """`basinlab ARGUMENTS` in a new process, with its output captured."""
+def _in_new_process(command, cwd, env, timeout):
     return subprocess.run(
-        [str(EXECUTABLE), *arguments],
+        command,
         capture_output=True,
         text=True,
         cwd=cwd,
-        timeout=300,
+        timeout=timeout,
         env=None if env is None else {**os.environ, **env},
     )
+
+
+def run(*arguments, cwd=None, env=None):
+    """`basinlab ARGUMENTS` in a new process, with its output captured; `env` adds to
+    this process's environment."""
+    return _in_new_process([str(EXECUTABLE), *arguments], cwd, env, 300)
+
+
+def run_python(script, *arguments, cwd=None, env=None, timeout=300):
+    """The Python code `script` in a new interpreter (`python -c script ARGUMENTS`),
+    with its output captured; `env` adds to this process's environment."""
+    return _in_new_process([sys.executable, "-c", script, *arguments], cwd, env, timeout)
 
 
 def run_here(*arguments):

@@ -1,12 +1,9 @@
-import subprocess
-import sys
-
 import matplotlib
 import numpy as np
 import numpyro.distributions as dist
 import pytest
 import sympy as sp
-from _command_line import run, run_here
+from _command_line import run, run_here, run_python
 
 import basinlab as bl
 
@@ -77,7 +74,7 @@ def _modules_loaded_by(*arguments):
         "    pass\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'jax', 'sympy', 'xarray'}))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out = run_python(code, timeout=60)
     return out.stdout.strip().splitlines()[-1]
 
 

@@ -4,13 +4,12 @@ or corrupted file behind."""
 
 import os
 import subprocess
-import sys
 
 import h5py
 import numpy as np
 import numpyro.distributions as dist
 import pytest
-from _command_line import EXECUTABLE
+from _command_line import EXECUTABLE, run_python
 from _command_line import run as cli
 
 import basinlab as bl
@@ -132,7 +131,7 @@ def test_an_interrupt_that_python_drops_still_stops_the_work():
         "    print('stopped'); sys.exit(0)\n"
         "sys.exit(1)\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    out = run_python(script)
     assert out.returncode == 0 and out.stdout.split() == ["went", "on", "stopped"], out
     assert "KeyboardInterrupt" in out.stderr  # Python reports what it dropped
 
@@ -186,9 +185,7 @@ def test_a_disk_that_fills_up_while_a_result_is_saved_gives_one_clear_error(tmp_
         "    sys.exit(3)\n"
     )
     target = tmp_path / "map.nc"
-    out = subprocess.run(
-        [sys.executable, "-c", script, str(target)], capture_output=True, text=True, timeout=300
-    )
+    out = run_python(script, str(target))
     assert out.returncode == 3, out.stdout + out.stderr
     assert f"could not write {target}" in out.stdout and "nothing was written" in out.stdout
     assert out.stdout.count("\n") == 1 and "Traceback" not in out.stderr

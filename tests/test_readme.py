@@ -6,14 +6,11 @@ commands in this process, in order, in one folder, except those that another tes
 runs itself (`_readme.RUN_ELSEWHERE`). Slow sizes are shrunk as `_readme.SHRINK` says.
 """
 
-import os
 import shlex
-import subprocess
-import sys
 
 import matplotlib
 import pytest
-from _command_line import run_here
+from _command_line import run_here, run_python
 from _readme import (
     BLOCKS,
     FULL,
@@ -25,6 +22,8 @@ from _readme import (
     readme_arguments,
     shrunk,
 )
+
+matplotlib.use("Agg")
 
 
 def test_the_readme_has_the_blocks_this_test_runs():
@@ -66,20 +65,12 @@ def test_python_block_runs(code, tmp_path, monkeypatch):
     script = shrunk("python", code, set())
     if "os.environ" in script:
         # A block that configures JAX before importing it needs an interpreter of its own.
-        out = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            env=dict(os.environ, MPLBACKEND="Agg"),
-        )
+        out = run_python(script, cwd=tmp_path, env={"MPLBACKEND": "Agg"}, timeout=900)
         assert out.returncode == 0, out.stderr[-3000:]
         return
     # The others run here, as a script in a namespace of its own: what a fresh
     # interpreter would do, without its 5-7 s of imports per block.
     monkeypatch.chdir(tmp_path)
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     try:
@@ -93,7 +84,6 @@ def test_shell_block_runs(block, tmp_path, monkeypatch):
     # In this process, through the command line's entry point: the installed
     # `basinlab` executable itself is run by test_cli.
     monkeypatch.chdir(tmp_path)
-    matplotlib.use("Agg")
     for line in lines(block):
         to_run = command(line)
         if to_run is None or line in RUN_ELSEWHERE:
