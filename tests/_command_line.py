@@ -47,3 +47,10 @@ def run_here(*arguments):
         except SystemExit as exit:  # argparse's usage errors
             code = exit.code
     return subprocess.CompletedProcess(arguments, code, stdout.getvalue(), stderr.getvalue())
+
+
+def host_devices(count):
+    """The environment of a new process in which JAX sees `count` CPU devices, keeping
+    this process's other XLA flags."""
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={count}"
+    return {"XLA_FLAGS": flags.strip()}

@@ -7,7 +7,7 @@ import numpy as np
 import numpyro.distributions as dist
 import pytest
 import xarray as xr
-from _command_line import run_python
+from _command_line import host_devices, run_python
 from _readme import readme_arguments
 from numpyro.infer.util import log_density
 
@@ -211,8 +211,7 @@ assert not np.array_equal(bias[0], bias[1])  # two chains, not one copied
 
 @pytest.mark.slow
 def test_chains_run_in_parallel_on_host_devices():
-    environment = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    done = run_python(_PARALLEL, env=environment, timeout=600)
+    done = run_python(_PARALLEL, env=host_devices(2), timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
 
 

@@ -7,6 +7,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from _command_line import host_devices
 
 import basinlab as bl
 from basinlab.simulations._engine._distribute import chunk_share
@@ -40,7 +41,7 @@ _RUN = textwrap.dedent(
 def _launch(tmp_path, name, devices, index=0, count=1, checkpoint="", progress=False, lean=True):
     out = str(tmp_path / name)
     np.save(out + ".starts.npy", STARTS)
-    environment = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    environment = {**os.environ, **host_devices(devices)}
     verbosity = "progress" if progress else "quiet"
     solver = "lean" if lean else "diffrax"
     return out, subprocess.Popen(
