@@ -10,6 +10,8 @@ import subprocess
 import sys
 
 EXECUTABLE = pathlib.Path(sys.executable).parent / "basinlab"
+# The suite compiles with XLA:CPU's older loop-fusion emitters (see conftest.py).
+FAST_COMPILE_FLAG = "--xla_cpu_use_fusion_emitters=false"
 
 
 def _in_new_process(command, cwd, env, timeout):
@@ -54,3 +56,10 @@ def host_devices(count):
     this process's other XLA flags."""
     flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={count}"
     return {"XLA_FLAGS": flags.strip()}
+
+
+def product_compiler():
+    """The environment of a new process that compiles as the product does: without
+    the suite's `FAST_COMPILE_FLAG`."""
+    flags = os.environ.get("XLA_FLAGS", "").split()
+    return {"XLA_FLAGS": " ".join(f for f in flags if f != FAST_COMPILE_FLAG)}

@@ -2,6 +2,8 @@ import gc
 import os
 import pathlib
 
+from _command_line import FAST_COMPILE_FLAG
+
 # XLA's compiled code is kept on disk and shared by the two workers and every process
 # they start (notebook kernels, the command line, README examples), so each kernel is
 # compiled once per run. Set before JAX is imported, so that child processes inherit it.
@@ -21,8 +23,9 @@ os.environ.setdefault("EQX_ON_ERROR", "nan")
 # a second. XLA's older loop-fusion emitters compile them in about half the time (a
 # teacher-student calibration: 34 s of compilation down to 16 s) from the same HLO;
 # the product keeps XLA's default, which runs large ensembles up to a fifth faster.
+# Tests of bitwise equality across batch shapes run under the product's compiler.
 os.environ["XLA_FLAGS"] = " ".join(
-    dict.fromkeys([*os.environ.get("XLA_FLAGS", "").split(), "--xla_cpu_use_fusion_emitters=false"])
+    dict.fromkeys([*os.environ.get("XLA_FLAGS", "").split(), FAST_COMPILE_FLAG])
 )
 
 import hypothesis
