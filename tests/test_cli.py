@@ -122,7 +122,7 @@ def test_progress_advances_batch_by_batch_and_through_following(monkeypatch):
 
 
 def test_default_window_shows_the_limit_cycle(tmp_path):
-    out = run(
+    out = run_here(
         "map", "bistable_cycle", "--resolution", "24", "--out", str(tmp_path), "--no-progress"
     )
     assert out.returncode == 0, out.stderr

@@ -141,7 +141,17 @@ def test_ctrl_c_stops_a_run_keeps_its_chunks_and_exits_130(tmp_path):
     import threading
     import time
 
-    arguments = ["fractions", "bistable_cycle", "--n", "200000", "--out", str(tmp_path)]
+    # Short solves (the orbits on the cycle never settle): the first chunk comes sooner.
+    arguments = [
+        "fractions",
+        "bistable_cycle",
+        "--n",
+        "200000",
+        "--t1",
+        "40",
+        "--out",
+        str(tmp_path),
+    ]
     run = subprocess.Popen(
         [str(EXECUTABLE), *arguments], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )

@@ -1,14 +1,11 @@
 """Discrete-time models: fixed points, stability by modulus, iteration, periodic orbits,
 basins and the command line."""
 
-import pathlib
-import subprocess
-import sys
-
 import numpy as np
 import numpyro.distributions as dist
 import pytest
 import sympy as sp
+from _command_line import run_here
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -117,16 +114,13 @@ def test_maps_have_no_noise_and_no_certified_regions_or_calibration():
 
 
 def test_command_line_maps_and_counts_a_map(tmp_path):
-    executable = pathlib.Path(sys.executable).parent / "basinlab"
     output = ["--out", str(tmp_path)]
     for arguments in (
         ("map", "newton_cubic", "--resolution", "40", *output),
         ("fractions", "logistic_map", "--n", "200", *output),
         ("analyze", "logistic_map", "--param", "r=3.5"),
     ):
-        out = subprocess.run(
-            [str(executable), *arguments], capture_output=True, text=True, timeout=300
-        )
+        out = run_here(*arguments)
         assert out.returncode == 0, out.stderr
     assert "x[k+1] = r*x*(1 - x)" in out.stdout
     fractions = bl.load(tmp_path / "logistic_map_fractions.nc")

@@ -92,7 +92,8 @@ def test_gap_to_the_ode_shrinks_as_n_grows():
         ]
         return np.mean([training.compare_with_theory(r).attrs["overlap_max_gap"] for r in runs])
 
-    assert gap(2000) < 0.6 * gap(250)
+    # The gap falls as N^(-1/2): to half from N = 250 to 1000.
+    assert gap(1000) < 0.75 * gap(250)
 
 
 def test_second_layer_and_linear_runs_follow_their_odes():
