@@ -22,7 +22,8 @@ os.environ.setdefault("EQX_ON_ERROR", "nan")
 # Most of the suite's time is XLA:CPU compiling programs that then run for well under
 # a second. XLA's older loop-fusion emitters compile them in about half the time (a
 # teacher-student calibration: 34 s of compilation down to 16 s) from the same HLO;
-# the product keeps XLA's default, which runs large ensembles up to a fifth faster.
+# the product keeps XLA's default, under which the lean kernel runs faster
+# (benchmarks/RESULTS.md).
 # Tests of bitwise equality across batch shapes run under the product's compiler.
 os.environ["XLA_FLAGS"] = " ".join(
     dict.fromkeys([*os.environ.get("XLA_FLAGS", "").split(), FAST_COMPILE_FLAG])
