@@ -6,7 +6,8 @@ from _command_line import FAST_COMPILE_FLAG
 
 # XLA's compiled code is kept on disk and shared by the two workers and every process
 # they start (the command line, README examples, a notebook's Jupyter kernel), so each
-# program is compiled once per run. Set before JAX is imported, so that child processes inherit it.
+# program is compiled once per run. Set before JAX is imported, so that child processes
+# inherit it.
 os.environ.setdefault(
     "JAX_COMPILATION_CACHE_DIR", str(pathlib.Path(__file__).parent.parent / ".jax_cache")
 )

@@ -198,10 +198,8 @@ _SEED_AND_BATCHING = textwrap.dedent(
         for size in (128, 16)
     ]
     assert np.array_equal(runs[0].time.values, runs[1].time.values)
-    other = bl.escape_times(
-        well, [-1.0], n=120, t1=200, seed=8, progress=False,
-        settings=NoiseSettings(brownian="increments"),
-    )
+    fast = NoiseSettings(brownian="increments")
+    other = bl.escape_times(well, [-1.0], n=120, t1=200, seed=8, progress=False, settings=fast)
     assert not np.array_equal(runs[0].time.values, other.time.values)
     """
 )
