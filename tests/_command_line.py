@@ -37,13 +37,14 @@ def run_python(script, *arguments, cwd=None, env=None, timeout=300):
     return _in_new_process([sys.executable, "-c", script, *arguments], cwd, env, timeout)
 
 
-def run_here(*arguments):
+def run_here(*arguments, cwd=None):
     """`run` in this process: the command line's own entry point, with its output
     captured."""
     from basinlab import _cli
 
     stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+    folder = contextlib.nullcontext() if cwd is None else contextlib.chdir(cwd)
+    with folder, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         try:
             code = _cli.main(list(arguments))
         except SystemExit as exit:  # argparse's usage errors

@@ -2,8 +2,6 @@
 Python API. Each case names the error type and a fragment of its message; on the
 command line each is one line on stderr, exit status 2, no traceback."""
 
-import contextlib
-
 import diffrax
 import numpy as np
 import numpyro.distributions as dist
@@ -23,8 +21,7 @@ def cli(arguments, cwd):
     # In this process: bad input is refused before any work, so a new interpreter per
     # case would be most of the cost. An exception that escaped the command line's
     # handling would fail the test here as it would reach the user there.
-    with contextlib.chdir(cwd):
-        return run_here(*arguments)
+    return run_here(*arguments, cwd=cwd)
 
 
 CLI_CASES = [
