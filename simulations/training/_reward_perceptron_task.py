@@ -21,7 +21,8 @@ class RewardPerceptronTask(TrainingTask):
     \eta_1$ if rewarded and $-\eta_2$ if not: the update of
     [`reward_perceptron_run`][], one episode per step.
 
-    The teachers are drawn once from `teacher_seed`, as in `reward_perceptron_run`:
+    The teachers are drawn once from `teacher_seed`, built as `reward_perceptron_run`
+    builds them (not the same draws):
     $|w^*|^2 = |w_p|^2 = D$ and $w_p\cdot w^*/D = \rho$. Each run starts from
     `initial_overlap` $\cdot\,w^* +$ `init_scale` $\cdot\,\xi$ with its own $\xi$.
     Logged: $R = w\cdot w^*/D$, $S = w\cdot w_p/D$, $Q = w\cdot w/D$ and the cosine
