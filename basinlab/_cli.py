@@ -27,6 +27,10 @@ TESTBED_CLASSES = (
     "marked_flip_mixture",
 )
 
+# The tasks of `basinlab runs`, likewise; a test keeps them equal to
+# basinlab.simulations.training.TRAINING_TASKS.
+TRAINING_TASKS = ("reward_perceptron",)
+
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _ASSIGNMENT = re.compile(rf"^({_NAME})=(.+)$")
 SEED_LIMIT = 2**63
@@ -237,6 +241,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     with_output(testbed, "basinlab-testbed")
 
+    runs = commands.add_parser(
+        "runs", help="train many real networks at once: the share ending in each state, vs theory"
+    )
+    runs.add_argument("task", choices=TRAINING_TASKS, help="the training task")
+    runs.add_argument("--n", type=_count(1), default=1024, help="number of runs")
+    runs.add_argument("--steps", type=_count(1), help="training steps per run (default: 20 dim)")
+    runs.add_argument("--set", action="append", metavar="NAME=VALUE", help="a setting of the task")
+    runs.add_argument("--seed", type=_seed, default=0, help="seed of the runs")
+    runs.add_argument(
+        "--memory", type=_positive, default=2.0, help="GB for one chunk of runs (default 2)"
+    )
+    with_output(runs, "basinlab-runs")
+
     demo = commands.add_parser("demo", help="analyze, map and fractions of the default model")
     demo.add_argument("--resolution", type=_count(2), default=256, help="grid points per axis")
     demo.add_argument("--n", type=_count(1), default=20_000, help="samples for the fractions")
@@ -364,6 +381,29 @@ def _run(arguments: argparse.Namespace) -> int:
 
             with interruptible():
                 _report.testbed(path, record, not arguments.no_progress, arguments.overwrite)
+        return 0
+    if command == "runs":
+        from .simulations.training._task_registry import training_task
+
+        settings = _assignments(arguments.set, "setting")
+        task, default_steps = training_task(arguments.task, settings)
+        record = {
+            "kind": "runs",
+            "task": arguments.task,
+            "settings": task.settings(),
+            "n": arguments.n,
+            "steps": arguments.steps or default_steps,
+            "seed": arguments.seed,
+            "memory": arguments.memory,
+        }
+        from . import _report
+        from .simulations._engine._progress import interruptible
+
+        chunk_size = _report.runs_chunk_size(task, record)  # refuses before any work
+        with OutputFolder(arguments.out, arguments.overwrite) as folder:
+            path = folder.claim("runs.nc", record)
+            with interruptible():
+                _report.training_runs(task, path, record, chunk_size, not arguments.no_progress)
         return 0
     requests = _ensemble_requests(arguments)
     with OutputFolder(arguments.out, arguments.overwrite) as folder:

@@ -33,7 +33,10 @@ from .simulations import (
 from .simulations import basin_map as compute_basin_map
 from .simulations import continuation as compute_continuation
 from .simulations import testbed as bed
+from .simulations._plot._training_ensemble import plot_training_ensemble
 from .simulations._storage._atomic import save_figure
+from .simulations.training._ensemble import chunk_size_for, train_ensemble
+from .simulations.training._ensemble_fractions import ensemble_fractions, predicted_fractions
 from .theory import FixedPoint, bifurcations, fixed_points
 
 
@@ -187,6 +190,77 @@ def run(
             print(f"\n== {title} ==")
         work = basin_map if isinstance(request, MapRequest) else fractions
         work(request, path, progress, points[key])
+
+
+def _log_every(steps: int) -> int:
+    """The largest divisor of `steps` that logs at least 20 times."""
+    return next(d for d in range(max(1, steps // 20), 0, -1) if steps % d == 0)
+
+
+def runs_chunk_size(task, record: dict) -> int:
+    """The runs per chunk that fit in the request's memory budget.
+
+    **Raises:**
+
+    - `ValueError`: not one batch of runs fits.
+    """
+    steps = record["steps"]
+    budget = record["memory"] * 1e9
+    return chunk_size_for(task, steps, _log_every(steps), budget, batch_size=16)
+
+
+def training_runs(task, path: pathlib.Path, record: dict, chunk_size: int, progress: bool):
+    """Train the runs `record` asks for, print the shares of their end states beside the
+    theory's, and write the record and a figure next to `path`."""
+    steps = record["steps"]
+    started = time.perf_counter()
+    result = train_ensemble(
+        task,
+        n=record["n"],
+        steps=steps,
+        log_every=_log_every(steps),
+        seed=record["seed"],
+        chunk_size=min(chunk_size, 256),
+        checkpoint_dir=path.parent / ".chunks",
+        progress=progress,
+    )
+    seconds = time.perf_counter() - started
+    measured = ensemble_fractions(result)
+    try:
+        predicted = predicted_fractions(task, result)
+    except NotImplementedError:
+        predicted = None
+    print(
+        f"{record['n']} runs of {task.name}, {steps} steps each, seed {record['seed']}, "
+        f"in {seconds:.1f} s"
+    )
+    level = f"{100 * measured.attrs['confidence']:g}% Wilson"
+    rows = []
+    for k, name in enumerate(measured["outcome_name"].values):
+        low, high = (measured[f"fraction_{end}"].values[k] for end in ("low", "high"))
+        row = [
+            str(name),
+            str(int(measured["count"].values[k])),
+            f"{measured['fraction'].values[k]:.4f}",
+            f"[{low:.4f}, {high:.4f}]",
+        ]
+        if predicted is not None:
+            row.append(f"{predicted['fraction'].values[k]:.4f}")
+        rows.append(row)
+    header = ["end state", "count", "fraction", level]
+    print(table(header + (["theory"] if predicted is not None else []), rows))
+    if predicted is not None:
+        print(f"runs whose end state the theory predicts: {predicted.attrs['agreement']:.4f}")
+    result.attrs[REQUEST_ATTRIBUTE] = json.dumps(record)
+    save(result, path)
+    logged = [k for k in result.data_vars if result[k].dims == ("run", "step")]
+    observable = "overlap" if "overlap" in logged else logged[0]
+    fig, _ = plot_training_ensemble(result, observable, measured, predicted)
+    figure = path.with_suffix(".png")
+    save_figure(fig, figure)
+    plt.close(fig)
+    print(f"wrote {path} and {figure}")
+    return result
 
 
 def prove(ids: Sequence[str] | None, as_json: bool, timeout: float | None) -> int:

@@ -1,14 +1,23 @@
-"""Predicates over whole trajectories: at the end, all along, and the first failure."""
+"""Predicates over whole trajectories: at the end, all along, and the first failure.
+
+They read the results of `trajectories` (over `trajectory` and `time`) and the records
+of `train_ensemble` (over `run` and `step`) alike.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import xarray as xr
 
+# The path axis and the ensemble axis of each kind of result.
+_AXES = {"trajectories": ("trajectory", "time"), "training_ensemble": ("run", "step")}
+
 
 def _holds(result: xr.Dataset, predicate: str) -> xr.DataArray:
-    if not isinstance(result, xr.Dataset) or result.attrs.get("kind") != "trajectories":
-        raise ValueError("a trajectory predicate needs a result of basinlab.trajectories")
+    if not isinstance(result, xr.Dataset) or result.attrs.get("kind") not in _AXES:
+        raise ValueError(
+            "a trajectory predicate needs a result of basinlab.trajectories or of train_ensemble"
+        )
     names = [str(p) for p in result["predicate"].values]
     if predicate not in names:
         raise ValueError(f"unknown predicate {predicate!r}; the model's predicates are {names}")
@@ -20,18 +29,22 @@ def holds_at_end(result: xr.Dataset, predicate: str) -> xr.DataArray:
 
     **Arguments:**
 
-    - `result`: a dataset from [`basinlab.trajectories`][].
+    - `result`: a dataset from [`basinlab.trajectories`][], or a record of
+      [`train_ensemble`][].
     - `predicate`: the name of one of the model's predicates.
 
     **Returns:**
 
-    A boolean `xarray.DataArray` over `trajectory`.
+    A boolean `xarray.DataArray` over `trajectory` (over `run` for a record).
 
     **Raises:**
 
-    - `ValueError`: `result` is not a trajectories result, or the predicate is unknown.
+    - `ValueError`: `result` is neither a trajectories result nor a record, or the
+      predicate is unknown.
     """
-    return _holds(result, predicate).isel(time=-1).drop_vars(["time", "predicate"])
+    holds = _holds(result, predicate)
+    along = _AXES[result.attrs["kind"]][1]
+    return holds.isel({along: -1}).drop_vars([along, "predicate"])
 
 
 def holds_all_along(result: xr.Dataset, predicate: str) -> xr.DataArray:
@@ -44,18 +57,21 @@ def holds_all_along(result: xr.Dataset, predicate: str) -> xr.DataArray:
 
     **Arguments:**
 
-    - `result`: a dataset from [`basinlab.trajectories`][].
+    - `result`: a dataset from [`basinlab.trajectories`][], or a record of
+      [`train_ensemble`][].
     - `predicate`: the name of one of the model's predicates.
 
     **Returns:**
 
-    A boolean `xarray.DataArray` over `trajectory`.
+    A boolean `xarray.DataArray` over `trajectory` (over `run` for a record).
 
     **Raises:**
 
-    - `ValueError`: `result` is not a trajectories result, or the predicate is unknown.
+    - `ValueError`: `result` is neither a trajectories result nor a record, or the
+      predicate is unknown.
     """
-    return _holds(result, predicate).all("time").drop_vars("predicate")
+    holds = _holds(result, predicate)
+    return holds.all(_AXES[result.attrs["kind"]][1]).drop_vars("predicate")
 
 
 def first_violation(result: xr.Dataset, predicate: str) -> xr.DataArray:
@@ -64,11 +80,12 @@ def first_violation(result: xr.Dataset, predicate: str) -> xr.DataArray:
 
     **Raises:**
 
-    - `ValueError`: `result` is not a trajectories result, or the predicate is unknown.
+    - `ValueError`: `result` is neither a trajectories result nor a record, or the
+      predicate is unknown.
     """
     holds = _holds(result, predicate)
-    failed = ~holds.values
-    times = result["time"].values.astype(float)
+    ensemble, along = _AXES[result.attrs["kind"]]
+    failed = ~holds.transpose(ensemble, along).values
+    times = result[along].values.astype(float)
     first = np.where(failed.any(axis=1), times[np.argmax(failed, axis=1)], np.nan)
-    trajectory = result["trajectory"].values
-    return xr.DataArray(first, coords={"trajectory": trajectory}, dims="trajectory")
+    return xr.DataArray(first, coords={ensemble: result[ensemble].values}, dims=ensemble)

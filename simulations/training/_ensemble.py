@@ -1,9 +1,6 @@
 r"""Many training runs of one task at once: each run with its own key, vmapped over
-runs, in chunks that are written to disk as they finish.
-
-Work in progress for the issue "Basins of real networks" (branch only): the engine
-and its record; the tasks, the CLI and the comparison with theory come next.
-"""
+runs, split over the local devices, in chunks that are written to disk as they
+finish."""
 
 from __future__ import annotations
 
@@ -16,28 +13,35 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
-from jaxtyping import Array, Bool, PRNGKeyArray, PyTree, Scalar
+from jaxtyping import Array, Bool, Int, PRNGKeyArray, PyTree, Scalar
 
 from ...theory._checks import check_count
-from .._basin._wilson import wilson_interval
 from .._engine._checkpoint import ChunkStore
+from .._engine._distribute import batch_placement
 from .._engine._progress import Progress
 from .._engine._provenance import versions
 from .._engine._random_key import random_key
 
 
 class TrainingTask(eqx.Module):
-    """One network and one data stream, to be trained many times.
+    r"""One network and one data stream, to be trained many times.
 
-    A subclass says how a run starts, what one step does, what is logged and which
-    outcomes a finished run is tested for. Everything random comes from the keys it
-    is given, so a run is a function of its key alone.
+    A subclass says how a run starts, what one step does, what is logged, which
+    predicates are tested at each logged step and which end state a finished run is
+    in. Everything random comes from the keys it is given, so a run is a function of
+    its key alone. Settings that a sweep varies are best kept as array fields: then
+    one compiled program serves every point of the sweep.
     """
 
     @property
     @abc.abstractmethod
     def name(self) -> str:
         """A short name for records and file names."""
+
+    @property
+    @abc.abstractmethod
+    def end_state_names(self) -> tuple[str, ...]:
+        """The names of the end states, in the order of [`end_state`][] labels."""
 
     @abc.abstractmethod
     def settings(self) -> dict[str, object]:
@@ -56,8 +60,23 @@ class TrainingTask(eqx.Module):
         """The logged quantities of a state, each a scalar."""
 
     @abc.abstractmethod
-    def outcomes(self, observed: dict[str, Scalar]) -> dict[str, Bool[Array, ""]]:
-        """Whether each outcome holds, from the last logged quantities."""
+    def predicates(self, observed: dict[str, Scalar]) -> dict[str, Bool[Array, ""]]:
+        """Whether each predicate holds, from the logged quantities of one step."""
+
+    @abc.abstractmethod
+    def end_state(self, observed: dict[str, Scalar]) -> Int[Array, ""]:
+        """The end state of a run, an index into `end_state_names`, from its last
+        logged quantities."""
+
+    def predict_end_states(self, record: xr.Dataset) -> Int[np.ndarray, " run"]:
+        """The end state that the task's theory predicts for each run of `record`,
+        from the run's logged quantities at step 0.
+
+        **Raises:**
+
+        - `NotImplementedError`: the task has no theory.
+        """
+        raise NotImplementedError(f"the task {self.name!r} has no theory to predict its runs")
 
 
 def run_keys(seed: int | PRNGKeyArray, indices: np.ndarray) -> PRNGKeyArray:
@@ -81,8 +100,9 @@ def _one_run(task: TrainingTask, key: PRNGKeyArray, intervals: int, log_every: i
     first = task.observe(state)
     state, logged = jax.lax.scan(interval, state, jnp.arange(intervals) * log_every)
     path = {k: jnp.concatenate([first[k][None], logged[k]]) for k in first}
+    holds = jax.vmap(task.predicates)(path)
     final = {k: v[-1] for k, v in path.items()}
-    return path, task.outcomes(final)
+    return path, holds, task.end_state(final)
 
 
 @eqx.filter_jit
@@ -90,14 +110,55 @@ def _train_chunk(
     task: TrainingTask, keys: PRNGKeyArray, intervals: int, log_every: int, batch_size: int
 ):
     # Every run is trained in a vmapped batch of the same size, whatever the chunk:
-    # XLA's code for a batch depends on its size, and so would the last bits.
-    batches = keys.reshape(-1, batch_size, *keys.shape[1:])
+    # XLA's code for a batch depends on its size, and so would the last bits. The
+    # leading axis is one group per device.
+    def group(group_keys):
+        def batch(batch_keys):
+            return jax.vmap(lambda key: _one_run(task, key, intervals, log_every))(batch_keys)
 
-    def batch(batch_keys):
-        return jax.vmap(lambda key: _one_run(task, key, intervals, log_every))(batch_keys)
+        return jax.lax.map(batch, group_keys.reshape(-1, batch_size, *keys.shape[2:]))
 
-    outputs = jax.lax.map(batch, batches)
-    return jax.tree.map(lambda v: v.reshape(-1, *v.shape[2:]), outputs)
+    outputs = jax.vmap(group)(keys)
+    return jax.tree.map(lambda v: v.reshape(-1, *v.shape[3:]), outputs)
+
+
+def run_bytes(task: TrainingTask, steps: int, log_every: int) -> int:
+    """An estimate of the memory one run takes in a chunk: its record, and four
+    copies of its state for the step's arguments, result and temporaries.
+
+    **Arguments:**
+
+    - `task`, `steps`, `log_every`: as for [`train_ensemble`][].
+
+    **Returns:**
+
+    The estimate in bytes.
+    """
+    key = jax.random.PRNGKey(0)
+    state = jax.eval_shape(task.init, key)
+    record = jax.eval_shape(lambda k: _one_run(task, k, steps // log_every, log_every), key)
+    size = lambda tree: sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(tree))  # noqa: E731
+    return int(size(record) + 4 * size(state))
+
+
+def chunk_size_for(
+    task: TrainingTask, steps: int, log_every: int, memory_budget: float, batch_size: int = 16
+) -> int:
+    """The most runs whose chunk fits in `memory_budget` bytes, by [`run_bytes`][], in
+    whole batches.
+
+    **Raises:**
+
+    - `ValueError`: not even one batch of runs fits.
+    """
+    per_run = run_bytes(task, steps, log_every)
+    batches = int(memory_budget // (per_run * batch_size))
+    if batches < 1:
+        raise ValueError(
+            f"a memory budget of {memory_budget:.3g} bytes cannot hold one batch of "
+            f"{batch_size} runs ({per_run} bytes each)"
+        )
+    return batches * batch_size
 
 
 def train_ensemble(
@@ -116,7 +177,8 @@ def train_ensemble(
 
     Run $i$ draws everything from the key $k_i$ = `fold_in(key(seed), i)`: its start
     from the first half of `split(k_i)`, step $s$ from `fold_in` of the second half
-    and $s$. A run is therefore the same whatever the chunk it falls in.
+    and $s$. A run is therefore the same whatever the chunk it falls in. With several
+    local devices each chunk is split over them, a whole number of batches each.
 
     **Arguments:**
 
@@ -125,19 +187,20 @@ def train_ensemble(
     - `steps`: training steps per run, a multiple of `log_every`.
     - `log_every`: steps between logged states.
     - `seed`: an int or a PRNG key.
-    - `chunk_size`: runs trained in one compiled call, rounded up to a multiple of
-      `batch_size`; each finished chunk is written to `checkpoint_dir` and read back
-      by a rerun of the same work.
-    - `batch_size`: runs trained in lockstep (vmapped). Results do not depend on
-      `chunk_size`; they may differ in their last bits between batch sizes.
+    - `chunk_size`: runs trained in one compiled call, rounded up to a whole number of
+      batches on each device; each finished chunk is written to `checkpoint_dir` and
+      read back by a rerun of the same work.
+    - `batch_size`: runs trained in lockstep (vmapped) on one device. Results do not
+      depend on `chunk_size`; they may differ in their last bits between batch sizes.
     - `checkpoint_dir`: a folder for finished chunks, or `None`.
     - `progress`: show a progress bar in runs.
 
     **Returns:**
 
-    An `xarray.Dataset` with each logged quantity over `(run, step)` and `holds`
-    over `(run, outcome)`; the attrs hold the task's settings, `n`, `steps`, the seed
-    and the package versions.
+    An `xarray.Dataset` (attrs `kind = "training_ensemble"`) with each logged
+    quantity over `(run, step)`, `holds` over `(run, step, predicate)` and the end
+    state `label` over `run`, an index into the coordinate `end_state`; the attrs
+    hold the task's settings, `n`, `steps`, the seed and the package versions.
 
     **Raises:**
 
@@ -147,9 +210,11 @@ def train_ensemble(
         check_count(value, name)
     check_count(chunk_size, "chunk_size")
     check_count(batch_size, "batch_size")
-    chunk_size = -(-chunk_size // batch_size) * batch_size
     if steps % log_every:
         raise ValueError(f"steps = {steps} must be a multiple of log_every = {log_every}")
+    placement = batch_placement()
+    groups = 1 if placement is None else placement.devices
+    chunk_size = -(-chunk_size // (batch_size * groups)) * batch_size * groups
     intervals = steps // log_every
     seed_record = seed if isinstance(seed, int) else json.dumps(np.asarray(seed).tolist())
     store = ChunkStore.open(
@@ -174,66 +239,46 @@ def train_ensemble(
             if arrays is None:
                 padded = np.resize(indices, chunk_size)  # one compiled shape for every chunk
                 keys = run_keys(seed, padded)
-                path, holds = _train_chunk(task, keys, intervals, log_every, batch_size)
+                keys = keys.reshape(groups, -1, *keys.shape[1:])
+                if placement is not None:
+                    keys = placement.rows(keys)
+                path, holds, label = _train_chunk(task, keys, intervals, log_every, batch_size)
                 arrays = {f"path/{k}": np.asarray(v)[: len(indices)] for k, v in path.items()}
                 arrays |= {f"holds/{k}": np.asarray(v)[: len(indices)] for k, v in holds.items()}
+                arrays["label"] = np.asarray(label)[: len(indices)]
                 store.write(index, arrays)
             chunks.append(arrays)
             bar.advance(len(indices))
     joined = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
-    outcomes = [k.removeprefix("holds/") for k in joined if k.startswith("holds/")]
+    predicates = [k.removeprefix("holds/") for k in joined if k.startswith("holds/")]
+    observables = {
+        k.removeprefix("path/"): (("run", "step"), v)
+        for k, v in joined.items()
+        if k.startswith("path/")
+    }
     return xr.Dataset(
         {
-            **{
-                k.removeprefix("path/"): (("run", "step"), v)
-                for k, v in joined.items()
-                if k.startswith("path/")
-            },
+            **observables,
             "holds": (
-                ("run", "outcome"),
-                np.stack([joined[f"holds/{k}"] for k in outcomes], axis=1),
+                ("run", "step", "predicate"),
+                np.stack([joined[f"holds/{k}"] for k in predicates], axis=-1),
             ),
+            "label": ("run", joined["label"].astype(np.int32)),
         },
         coords={
             "run": np.arange(n),
             "step": np.arange(intervals + 1) * log_every,
-            "outcome": outcomes,
+            "predicate": predicates,
+            "end_state": list(task.end_state_names),
         },
         attrs={
-            "experiment": "training_ensemble",
+            "kind": "training_ensemble",
             "task": task.name,
             "settings": json.dumps(task.settings()),
             "n": n,
             "steps": steps,
+            "log_every": log_every,
             "seed": seed_record,
             "versions": json.dumps(versions()),
         },
-    )
-
-
-def ensemble_fractions(record: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:
-    """The share of runs for which each outcome holds, with Wilson intervals.
-
-    **Arguments:**
-
-    - `record`: the result of [`train_ensemble`][].
-    - `confidence`: of the intervals.
-
-    **Returns:**
-
-    An `xarray.Dataset` over `outcome` with `count`, `fraction`, `fraction_low` and
-    `fraction_high`.
-    """
-    holds = record["holds"].values
-    counts = holds.sum(axis=0)
-    low, high = wilson_interval(counts, holds.shape[0], confidence)
-    return xr.Dataset(
-        {
-            "count": ("outcome", counts),
-            "fraction": ("outcome", counts / holds.shape[0]),
-            "fraction_low": ("outcome", low),
-            "fraction_high": ("outcome", high),
-        },
-        coords={"outcome": record["outcome"].values},
-        attrs={"n": holds.shape[0], "confidence": confidence, "task": record.attrs["task"]},
     )

@@ -224,7 +224,8 @@ def reward_perceptron_run(
 
 
 @functools.lru_cache(maxsize=4)
-def _reward_perceptron_model(episode_length: int) -> CompiledModel:
+def reward_perceptron_model(episode_length: int) -> CompiledModel:
+    """The compiled ODE of [`basinlab.models.reward_perceptron`][], one per $T$."""
     return compile_model(models.reward_perceptron(episode_length))
 
 
@@ -262,7 +263,7 @@ def reward_perceptron_theory(run: xr.Dataset) -> xr.Dataset:
         "flip": a["flip"],
         "S_0": a["S_0"],
     }
-    compiled = _reward_perceptron_model(int(a["episode_length"]))
+    compiled = reward_perceptron_model(int(a["episode_length"]))
     times = run["time"].values
     round_starts = np.atleast_1d(a.get("round_starts", times[:1]))
     path = proxy_rounds(compiled, run["y"].values[0], times, round_starts, params=params, **TIGHT)

@@ -8,38 +8,69 @@ import math
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+import numpy as np
+import xarray as xr
+from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from ...theory._checks import check_count, check_in_range, check_positive
+from .._engine._trajectories import trajectories
 from ._ensemble import TrainingTask
+from ._experiment import TIGHT
+from ._reward_perceptron import reward_perceptron_model
+
+# The settings a sweep varies are array fields, so one compiled program serves a sweep.
+_DYNAMIC = (
+    "reward",
+    "penalty",
+    "flip",
+    "init_scale",
+    "initial_overlap",
+    "aligned_cosine",
+    "pretrain_steps",
+)
 
 
 class RewardPerceptronTask(TrainingTask):
-    r"""Episodes of $T$ Gaussian inputs, actions $\operatorname{sign}(w\cdot x_t)$,
-    rewarded when all agree with the proxy teacher $w_p$ (the verdict flipped with
-    probability $f$), and $w \leftarrow w + g\sum_t y_t x_t / (T\sqrt D)$, $g =
-    \eta_1$ if rewarded and $-\eta_2$ if not: the update of
-    [`reward_perceptron_run`][], one episode per step.
+    r"""The RL perceptron of [`reward_perceptron_run`][], one episode per step, after
+    an optional pre-training on the intended labels.
+
+    **Fine-tuning** (every step from `pretrain_steps` on): an episode of $T$ Gaussian
+    inputs, actions $y_t = \operatorname{sign}(w\cdot x_t)$, rewarded when all agree
+    with the proxy teacher $w_p$ (the verdict flipped with probability $f$), and
+    $w \leftarrow w + g\sum_t y_t x_t / (T\sqrt D)$, $g = \eta_1$ if rewarded and
+    $-\eta_2$ if not.
+
+    **Pre-training** (the first $P$ = `pretrain_steps` steps): Hebbian learning on
+    the true teacher's labels, $w \leftarrow w + \eta_1 \operatorname{sign}(w^*\cdot
+    x)\,x/\sqrt D$ for one input $x$ per step. This is the same rule with $T = 1$,
+    $\eta_2 = \eta_1$, judged by $w^*$ without flips, so the same ODE describes it.
 
     The teachers are drawn once from `teacher_seed`, built as `reward_perceptron_run`
-    builds them (not the same draws):
-    $|w^*|^2 = |w_p|^2 = D$ and $w_p\cdot w^*/D = \rho$. Each run starts from
-    `initial_overlap` $\cdot\,w^* +$ `init_scale` $\cdot\,\xi$ with its own $\xi$.
-    Logged: $R = w\cdot w^*/D$, $S = w\cdot w_p/D$, $Q = w\cdot w/D$ and the cosine
-    `overlap` $= R/\sqrt Q$. The outcome `aligned`: the final cosine is above
-    `aligned_cosine`.
+    builds them (not the same draws): $|w^*|^2 = |w_p|^2 = D$ and
+    $w_p\cdot w^*/D = \rho$. Each run starts from `initial_overlap` $\cdot\,w^* +$
+    `init_scale` $\cdot\,\xi$ with its own $\xi \sim \mathcal N(0, I_D)$, so at
+    finite $D$ its start has $R_0 \sim \mathcal N(\text{initial\_overlap},
+    \text{init\_scale}^2/D)$. Logged: $R = w\cdot w^*/D$, $S = w\cdot w_p/D$,
+    $Q = w\cdot w/D$ and the cosine `overlap` $= R/\sqrt Q$. The predicate and end
+    state `aligned`: the cosine is above `aligned_cosine`; the other end state is
+    `unaligned`.
+
+    With a penalty and long episodes the ODE is bistable (Patel et al. 2023, §4):
+    from a small initial cosine the student is stuck at a low cosine, from a large
+    one it learns; [`predict_end_states`][] says which side each run's start is on.
     """
 
     dim: int = eqx.field(static=True)
     episode_length: int = eqx.field(static=True)
-    reward: float = eqx.field(static=True)
-    penalty: float = eqx.field(static=True)
     proxy_overlap: float = eqx.field(static=True)
-    flip: float = eqx.field(static=True)
-    init_scale: float = eqx.field(static=True)
-    initial_overlap: float = eqx.field(static=True)
-    aligned_cosine: float = eqx.field(static=True)
     teacher_seed: int = eqx.field(static=True)
+    reward: Float[Array, ""]
+    penalty: Float[Array, ""]
+    flip: Float[Array, ""]
+    init_scale: Float[Array, ""]
+    initial_overlap: Float[Array, ""]
+    aligned_cosine: Float[Array, ""]
+    pretrain_steps: Int[Array, ""]
     teachers: Float[Array, "2 dim"]
 
     def __init__(
@@ -54,24 +85,36 @@ class RewardPerceptronTask(TrainingTask):
         init_scale: float = 0.5,
         initial_overlap: float = 0.0,
         aligned_cosine: float = 0.5,
+        pretrain_steps: int = 0,
         teacher_seed: int = 0,
     ):
         check_count(dim, "dim", minimum=2)
         check_count(episode_length, "episode_length")
+        check_count(pretrain_steps, "pretrain_steps", minimum=0)
+        check_count(teacher_seed, "teacher_seed", minimum=0)
         check_positive(reward, "reward")
         for value, name, low, high in (
             (penalty, "penalty", 0.0, math.inf),
             (proxy_overlap, "proxy_overlap", -1.0, 1.0),
             (flip, "flip", 0.0, 1.0),
             (init_scale, "init_scale", 0.0, math.inf),
+            (initial_overlap, "initial_overlap", -math.inf, math.inf),
             (aligned_cosine, "aligned_cosine", -1.0, 1.0),
         ):
             check_in_range(value, name, low, high)
+        if init_scale == 0 and initial_overlap == 0:
+            raise ValueError(
+                "the student must not start at w = 0: give init_scale or initial_overlap"
+            )
         self.dim, self.episode_length = dim, episode_length
-        self.reward, self.penalty, self.flip = float(reward), float(penalty), float(flip)
-        self.proxy_overlap = float(proxy_overlap)
-        self.init_scale, self.initial_overlap = float(init_scale), float(initial_overlap)
-        self.aligned_cosine, self.teacher_seed = float(aligned_cosine), teacher_seed
+        self.proxy_overlap, self.teacher_seed = float(proxy_overlap), teacher_seed
+        self.reward, self.penalty, self.flip = (
+            jnp.asarray(float(v)) for v in (reward, penalty, flip)
+        )
+        self.init_scale = jnp.asarray(float(init_scale))
+        self.initial_overlap = jnp.asarray(float(initial_overlap))
+        self.aligned_cosine = jnp.asarray(float(aligned_cosine))
+        self.pretrain_steps = jnp.asarray(pretrain_steps)
         basis, _ = jnp.linalg.qr(jax.random.normal(jax.random.PRNGKey(teacher_seed), (dim, 2)))
         true = math.sqrt(dim) * basis[:, 0]
         proxy = math.sqrt(dim) * (
@@ -83,28 +126,27 @@ class RewardPerceptronTask(TrainingTask):
     def name(self) -> str:
         return "reward_perceptron"
 
+    @property
+    def end_state_names(self) -> tuple[str, ...]:
+        return ("aligned", "unaligned")
+
     def settings(self) -> dict[str, object]:
+        fixed = ("dim", "episode_length", "proxy_overlap", "teacher_seed")
         return {
-            field: getattr(self, field)
-            for field in (
-                "dim",
-                "episode_length",
-                "reward",
-                "penalty",
-                "proxy_overlap",
-                "flip",
-                "init_scale",
-                "initial_overlap",
-                "aligned_cosine",
-                "teacher_seed",
-            )
+            **{field: getattr(self, field) for field in fixed},
+            **{field: getattr(self, field).item() for field in _DYNAMIC},
         }
 
     def init(self, key: PRNGKeyArray) -> Float[Array, " dim"]:
         noise = jax.random.normal(key, (self.dim,), self.teachers.dtype)
         return self.initial_overlap * self.teachers[0] + self.init_scale * noise
 
-    def step(self, w: Float[Array, " dim"], key: PRNGKeyArray, index: Array):
+    def _pretrain(self, w: Float[Array, " dim"], key: PRNGKeyArray) -> Float[Array, " dim"]:
+        x = jax.random.normal(key, (self.dim,), w.dtype)
+        label = jnp.sign(x @ self.teachers[0])
+        return w + self.reward * label * x / math.sqrt(self.dim)
+
+    def _fine_tune(self, w: Float[Array, " dim"], key: PRNGKeyArray) -> Float[Array, " dim"]:
         input_key, flip_key = jax.random.split(key)
         x = jax.random.normal(input_key, (self.episode_length, self.dim), w.dtype)
         actions = jnp.sign(x @ w)
@@ -113,10 +155,74 @@ class RewardPerceptronTask(TrainingTask):
         scale = jnp.where(rewarded, self.reward, -self.penalty)
         return w + scale / (self.episode_length * math.sqrt(self.dim)) * (actions @ x)
 
+    def step(self, w: Float[Array, " dim"], key: PRNGKeyArray, index: Array):
+        # The step index is shared by every run of a batch, so this stays a branch.
+        return jax.lax.cond(
+            index < self.pretrain_steps,
+            lambda w, key: self._pretrain(w, key),
+            lambda w, key: self._fine_tune(w, key),
+            w,
+            key,
+        )
+
     def observe(self, w: Float[Array, " dim"]):
         r, s = self.teachers @ w / self.dim
         q = w @ w / self.dim
         return {"R": r, "S": s, "Q": q, "overlap": r / jnp.sqrt(q)}
 
-    def outcomes(self, observed):
+    def predicates(self, observed):
         return {"aligned": observed["overlap"] > self.aligned_cosine}
+
+    def end_state(self, observed):
+        return jnp.where(observed["overlap"] > self.aligned_cosine, 0, 1)
+
+    def predict_end_states(self, record: xr.Dataset) -> Int[np.ndarray, " run"]:
+        r"""Each run's end state by the ODE of [`basinlab.models.reward_perceptron`][],
+        started from the run's own $(R, S, Q)$ at step 0 and integrated over the
+        run's $\alpha$ = steps$/D$: first the pre-training ($T = 1$, $\eta_2 =
+        \eta_1$, judged by $w^*$, so the model's $S$ is $R$ and its $I$ carries the
+        overlap with $w_p$, at $S_0 = \rho$), then the fine-tuning from where it
+        ended.
+
+        **Arguments:**
+
+        - `record`: a record of [`train_ensemble`][] of this task.
+
+        **Returns:**
+
+        The predicted end state of each run: 0 (`aligned`) or 1 (`unaligned`).
+        """
+        start = record.isel(step=0)
+        r, s, q = (start[name].values.astype(float) for name in ("R", "S", "Q"))
+        compiled = reward_perceptron_model(self.episode_length)
+        steps = int(record.attrs["steps"])
+        pretrain = min(int(self.pretrain_steps), steps)
+        reward = float(self.reward)
+        if pretrain:
+            judged_by_truth = {"T": 1, "eta_1": reward, "eta_2": reward, "rho": 1.0, "flip": 0.0}
+            path = trajectories(
+                compiled,
+                np.stack([r, r, q, s], axis=1),
+                [0.0, pretrain / self.dim],
+                params={**judged_by_truth, "S_0": self.proxy_overlap},
+                **TIGHT,
+            )
+            r, _, q, s = path["y"].values[:, -1].T
+        fine_tune = {
+            "T": self.episode_length,
+            "eta_1": reward,
+            "eta_2": float(self.penalty),
+            "rho": self.proxy_overlap,
+            "flip": float(self.flip),
+            "S_0": 0.0,
+        }
+        if steps > pretrain:
+            path = trajectories(
+                compiled,
+                np.stack([r, s, q, q], axis=1),
+                [0.0, (steps - pretrain) / self.dim],
+                params=fine_tune,
+                **TIGHT,
+            )
+            r, _, q, _ = path["y"].values[:, -1].T
+        return np.where(r / np.sqrt(q) > float(self.aligned_cosine), 0, 1)

@@ -1,0 +1,120 @@
+r"""The share of training runs that end in each end state, measured and predicted."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import xarray as xr
+from jaxtyping import Int
+
+from .._basin._wilson import wilson_interval
+from ._ensemble import TrainingTask
+
+
+def _check_record(record: object) -> xr.Dataset:
+    if not isinstance(record, xr.Dataset) or record.attrs.get("kind") != "training_ensemble":
+        raise ValueError("expected a record of train_ensemble (attrs kind = 'training_ensemble')")
+    return record
+
+
+def _table(record: xr.Dataset, label: Int[np.ndarray, " run"], confidence: float) -> xr.Dataset:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    n = label.size
+    names = record["end_state"].values
+    counts = np.array([np.sum(label == k) for k in range(len(names))], dtype=np.int64)
+    low, high = wilson_interval(counts, n, confidence)
+    at_end = record["holds"].isel(step=-1).values
+    along = record["holds"].values.all(axis=1)
+    predicate_counts = at_end.sum(axis=0).astype(np.int64)
+    along_counts = along.sum(axis=0).astype(np.int64)
+    p_low, p_high = wilson_interval(predicate_counts, n, confidence)
+    a_low, a_high = wilson_interval(along_counts, n, confidence)
+    return xr.Dataset(
+        {
+            "outcome_name": ("outcome", names.astype(object)),
+            "count": ("outcome", counts),
+            "fraction": ("outcome", counts / n),
+            "fraction_low": ("outcome", low),
+            "fraction_high": ("outcome", high),
+            "predicate_count": ("predicate", predicate_counts),
+            "predicate_fraction": ("predicate", predicate_counts / n),
+            "predicate_low": ("predicate", p_low),
+            "predicate_high": ("predicate", p_high),
+            "all_along_count": ("predicate", along_counts),
+            "all_along_fraction": ("predicate", along_counts / n),
+            "all_along_low": ("predicate", a_low),
+            "all_along_high": ("predicate", a_high),
+        },
+        coords={"outcome": np.arange(len(names)), "predicate": record["predicate"].values},
+        attrs={"n": n, "confidence": confidence, "task": record.attrs["task"]},
+    )
+
+
+def ensemble_fractions(record: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:
+    r"""The share of runs that end in each end state, with Wilson intervals: the
+    table of [`basinlab.basin_fractions`][] for real training runs.
+
+    The share of end state $A$ is the Monte Carlo estimate of $\Pr[\text{a run ends
+    in } A]$ over the task's random initialisations and data streams, with the
+    Wilson score interval at `confidence`.
+
+    **Arguments:**
+
+    - `record`: the result of [`train_ensemble`][].
+    - `confidence`: of the intervals, in $(0, 1)$.
+
+    **Returns:**
+
+    An `xarray.Dataset` over `outcome` with `outcome_name`, `count`, `fraction`,
+    `fraction_low` and `fraction_high`, and over `predicate` the share of runs where
+    each predicate holds at the last logged step (`predicate_count`,
+    `predicate_fraction`, `predicate_low`, `predicate_high`) and at every logged step
+    (`all_along_count`, `all_along_fraction`, `all_along_low`, `all_along_high`).
+
+    **Raises:**
+
+    - `ValueError`: `record` is not a record of `train_ensemble`, or `confidence` is
+      outside $(0, 1)$.
+    """
+    record = _check_record(record)
+    return _table(record, record["label"].values, confidence)
+
+
+def predicted_fractions(
+    task: TrainingTask, record: xr.Dataset, confidence: float = 0.95
+) -> xr.Dataset:
+    r"""The share of runs that the task's theory predicts to end in each end state,
+    each run predicted from its own logged quantities at step 0: the theory pushed
+    through the distribution of starts that the random initialisation induces.
+
+    **Arguments:**
+
+    - `task`: the task that trained `record`.
+    - `record`: the result of [`train_ensemble`][].
+    - `confidence`: of the intervals, in $(0, 1)$.
+
+    **Returns:**
+
+    The table of [`ensemble_fractions`][] for the predicted end states (the
+    predicates are the measured ones), with `label_predicted` over `run` and the
+    attr `agreement`: the share of runs whose predicted end state is the measured
+    one.
+
+    **Raises:**
+
+    - `ValueError`: `record` is not a record of `train_ensemble`, or was not trained
+      by a task of this name and settings.
+    - `NotImplementedError`: the task has no theory.
+    """
+    record = _check_record(record)
+    if record.attrs["task"] != task.name:
+        raise ValueError(f"record is of the task {record.attrs['task']!r}, not {task.name!r}")
+    if json.loads(record.attrs["settings"]) != task.settings():
+        raise ValueError("record was trained with other settings than this task's")
+    predicted = np.asarray(task.predict_end_states(record), dtype=np.int32)
+    table = _table(record, predicted, confidence)
+    table["label_predicted"] = ("run", predicted)
+    table.attrs["agreement"] = float(np.mean(predicted == record["label"].values))
+    return table
