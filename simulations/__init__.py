@@ -40,6 +40,7 @@ from ._noise._transitions import transition_probabilities as transition_probabil
 from ._plot._basin_map import plot_basin_map as plot_basin_map
 from ._plot._calibration import plot_calibration as plot_calibration
 from ._plot._continuation import plot_continuation as plot_continuation
+from ._plot._training_ensemble import plot_training_ensemble as plot_training_ensemble
 from ._storage._results import ResultFileError as ResultFileError
 from ._storage._results import load as load
 from ._storage._results import save as save

@@ -8,12 +8,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _command_line import product_compiler, run_python
+from _command_line import host_devices, product_compiler, run_python
 
-from basinlab.simulations._basin._wilson import wilson_interval
+from basinlab.simulations import first_violation, holds_all_along, wilson_interval
 from basinlab.simulations._engine._checkpoint import ChunkStore
-from basinlab.simulations.training._ensemble import ensemble_fractions, run_keys, train_ensemble
-from basinlab.simulations.training._reward_perceptron_task import RewardPerceptronTask
+from basinlab.simulations.training import (
+    RewardPerceptronTask,
+    ensemble_fractions,
+    predicted_fractions,
+    run_keys,
+    train_ensemble,
+)
 
 TASK = RewardPerceptronTask(dim=50, episode_length=3, proxy_overlap=0.3, flip=0.2, penalty=0.5)
 SIZE = dict(steps=200, log_every=50, seed=3, progress=False)
@@ -30,9 +35,9 @@ def test_an_ensemble_is_a_loop_of_single_runs():
         observed = TASK.observe(w)
         for name in ("R", "S", "Q", "overlap"):
             assert record[name].values[run, -1] == pytest.approx(float(observed[name]), 1e-12)
-        assert record["holds"].sel(outcome="aligned").values[run] == bool(
-            observed["overlap"] > TASK.aligned_cosine
-        )
+        aligned = bool(observed["overlap"] > TASK.aligned_cosine)
+        assert record["holds"].sel(predicate="aligned").values[run, -1] == aligned
+        assert record["label"].values[run] == (0 if aligned else 1)
 
 
 # Bitwise equality across chunk sizes is a property of XLA's code generation, so it is
@@ -48,7 +53,7 @@ _CHUNKS = textwrap.dedent(
     size = dict(n=21, steps=100, log_every=50, seed=1, batch_size=4, progress=False)
     one = train_ensemble(task, chunk_size=32, **size)
     many = train_ensemble(task, chunk_size=8, **size)
-    for name in ("R", "S", "Q", "overlap", "holds"):
+    for name in ("R", "S", "Q", "overlap", "holds", "label"):
         np.testing.assert_array_equal(one[name].values, many[name].values)
     """
 )
@@ -75,11 +80,16 @@ def test_finished_chunks_are_read_back(tmp_path):
 def test_fractions_count_the_runs_with_wilson_intervals():
     record = train_ensemble(TASK, n=12, chunk_size=8, batch_size=4, **SIZE)
     fractions = ensemble_fractions(record, confidence=0.9)
-    count = int(record["holds"].sel(outcome="aligned").sum())
-    assert int(fractions["count"].sel(outcome="aligned")) == count
-    low, high = wilson_interval(np.array([count]), 12, 0.9)
-    assert float(fractions["fraction_low"].sel(outcome="aligned")) == pytest.approx(low[0])
-    assert float(fractions["fraction_high"].sel(outcome="aligned")) == pytest.approx(high[0])
+    ends_aligned = record["overlap"].values[:, -1] > TASK.aligned_cosine
+    count = int(ends_aligned.sum())
+    assert list(fractions["outcome_name"].values) == ["aligned", "unaligned"]
+    np.testing.assert_array_equal(fractions["count"].values, [count, 12 - count])
+    low, high = wilson_interval(np.array([count, 12 - count]), 12, 0.9)
+    np.testing.assert_allclose(fractions["fraction_low"].values, low)
+    np.testing.assert_allclose(fractions["fraction_high"].values, high)
+    assert int(fractions["predicate_count"].sel(predicate="aligned")) == count
+    along = (record["overlap"].values > TASK.aligned_cosine).all(axis=1).sum()
+    assert int(fractions["all_along_count"].sel(predicate="aligned")) == along
 
 
 @pytest.mark.parametrize(
@@ -108,3 +118,94 @@ def test_bad_ensemble_settings_are_refused(kwargs, match):
 def test_bad_task_settings_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         RewardPerceptronTask(**kwargs)
+
+
+# Two host devices need a new interpreter; the product's compiler, as for chunks.
+_DEVICES = textwrap.dedent(
+    """
+    import sys
+
+    import jax
+    import numpy as np
+
+    from basinlab.simulations.training import RewardPerceptronTask, train_ensemble
+
+    task = RewardPerceptronTask(dim=50, episode_length=3, proxy_overlap=0.3, flip=0.2)
+    record = train_ensemble(
+        task, n=21, steps=100, log_every=50, seed=1, batch_size=4, chunk_size=8,
+        progress=False,
+    )
+    np.savez(sys.argv[1], devices=len(jax.devices()), overlap=record["overlap"].values)
+    """
+)
+
+
+def test_runs_do_not_depend_on_the_number_of_devices(tmp_path):
+    results = {}
+    for count in (1, 2):
+        path = tmp_path / f"{count}.npz"
+        done = run_python(_DEVICES, str(path), env={**product_compiler(), **host_devices(count)})
+        assert done.returncode == 0, done.stderr[-3000:]
+        results[count] = np.load(path)
+        assert int(results[count]["devices"]) == count
+    np.testing.assert_array_equal(results[1]["overlap"], results[2]["overlap"])
+
+
+def test_path_predicates_read_a_record():
+    record = train_ensemble(TASK, n=6, chunk_size=8, batch_size=2, **SIZE)
+    above = record["overlap"].values > TASK.aligned_cosine
+    np.testing.assert_array_equal(holds_all_along(record, "aligned").values, above.all(axis=1))
+    first = first_violation(record, "aligned").values
+    steps = record["step"].values
+    for run in range(6):
+        failed = np.flatnonzero(~above[run])
+        expected = steps[failed[0]] if failed.size else np.nan
+        np.testing.assert_equal(first[run], expected)
+
+
+# Far from the boundary of the bistable RL perceptron (T = 5, penalty 0.8: stuck below
+# an initial cosine of about 0.62, aligned above), each run's own start predicts its end.
+_BISTABLE = dict(dim=100, episode_length=5, penalty=0.8)
+
+
+@pytest.mark.parametrize("cosine, aligned", [(0.35, 0.0), (0.85, 1.0)])
+def test_the_theory_predicts_the_end_of_runs_far_from_the_boundary(cosine, aligned):
+    task = RewardPerceptronTask(
+        **_BISTABLE, initial_overlap=cosine, init_scale=float(np.sqrt(1 - cosine**2))
+    )
+    record = train_ensemble(task, n=32, steps=1500, log_every=500, progress=False)
+    measured, predicted = ensemble_fractions(record), predicted_fractions(task, record)
+    assert float(predicted["fraction"].sel(outcome=0)) == aligned
+    low, high = (float(measured[f"fraction_{end}"].sel(outcome=0)) for end in ("low", "high"))
+    assert low <= aligned <= high
+    assert predicted.attrs["agreement"] >= 0.9
+
+
+def test_the_theory_follows_pre_training_then_fine_tuning():
+    # No bistability here (T = 2, no penalty), so the mean run follows the ODE: its
+    # final order parameters check the two phases, the slots of S and I and alpha.
+    task = RewardPerceptronTask(
+        dim=400,
+        episode_length=2,
+        proxy_overlap=0.6,
+        flip=0.1,
+        init_scale=1.0,
+        pretrain_steps=800,
+    )
+    record = train_ensemble(task, n=16, steps=2000, log_every=1000, progress=False)
+    predicted = task.predict_order_parameters(record)
+    for name in ("R", "S", "Q"):
+        measured = record[name].values[:, -1]
+        spread = measured.std() / np.sqrt(measured.size)
+        assert abs(measured.mean() - predicted[name].mean()) < 4 * spread + 0.02, name
+    # Pre-training moved the runs toward the true teacher, fine-tuning toward the proxy.
+    assert record["overlap"].values[:, 1].mean() > 0.6
+
+
+def test_a_record_of_another_task_is_refused():
+    record = train_ensemble(TASK, n=2, chunk_size=2, batch_size=2, **SIZE)
+    other = RewardPerceptronTask(dim=50, episode_length=3, flip=0.3)
+    with pytest.raises(ValueError, match="other settings"):
+        predicted_fractions(other, record)
+    with pytest.raises(ValueError, match="record of train_ensemble"):
+        ensemble_fractions(record.assign_attrs(kind="trajectories"))

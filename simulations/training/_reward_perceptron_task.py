@@ -176,13 +176,13 @@ class RewardPerceptronTask(TrainingTask):
     def end_state(self, observed):
         return jnp.where(observed["overlap"] > self.aligned_cosine, 0, 1)
 
-    def predict_end_states(self, record: xr.Dataset) -> Int[np.ndarray, " run"]:
-        r"""Each run's end state by the ODE of [`basinlab.models.reward_perceptron`][],
-        started from the run's own $(R, S, Q)$ at step 0 and integrated over the
-        run's $\alpha$ = steps$/D$: first the pre-training ($T = 1$, $\eta_2 =
-        \eta_1$, judged by $w^*$, so the model's $S$ is $R$ and its $I$ carries the
-        overlap with $w_p$, at $S_0 = \rho$), then the fine-tuning from where it
-        ended.
+    def predict_order_parameters(self, record: xr.Dataset) -> dict[str, np.ndarray]:
+        r"""Each run's $R$, $S$ and $Q$ at its last step by the ODE of
+        [`basinlab.models.reward_perceptron`][], started from the run's own $(R, S,
+        Q)$ at step 0 and integrated over the run's $\alpha$ = steps$/D$: first the
+        pre-training ($T = 1$, $\eta_2 = \eta_1$, judged by $w^*$, so the model's $S$
+        is $R$ and its $I$ carries the overlap with $w_p$, at $S_0 = \rho$), then the
+        fine-tuning from where it ended.
 
         **Arguments:**
 
@@ -190,7 +190,7 @@ class RewardPerceptronTask(TrainingTask):
 
         **Returns:**
 
-        The predicted end state of each run: 0 (`aligned`) or 1 (`unaligned`).
+        `R`, `S` and `Q` of each run, by name.
         """
         start = record.isel(step=0)
         r, s, q = (start[name].values.astype(float) for name in ("R", "S", "Q"))
@@ -224,5 +224,12 @@ class RewardPerceptronTask(TrainingTask):
                 params=fine_tune,
                 **TIGHT,
             )
-            r, _, q, _ = path["y"].values[:, -1].T
-        return np.where(r / np.sqrt(q) > float(self.aligned_cosine), 0, 1)
+            r, s, q, _ = path["y"].values[:, -1].T
+        return {"R": r, "S": s, "Q": q}
+
+    def predict_end_states(self, record: xr.Dataset) -> Int[np.ndarray, " run"]:
+        r"""Each run's end state by [`predict_order_parameters`][]: 0 (`aligned`) where
+        the predicted final cosine $R/\sqrt Q$ is above `aligned_cosine`, else 1
+        (`unaligned`)."""
+        final = self.predict_order_parameters(record)
+        return np.where(final["R"] / np.sqrt(final["Q"]) > float(self.aligned_cosine), 0, 1)
