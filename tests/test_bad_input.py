@@ -80,6 +80,13 @@ CLI_CASES = [
     (("testbed", "linear", "--width", "1000000"), "width-1000000, depth-3 transformer"),
     (("testbed", "linear", "--points", "10000000"), "prompts of 10000000 pairs"),
     (("testbed", "linear", "--batch", "1000000000"), "on 1000000000 prompts"),
+    (("runs", "nope"), "invalid choice: 'nope'"),
+    (("runs", "reward_perceptron", "--n", "0"), "must be a positive integer, got 0"),
+    (("runs", "reward_perceptron", "--memory", "1e-9"), "cannot hold one batch of 16 runs"),
+    (("runs", "reward_perceptron", "--set", "dmi=2"), "unknown setting 'dmi'"),
+    (("runs", "reward_perceptron", "--set", "dim=2.5"), "dim must be a whole number"),
+    (("runs", "reward_perceptron", "--set", "flip=2"), "flip"),
+    (("runs", "reward_perceptron", "--steps", "0"), "must be a positive integer, got 0"),
     (("continue", MODEL, "--param", "bias=0:1:1_0"), "integer COUNT (not 1_0 or 0x10)"),
     (("continue", MODEL, "--param", "bias=0_5:1:10"), "plain decimal START and STOP"),
     (("continue", MODEL, "--param", "bias=0:0x1:10"), "plain decimal START and STOP"),
@@ -103,6 +110,9 @@ INJECTION_CASES = [
     (("prove", "--claim", INJECTION), "unknown claim"),
     (("prove", "--timeout", INJECTION), "is not a number"),
     (("calibrate", INJECTION), "invalid choice"),
+    (("runs", INJECTION), "invalid choice"),
+    (("runs", "reward_perceptron", "--set", f"dim={INJECTION}"), "is not a number"),
+    (("runs", "reward_perceptron", "--set", f"{INJECTION}=1"), "malformed assignment"),
 ]
 
 
@@ -116,7 +126,15 @@ def _assert_one_line_error(out, message):
 
 @pytest.mark.parametrize("arguments, message", CLI_CASES + INJECTION_CASES)
 def test_command_line_bad_input(arguments, message, tmp_path):
-    writes = arguments[0] in ("map", "fractions", "continue", "demo", "calibrate", "testbed")
+    writes = arguments[0] in (
+        "map",
+        "fractions",
+        "continue",
+        "demo",
+        "calibrate",
+        "testbed",
+        "runs",
+    )
     out = cli([*arguments, *(["--out", "out"] if writes else [])], tmp_path)
     _assert_one_line_error(out, message)
     assert not (tmp_path / "PWNED").exists()

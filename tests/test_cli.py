@@ -1,9 +1,11 @@
+import subprocess
+
 import matplotlib
 import numpy as np
 import numpyro.distributions as dist
 import pytest
 import sympy as sp
-from _command_line import run, run_here, run_python
+from _command_line import EXECUTABLE, run, run_here, run_python
 
 import basinlab as bl
 
@@ -179,3 +181,42 @@ def test_the_cli_knows_how_many_nonzero_weights_the_sparse_class_draws():
     from basinlab.simulations.testbed import function_class
 
     assert function_class("sparse_linear", 5).nonzeros == SPARSE_NONZEROS
+
+
+def test_the_cli_names_every_training_task():
+    from basinlab._cli import TRAINING_TASKS
+    from basinlab.simulations.training import TRAINING_TASKS as REGISTERED
+
+    assert tuple(REGISTERED) == TRAINING_TASKS
+
+
+# 64 runs in chunks of one batch of 16: the budget holds one batch and no more.
+_RUNS = ("runs", "reward_perceptron", "--n", "64", "--set", "dim=50", "--memory", "5e-5")
+
+
+def test_runs_killed_mid_work_resume_to_the_same_record(tmp_path):
+    import signal
+    import time
+
+    killed, whole = tmp_path / "killed", tmp_path / "whole"
+    run = subprocess.Popen(
+        [str(EXECUTABLE), *_RUNS, "--no-progress", "--out", str(killed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and not any(killed.rglob("chunk_*.npz")):
+        time.sleep(0.05)
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=60)
+    finished_before = len(list(killed.rglob("chunk_*.npz")))
+    assert 1 <= finished_before < 4, "the kill came too late to test a resume"
+    resumed = run_here(*_RUNS, "--no-progress", "--out", str(killed))
+    assert resumed.returncode == 0, resumed.stderr
+    assert "aligned" in resumed.stdout and "theory" in resumed.stdout
+    assert len(list(killed.rglob("chunk_*.npz"))) == 4
+    assert run_here(*_RUNS, "--no-progress", "--out", str(whole)).returncode == 0
+    again, fresh = bl.load(killed / "runs.nc"), bl.load(whole / "runs.nc")
+    for name in ("R", "S", "Q", "overlap", "holds", "label"):
+        np.testing.assert_array_equal(again[name].values, fresh[name].values)
+    assert (killed / "runs.png").stat().st_size > 0
