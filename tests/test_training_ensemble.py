@@ -193,7 +193,8 @@ def test_the_theory_follows_pre_training_then_fine_tuning():
         pretrain_steps=800,
     )
     record = train_ensemble(task, n=16, steps=2000, log_every=1000, progress=False)
-    predicted = task.predict_order_parameters(record)
+    start = {name: record[name].values[:, 0] for name in ("R", "S", "Q")}
+    predicted = task.predict_order_parameters(start, 2000)
     for name in ("R", "S", "Q"):
         measured = record[name].values[:, -1]
         spread = measured.std() / np.sqrt(measured.size)

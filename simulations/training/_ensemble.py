@@ -187,9 +187,9 @@ def train_ensemble(
     - `steps`: training steps per run, a multiple of `log_every`.
     - `log_every`: steps between logged states.
     - `seed`: an int or a PRNG key.
-    - `chunk_size`: runs trained in one compiled call, rounded up to a whole number of
-      batches on each device; each finished chunk is written to `checkpoint_dir` and
-      read back by a rerun of the same work.
+    - `chunk_size`: runs trained in one compiled call, at most `n`, rounded up to a
+      whole number of batches on each device; each finished chunk is written to
+      `checkpoint_dir` and read back by a rerun of the same work.
     - `batch_size`: runs trained in lockstep (vmapped) on one device. Results do not
       depend on `chunk_size`; they may differ in their last bits between batch sizes.
     - `checkpoint_dir`: a folder for finished chunks, or `None`.
@@ -214,7 +214,9 @@ def train_ensemble(
         raise ValueError(f"steps = {steps} must be a multiple of log_every = {log_every}")
     placement = batch_placement()
     groups = 1 if placement is None else placement.devices
-    chunk_size = -(-chunk_size // (batch_size * groups)) * batch_size * groups
+    whole_batches = batch_size * groups
+    # No larger than the work, so a small ensemble pads at most one batch per device.
+    chunk_size = -(-min(chunk_size, n) // whole_batches) * whole_batches
     intervals = steps // log_every
     seed_record = seed if isinstance(seed, int) else json.dumps(np.asarray(seed).tolist())
     store = ChunkStore.open(

@@ -4,6 +4,7 @@ times: one run per initialisation and episode stream, the teachers shared."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import equinox as eqx
 import jax
@@ -11,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 from jaxtyping import Array, Float, Int, PRNGKeyArray
+from numpy.typing import ArrayLike
 
 from ...theory._checks import check_count, check_in_range, check_positive
 from .._engine._trajectories import trajectories
@@ -176,26 +178,27 @@ class RewardPerceptronTask(TrainingTask):
     def end_state(self, observed):
         return jnp.where(observed["overlap"] > self.aligned_cosine, 0, 1)
 
-    def predict_order_parameters(self, record: xr.Dataset) -> dict[str, np.ndarray]:
-        r"""Each run's $R$, $S$ and $Q$ at its last step by the ODE of
-        [`basinlab.models.reward_perceptron`][], started from the run's own $(R, S,
-        Q)$ at step 0 and integrated over the run's $\alpha$ = steps$/D$: first the
+    def predict_order_parameters(
+        self, start: Mapping[str, Float[ArrayLike, " run"]], steps: int
+    ) -> dict[str, Float[np.ndarray, " run"]]:
+        r"""The order parameters $R$, $S$ and $Q$ after `steps` steps by the ODE of
+        [`basinlab.models.reward_perceptron`][], from each start $(R, S, Q)$,
+        integrated over $\alpha$ = steps$/D$: first the
         pre-training ($T = 1$, $\eta_2 = \eta_1$, judged by $w^*$, so the model's $S$
         is $R$ and its $I$ carries the overlap with $w_p$, at $S_0 = \rho$), then the
         fine-tuning from where it ended.
 
         **Arguments:**
 
-        - `record`: a record of [`train_ensemble`][] of this task.
+        - `start`: `R`, `S` and `Q` at step 0, each an array (one value per run).
+        - `steps`: the number of steps.
 
         **Returns:**
 
-        `R`, `S` and `Q` of each run, by name.
+        `R`, `S` and `Q` after `steps`, by name.
         """
-        start = record.isel(step=0)
-        r, s, q = (start[name].values.astype(float) for name in ("R", "S", "Q"))
+        r, s, q = (np.atleast_1d(np.asarray(start[name], float)) for name in ("R", "S", "Q"))
         compiled = reward_perceptron_model(self.episode_length)
-        steps = int(record.attrs["steps"])
         pretrain = min(int(self.pretrain_steps), steps)
         reward = float(self.reward)
         if pretrain:
@@ -228,8 +231,9 @@ class RewardPerceptronTask(TrainingTask):
         return {"R": r, "S": s, "Q": q}
 
     def predict_end_states(self, record: xr.Dataset) -> Int[np.ndarray, " run"]:
-        r"""Each run's end state by [`predict_order_parameters`][]: 0 (`aligned`) where
-        the predicted final cosine $R/\sqrt Q$ is above `aligned_cosine`, else 1
-        (`unaligned`)."""
-        final = self.predict_order_parameters(record)
+        r"""Each run's end state by [`predict_order_parameters`][] from the run's own
+        logged $(R, S, Q)$ at step 0: 0 (`aligned`) where the predicted final cosine
+        $R/\sqrt Q$ is above `aligned_cosine`, else 1 (`unaligned`)."""
+        start = {name: record[name].values[:, 0] for name in ("R", "S", "Q")}
+        final = self.predict_order_parameters(start, int(record.attrs["steps"]))
         return np.where(final["R"] / np.sqrt(final["Q"]) > float(self.aligned_cosine), 0, 1)

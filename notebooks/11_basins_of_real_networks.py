@@ -1,0 +1,180 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Basins of real networks
+#
+# From which initialisations and pre-training does real training *end* aligned, and
+# does the theory predict that share? Here thousands of real training runs are
+# trained at once (`train_ensemble`: vmapped over runs, each run a function of its
+# own key) and their share per end state is set beside the share that the
+# order-parameter ODE predicts, run by run, from each run's own start.
+#
+# The network is the RL perceptron (Patel, Lee, Sarao Mannelli, Goldt & Saxe 2023):
+# a perceptron in $D$ dimensions that acts for $T$ steps and is rewarded $\eta_1$
+# when all $T$ actions are right and penalised $\eta_2$ otherwise. With $T = 5$ and
+# $\eta_2 = 0.8$ its ODE is **bistable**: from a small cosine with the teacher the
+# student is stuck at a low cosine, from a large one it learns. A real basin
+# boundary, in the space of initialisations.
+#
+# 1. the measured share against the theory's, across the boundary and over $D$;
+# 2. pre-training on the intended labels for $P$ steps, then fine-tuning with
+#    flipped rewards at rate $f$: the share that ends aligned over $(P, f)$, with the
+#    theory's boundary drawn on it.
+
+# %%
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from basinlab.simulations import plot_training_ensemble
+from basinlab.simulations.training import (
+    RewardPerceptronTask,
+    ensemble_fractions,
+    predicted_fractions,
+    train_ensemble,
+)
+
+FAST = os.environ.get("BASINLAB_FAST") == "1"
+BISTABLE = dict(episode_length=5, penalty=0.8)
+
+# %% [markdown]
+# ## 1. Measured against predicted, across the boundary
+#
+# Each run starts at $w_0 = c\,w^* + \sqrt{1 - c^2}\,\xi$, so its cosine with the
+# teacher is $c$ up to fluctuations of order $D^{-1/2}$; it trains for $20D$
+# episodes ($\alpha = 20$). The theory integrates the ODE from each run's own
+# $(R, S, Q)$ at step 0 and says where it ends, so its share is the ODE's basin
+# pushed through the distribution of starts that the random initialisation induces
+# at this $D$. The runs add what the ODE leaves out: the noise of the episodes.
+
+# %%
+cosines = [0.5, 0.6, 0.7] if FAST else [0.45, 0.55, 0.6, 0.65, 0.7, 0.8]
+dims = [50, 100] if FAST else [50, 100, 200, 400]
+n = 48 if FAST else 512
+rows = []
+for dim in dims:
+    for c in cosines:
+        task = RewardPerceptronTask(
+            dim=dim, **BISTABLE, initial_overlap=c, init_scale=float(np.sqrt(1 - c**2))
+        )
+        record = train_ensemble(task, n=n, steps=20 * dim, log_every=dim, seed=1, progress=not FAST)
+        measured = ensemble_fractions(record).sel(outcome=0)
+        predicted = predicted_fractions(task, record).sel(outcome=0)
+        rows.append(
+            (
+                dim,
+                c,
+                float(measured["fraction"]),
+                float(measured["fraction_low"]),
+                float(measured["fraction_high"]),
+                float(predicted["fraction"]),
+                predicted.attrs["agreement"],
+            )
+        )
+table = np.array(rows)
+print(" D     c   measured  [95% Wilson]       theory  runs predicted")
+for dim, c, fraction, low, high, theory, agreement in rows:
+    interval = f"[{low:.3f}, {high:.3f}]"
+    print(f"{dim:4d}  {c:.2f}  {fraction:.3f}     {interval}   {theory:.3f}   {agreement:.3f}")
+
+# %% [markdown]
+# The gap between measurement and theory is largest at the boundary and shrinks as
+# $D$ grows: the noise of the episodes, which the ODE leaves out, is of order
+# $D^{-1/2}$.
+
+# %%
+gaps = {
+    dim: np.max(np.abs(table[table[:, 0] == dim, 2] - table[table[:, 0] == dim, 5])) for dim in dims
+}
+for dim, gap in gaps.items():
+    print(f"D = {dim:4d}: largest |measured - theory| = {gap:.3f}")
+fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+for k, dim in enumerate(dims):
+    part = table[table[:, 0] == dim]
+    colour = f"C{k}"
+    ax.errorbar(
+        part[:, 1] + 0.004 * k,
+        part[:, 2],
+        yerr=np.abs(part[:, 3:5].T - part[:, 2]),
+        fmt="o",
+        color=colour,
+        capsize=3,
+        label=f"runs, D = {dim}",
+    )
+    ax.plot(part[:, 1], part[:, 5], "--", color=colour, label=f"theory, D = {dim}")
+ax.set_xlabel("initial cosine c with the true teacher")
+ax.set_ylabel("share of runs that end aligned")
+ax.legend(fontsize=7)
+if not FAST:
+    fig.savefig("figures/11_measured_against_theory.png", dpi=120)
+
+# %% [markdown]
+# One ensemble at the boundary, drawn: the paths of the cosine by end state, and the
+# shares beside the theory's.
+
+# %%
+task = RewardPerceptronTask(dim=dims[0], **BISTABLE, initial_overlap=0.62, init_scale=0.78)
+record = train_ensemble(task, n=n, steps=20 * dims[0], log_every=dims[0], seed=2, progress=not FAST)
+fig, _ = plot_training_ensemble(
+    record, "overlap", ensemble_fractions(record), predicted_fractions(task, record)
+)
+
+# %% [markdown]
+# ## 2. Pre-training close to the basin
+#
+# Each run starts at a random $w_0$ (cosine about 0), is pre-trained for $P$ steps by
+# Hebbian learning on the true teacher's labels, then fine-tuned by episode rewards
+# whose verdict is flipped with probability $f$, for a fixed budget of $23D$ steps in
+# all. Does it stay aligned? The theory's boundary is where the ODE, started from
+# the mean start $(R, S, Q) = (0, 0, 1)$, ends at the threshold cosine 0.5.
+
+# %%
+dim = 50 if FAST else 200
+budget = 23 * dim
+pretraining = np.array([0.0, 1.0, 2.0]) if FAST else np.linspace(0.0, 3.0, 13)
+flips = np.array([0.0, 0.3]) if FAST else np.linspace(0.0, 0.4, 9)
+n_map = 32 if FAST else 512
+share = np.zeros((flips.size, pretraining.size))
+for i, f in enumerate(flips):
+    for j, p in enumerate(pretraining):
+        task = RewardPerceptronTask(
+            dim=dim, **BISTABLE, flip=float(f), init_scale=1.0, pretrain_steps=int(p * dim)
+        )
+        record = train_ensemble(task, n=n_map, steps=budget, log_every=dim, seed=3, progress=False)
+        share[i, j] = float(ensemble_fractions(record)["fraction"].sel(outcome=0))
+
+fine_p = np.linspace(0.0, pretraining[-1], 11 if FAST else 61)
+fine_f = np.linspace(flips[0], flips[-1], 4 if FAST else 33)
+theory = np.zeros((fine_f.size, fine_p.size))
+mean_start = {"R": [0.0], "S": [0.0], "Q": [1.0]}
+for i, f in enumerate(fine_f):
+    for j, p in enumerate(fine_p):
+        task = RewardPerceptronTask(
+            dim=dim, **BISTABLE, flip=float(f), init_scale=1.0, pretrain_steps=int(p * dim)
+        )
+        end = task.predict_order_parameters(mean_start, budget)
+        theory[i, j] = float(end["R"][0] / np.sqrt(end["Q"][0]))
+
+fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+image = ax.pcolormesh(pretraining, flips, share, cmap="RdBu", vmin=0, vmax=1, shading="nearest")
+fig.colorbar(image, ax=ax, label=f"share of {n_map} runs that end aligned")
+ax.contour(fine_p, fine_f, theory, levels=[0.5], colors="black", linewidths=2)
+ax.plot([], [], color="black", label="theory: the ODE from the mean start ends at cosine 0.5")
+ax.set_xlabel("pre-training P / D")
+ax.set_ylabel("flip rate f of the fine-tuning rewards")
+ax.legend(fontsize=7, loc="upper right")
+if not FAST:
+    fig.savefig("figures/11_pretraining_map.png", dpi=120)
+for i, f in enumerate(flips):
+    print(f"f = {f:.2f}: " + " ".join(f"{v:.2f}" for v in share[i]))
