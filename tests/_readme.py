@@ -38,6 +38,8 @@ SHRINK = {
             "dim=5, prompt_length=20, t1=10.0, log_points=11, progress=False)",
         ),
         ("size=(200_000, 2)", "size=(3_000, 2)"),
+        ("dim=200, episode_length=5", "dim=50, episode_length=5"),
+        ("n=1024, steps=4000, log_every=200", "n=32, steps=1000, log_every=50, progress=False"),
     ],
     "sh": [
         ("--resolution 512", "--resolution 24"),
@@ -46,6 +48,8 @@ SHRINK = {
         ("basinlab demo", "basinlab demo --resolution 24 --n 500"),
         ("bias=0:0.6:25 --n 2000", "bias=0:0.6:4 --n 200"),
         ("testbed linear", "testbed linear --fast"),
+        ("runs reward_perceptron --n 4096", "runs reward_perceptron --n 32 --set dim=50"),
+        ("runs reward_perceptron --set", "runs reward_perceptron --n 32 --set dim=50 --set"),
     ],
 }
 # `make demo` runs the demo through the Makefile; `make test` is this very suite, which

@@ -25,6 +25,7 @@ def test_every_notebook_is_collected():
         "08_alignment_lagging_capability.py",
         "09_wrong_reward_labels.py",
         "10_in_context_testbed.py",
+        "11_basins_of_real_networks.py",
     ]
 
 
