@@ -40,3 +40,13 @@ def test_ensemble_throughput_peer_labels_agree(tmp_path):
         *("--n", "4096", "--n-scipy", "20", "--no-lsoda"),
     )
     assert measured["peers"]["solve_ivp"]["label_agreement"] == 1.0
+
+
+def test_training_ensemble_matches_a_loop_of_single_runs(tmp_path):
+    measured = run(
+        "training_ensemble.py",
+        tmp_path,
+        *("--dim", "40", "--steps", "200", "--n", "32", "--loop-runs", "4", "--batch-size", "16"),
+    )
+    assert measured["largest_final_overlap_gap"] < 1e-9
+    assert measured["records_in_8_gb"] * measured["record_bytes_per_run"] <= 8 * 2**30
