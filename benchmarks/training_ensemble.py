@@ -51,7 +51,7 @@ def main() -> int:
         dim=arguments.dim, episode_length=3, proxy_overlap=0.7, flip=0.1, penalty=0.5
     )
     steps, log_every = arguments.steps, arguments.steps // 4
-    single = eqx.filter_jit(lambda key: _one_run(task, key, 4, log_every))
+    single = eqx.filter_jit(lambda key: _one_run(task, key, None, 4, log_every))
     keys = run_keys(0, np.arange(arguments.loop_runs))
     jax.block_until_ready(single(keys[0]))
     started = time.perf_counter()

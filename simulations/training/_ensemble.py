@@ -5,7 +5,9 @@ finish."""
 from __future__ import annotations
 
 import abc
+import hashlib
 import json
+import operator
 import pathlib
 
 import equinox as eqx
@@ -86,9 +88,11 @@ def run_keys(seed: int | PRNGKeyArray, indices: np.ndarray) -> PRNGKeyArray:
     return jax.vmap(lambda i: jax.random.fold_in(root, i))(jnp.asarray(indices))
 
 
-def _one_run(task: TrainingTask, key: PRNGKeyArray, intervals: int, log_every: int):
+def _one_run(
+    task: TrainingTask, key: PRNGKeyArray, start: PyTree | None, intervals: int, log_every: int
+):
     init_key, data_key = jax.random.split(key)
-    state = task.init(init_key)
+    state = task.init(init_key) if start is None else start
 
     def interval(state, start):
         def one_step(index, state):
@@ -107,19 +111,49 @@ def _one_run(task: TrainingTask, key: PRNGKeyArray, intervals: int, log_every: i
 
 @eqx.filter_jit
 def _train_chunk(
-    task: TrainingTask, keys: PRNGKeyArray, intervals: int, log_every: int, batch_size: int
+    task: TrainingTask,
+    keys: PRNGKeyArray,
+    starts: PyTree | None,
+    intervals: int,
+    log_every: int,
+    batch_size: int,
 ):
     # Every run is trained in a vmapped batch of the same size, whatever the chunk:
     # XLA's code for a batch depends on its size, and so would the last bits. The
     # leading axis is one group per device.
-    def group(group_keys):
-        def batch(batch_keys):
-            return jax.vmap(lambda key: _one_run(task, key, intervals, log_every))(batch_keys)
+    def in_batches(tree):
+        return jax.tree.map(lambda v: v.reshape(-1, batch_size, *v.shape[1:]), tree)
 
-        return jax.lax.map(batch, group_keys.reshape(-1, batch_size, *keys.shape[2:]))
+    def group(group_keys, group_starts):
+        def batch(pair):
+            batch_keys, batch_starts = pair
+            return jax.vmap(lambda key, start: _one_run(task, key, start, intervals, log_every))(
+                batch_keys, batch_starts
+            )
 
-    outputs = jax.vmap(group)(keys)
+        return jax.lax.map(batch, (in_batches(group_keys), in_batches(group_starts)))
+
+    outputs = jax.vmap(group)(keys, starts)
     return jax.tree.map(lambda v: v.reshape(-1, *v.shape[3:]), outputs)
+
+
+def _checked_starts(task: TrainingTask, starts: PyTree, n: int) -> tuple[PyTree, str]:
+    """`starts` as arrays of the task's dtypes, and their SHA-256, after checking that
+    they are `n` finite states of `task`."""
+    state = jax.eval_shape(task.init, jax.random.PRNGKey(0))
+    wanted, given = jax.tree.leaves(state), jax.tree.leaves(starts)
+    if jax.tree.structure(state) != jax.tree.structure(starts) or any(
+        np.shape(g) != (n, *w.shape) for w, g in zip(wanted, given)
+    ):
+        shapes = [(n, *w.shape) for w in wanted]
+        raise ValueError(f"starts must be {n} states of the task: arrays shaped {shapes}")
+    starts = jax.tree.map(lambda w, g: np.asarray(g, w.dtype), state, starts)
+    digest = hashlib.sha256()
+    for leaf in jax.tree.leaves(starts):
+        if not np.all(np.isfinite(leaf)):
+            raise ValueError("starts must be finite")
+        digest.update(np.ascontiguousarray(leaf).tobytes())
+    return starts, digest.hexdigest()
 
 
 def run_bytes(task: TrainingTask, steps: int, log_every: int) -> int:
@@ -136,7 +170,7 @@ def run_bytes(task: TrainingTask, steps: int, log_every: int) -> int:
     """
     key = jax.random.PRNGKey(0)
     state = jax.eval_shape(task.init, key)
-    record = jax.eval_shape(lambda k: _one_run(task, k, steps // log_every, log_every), key)
+    record = jax.eval_shape(lambda k: _one_run(task, k, None, steps // log_every, log_every), key)
     size = lambda tree: sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(tree))  # noqa: E731
     return int(size(record) + 4 * size(state))
 
@@ -168,6 +202,7 @@ def train_ensemble(
     steps: int,
     log_every: int,
     seed: int | PRNGKeyArray = 0,
+    starts: PyTree | None = None,
     chunk_size: int = 256,
     batch_size: int = 16,
     checkpoint_dir: str | pathlib.Path | None = None,
@@ -176,9 +211,10 @@ def train_ensemble(
     r"""Train `n` runs of `task`, vmapped over runs, `chunk_size` runs at a time.
 
     Run $i$ draws everything from the key $k_i$ = `fold_in(key(seed), i)`: its start
-    from the first half of `split(k_i)`, step $s$ from `fold_in` of the second half
-    and $s$. A run is therefore the same whatever the chunk it falls in. With several
-    local devices each chunk is split over them, a whole number of batches each.
+    from the first half of `split(k_i)` (unless `starts` gives it), step $s$ from
+    `fold_in` of the second half and $s$. A run is therefore the same whatever the
+    chunk it falls in. With several local devices each chunk is split over them, a
+    whole number of batches each.
 
     **Arguments:**
 
@@ -187,6 +223,9 @@ def train_ensemble(
     - `steps`: training steps per run, a multiple of `log_every`.
     - `log_every`: steps between logged states.
     - `seed`: an int or a PRNG key.
+    - `starts`: the state of each run at step 0, a PyTree shaped as `task.init`'s
+      result with a leading axis of length `n` (weights on a plane through weight
+      space, say, or trained weights given a shock); `None` to draw them.
     - `chunk_size`: runs trained in one compiled call, at most `n`, rounded up to a
       whole number of batches on each device; each finished chunk is written to
       `checkpoint_dir` and read back by a rerun of the same work.
@@ -204,7 +243,8 @@ def train_ensemble(
 
     **Raises:**
 
-    - `ValueError`: a count below 1, or `steps` not a multiple of `log_every`.
+    - `ValueError`: a count below 1, `steps` not a multiple of `log_every`, or
+      `starts` not shaped as `n` states of the task.
     """
     for value, name in ((n, "n"), (steps, "steps"), (log_every, "log_every")):
         check_count(value, name)
@@ -219,6 +259,9 @@ def train_ensemble(
     chunk_size = -(-min(chunk_size, n) // whole_batches) * whole_batches
     intervals = steps // log_every
     seed_record = seed if isinstance(seed, int) else json.dumps(np.asarray(seed).tolist())
+    starts_digest = None
+    if starts is not None:
+        starts, starts_digest = _checked_starts(task, starts, n)
     store = ChunkStore.open(
         checkpoint_dir,
         {
@@ -229,6 +272,7 @@ def train_ensemble(
             "seed": seed_record,
             "chunk_size": chunk_size,
             "batch_size": batch_size,
+            "starts": starts_digest,
             "versions": versions(),
         },
         np.array([n], dtype=float),
@@ -241,10 +285,15 @@ def train_ensemble(
             if arrays is None:
                 padded = np.resize(indices, chunk_size)  # one compiled shape for every chunk
                 keys = run_keys(seed, padded)
-                keys = keys.reshape(groups, -1, *keys.shape[1:])
+                chunk_starts = jax.tree.map(operator.itemgetter(padded), starts)
+                keys, chunk_starts = jax.tree.map(
+                    lambda v: v.reshape(groups, -1, *v.shape[1:]), (keys, chunk_starts)
+                )
                 if placement is not None:
-                    keys = placement.rows(keys)
-                path, holds, label = _train_chunk(task, keys, intervals, log_every, batch_size)
+                    keys, chunk_starts = jax.tree.map(placement.rows, (keys, chunk_starts))
+                path, holds, label = _train_chunk(
+                    task, keys, chunk_starts, intervals, log_every, batch_size
+                )
                 arrays = {f"path/{k}": np.asarray(v)[: len(indices)] for k, v in path.items()}
                 arrays |= {f"holds/{k}": np.asarray(v)[: len(indices)] for k, v in holds.items()}
                 arrays["label"] = np.asarray(label)[: len(indices)]

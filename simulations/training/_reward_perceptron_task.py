@@ -74,6 +74,7 @@ class RewardPerceptronTask(TrainingTask):
     aligned_cosine: Float[Array, ""]
     pretrain_steps: Int[Array, ""]
     teachers: Float[Array, "2 dim"]
+    plane: Float[Array, "2 dim"]
 
     def __init__(
         self,
@@ -123,6 +124,7 @@ class RewardPerceptronTask(TrainingTask):
             proxy_overlap * basis[:, 0] + math.sqrt(1 - proxy_overlap**2) * basis[:, 1]
         )
         self.teachers = jnp.stack([true, proxy])
+        self.plane = jnp.stack([true, math.sqrt(dim) * basis[:, 1]])
 
     @property
     def name(self) -> str:
@@ -172,6 +174,43 @@ class RewardPerceptronTask(TrainingTask):
         q = w @ w / self.dim
         return {"R": r, "S": s, "Q": q, "overlap": r / jnp.sqrt(q)}
 
+    def plane_starts(
+        self, a: Float[ArrayLike, " point"], b: Float[ArrayLike, " point"]
+    ) -> Float[np.ndarray, "point dim"]:
+        r"""Weights $w_0 = a\,w^* + b\,e$ on the plane of the two teachers: $e$ is the
+        proxy's error direction, $|e|^2 = D$, $e \perp w^*$ and $w_p = \rho\,w^* +
+        \sqrt{1 - \rho^2}\,e$. So $R = a$, $S = \rho a + \sqrt{1-\rho^2}\,b$ and
+        $Q = a^2 + b^2$.
+
+        **Arguments:**
+
+        - `a`, `b`: the coordinates of each point, arrays of one shape.
+
+        **Returns:**
+
+        The weights, one row per point.
+        """
+        a, b = np.broadcast_arrays(np.asarray(a, float).ravel(), np.asarray(b, float).ravel())
+        return a[:, None] * np.asarray(self.plane[0]) + b[:, None] * np.asarray(self.plane[1])
+
+    def toward_misalignment(self, w: Float[ArrayLike, " dim"]) -> Float[np.ndarray, " dim"]:
+        r"""The unit direction in which the cosine $R/\sqrt Q$ with the true teacher
+        falls fastest at $w$: $-(\hat w^* - \cos\angle\,\hat w)$, normalised.
+
+        **Raises:**
+
+        - `ValueError`: $w$ is parallel to $w^*$, where no direction lowers the cosine
+          to first order more than another.
+        """
+        w = np.asarray(w, float)
+        true = np.asarray(self.teachers[0]) / math.sqrt(self.dim)
+        unit = w / np.linalg.norm(w)
+        direction = -(true - (unit @ true) * unit)
+        norm = np.linalg.norm(direction)
+        if norm < 1e-12:
+            raise ValueError("w is parallel to the true teacher: no steepest direction")
+        return direction / norm
+
     def predicates(self, observed):
         return {"aligned": observed["overlap"] > self.aligned_cosine}
 
@@ -198,6 +237,9 @@ class RewardPerceptronTask(TrainingTask):
         `R`, `S` and `Q` after `steps`, by name.
         """
         r, s, q = (np.atleast_1d(np.asarray(start[name], float)) for name in ("R", "S", "Q"))
+        # A start on the teacher's own ray has R = sqrt(Q) up to rounding, which must
+        # not put arccos(R / sqrt(Q)) outside its domain.
+        r, s = (np.clip(v, -np.sqrt(q), np.sqrt(q)) for v in (r, s))
         compiled = reward_perceptron_model(self.episode_length)
         pretrain = min(int(self.pretrain_steps), steps)
         reward = float(self.reward)
