@@ -15,9 +15,11 @@ from basinlab.simulations._engine._checkpoint import ChunkStore
 from basinlab.simulations.training import (
     RewardPerceptronTask,
     ensemble_fractions,
+    minimal_fine_tuning_shock,
     predicted_fractions,
     run_keys,
     train_ensemble,
+    weight_plane_map,
 )
 
 TASK = RewardPerceptronTask(dim=50, episode_length=3, proxy_overlap=0.3, flip=0.2, penalty=0.5)
@@ -210,3 +212,75 @@ def test_a_record_of_another_task_is_refused():
         predicted_fractions(other, record)
     with pytest.raises(ValueError, match="record of train_ensemble"):
         ensemble_fractions(record.assign_attrs(kind="trajectories"))
+
+
+def test_given_starts_train_as_drawn_ones():
+    record = train_ensemble(TASK, n=4, chunk_size=4, batch_size=2, **SIZE)
+    keys = run_keys(3, np.arange(4))
+    starts = np.stack([np.asarray(TASK.init(jax.random.split(key)[0])) for key in keys])
+    given = train_ensemble(TASK, n=4, chunk_size=4, batch_size=2, starts=starts, **SIZE)
+    np.testing.assert_allclose(given["Q"].values, record["Q"].values, rtol=1e-12)
+    np.testing.assert_array_equal(given["label"].values, record["label"].values)
+
+
+def test_chunks_of_other_starts_are_not_read_back(tmp_path):
+    starts = np.ones((4, 50))
+    settings = dict(n=4, chunk_size=4, batch_size=2, checkpoint_dir=tmp_path, **SIZE)
+    first = train_ensemble(TASK, starts=starts, **settings)
+    other = train_ensemble(TASK, starts=2 * starts, **settings)
+    assert not np.allclose(first["Q"].values[:, 0], other["Q"].values[:, 0])
+    np.testing.assert_allclose(other["Q"].values[:, 0], 4.0)
+
+
+@pytest.mark.parametrize(
+    "starts, match",
+    [(np.ones((3, 50)), "4 states of the task"), (np.full((4, 50), np.nan), "finite")],
+)
+def test_bad_starts_are_refused(starts, match):
+    with pytest.raises(ValueError, match=match):
+        train_ensemble(TASK, n=4, starts=starts, **SIZE)
+
+
+def test_a_plane_map_has_its_starts_where_asked_and_the_theory_far_from_the_boundary():
+    task = RewardPerceptronTask(**_BISTABLE)
+    a, b = np.array([0.3, 2.0]), np.array([0.4, 1.8])
+    plane = weight_plane_map(
+        task,
+        np.zeros(100),
+        tuple(task.plane),
+        a,
+        b,
+        steps=1000,
+        log_every=500,
+        streams=4,
+        progress=False,
+    )
+    grid_a, grid_b = np.meshgrid(a, b, indexing="ij")
+    np.testing.assert_allclose(plane["start_R"].values, grid_a, atol=1e-12)
+    np.testing.assert_allclose(plane["start_Q"].values, grid_a**2 + grid_b**2, atol=1e-12)
+    np.testing.assert_allclose(plane["fraction"].sum("end_state"), 1.0)
+    # cosine 0.98 (a = 2, b = 0.4) learns; cosine 0.16 (a = 0.3, b = 1.8) stays stuck.
+    assert plane["label_predicted"].sel(a=2.0, b=0.4) == 0
+    assert plane["label_predicted"].sel(a=0.3, b=1.8) == 1
+    assert plane["fraction"].sel(end_state="aligned", a=2.0, b=0.4) == 1.0
+    assert plane["fraction"].sel(end_state="aligned", a=0.3, b=1.8) == 0.0
+
+
+def test_the_steepest_shock_is_the_smallest_and_the_theory_brackets_it_closely():
+    task = RewardPerceptronTask(**_BISTABLE)
+    trained = np.asarray(task.plane_starts([3.0], [0.6])[0])  # cosine 0.98, Q = 9.4
+    directions = np.vstack([task.toward_misalignment(trained), np.eye(100)[[7, 42]]])
+    shock = minimal_fine_tuning_shock(
+        task,
+        trained,
+        directions,
+        steps=1000,
+        log_every=500,
+        streams=3,
+        bisections=6,
+        progress=False,
+    )
+    steepest, random = shock.isel(direction=0), shock.isel(direction=slice(1, None))
+    assert 0 < steepest["shock_high"] <= random["shock_low"].min()
+    middle = (steepest["shock_low"] + steepest["shock_high"]) / 2
+    assert abs(float(steepest["theory_low"]) / float(middle) - 1) < 0.15

@@ -8,6 +8,7 @@ from ._ensemble import run_keys as run_keys
 from ._ensemble import train_ensemble as train_ensemble
 from ._ensemble_fractions import ensemble_fractions as ensemble_fractions
 from ._ensemble_fractions import predicted_fractions as predicted_fractions
+from ._fine_tuning_shock import minimal_fine_tuning_shock as minimal_fine_tuning_shock
 from ._linear_attention import exact_risk as exact_risk
 from ._linear_attention import linear_attention_run as linear_attention_run
 from ._linear_attention import linear_attention_theory as linear_attention_theory
@@ -22,3 +23,4 @@ from ._teacher_student import error_from_overlaps as error_from_overlaps
 from ._teacher_student import teacher_student_model as teacher_student_model
 from ._teacher_student import teacher_student_run as teacher_student_run
 from ._teacher_student import teacher_student_theory as teacher_student_theory
+from ._weight_plane import weight_plane_map as weight_plane_map
