@@ -29,7 +29,11 @@
 # 1. the measured share against the theory's, across the boundary and over $D$;
 # 2. pre-training on the intended labels for $P$ steps, then fine-tuning with
 #    flipped rewards at rate $f$: the share that ends aligned over $(P, f)$, with the
-#    theory's boundary drawn on it.
+#    theory's boundary drawn on it;
+# 3. the basin of real runs on a plane through weight space, beside the theory's map
+#    in order-parameter coordinates;
+# 4. the smallest shock to a trained aligned network after which training on ends
+#    unaligned, against the ODE's critical shock.
 
 # %%
 import os
@@ -41,8 +45,10 @@ from basinlab.simulations import plot_training_ensemble
 from basinlab.simulations.training import (
     RewardPerceptronTask,
     ensemble_fractions,
+    minimal_fine_tuning_shock,
     predicted_fractions,
     train_ensemble,
+    weight_plane_map,
 )
 
 FAST = os.environ.get("BASINLAB_FAST") == "1"
@@ -178,3 +184,98 @@ if not FAST:
     fig.savefig("figures/11_pretraining_map.png", dpi=120)
 for i, f in enumerate(flips):
     print(f"f = {f:.2f}: " + " ".join(f"{v:.2f}" for v in share[i]))
+
+# %% [markdown]
+# ## 3. The basin on a plane through weight space
+#
+# Starts $w_0 = a\,w^* + b\,e$ on the plane of the true teacher $w^*$ and the
+# direction $e \perp w^*$ (the proxy's error direction when $\rho < 1$), each
+# trained with several data streams. On this plane the order parameters are
+# $R = a$, $S = a$ and $Q = a^2 + b^2$ (here $\rho = 1$), so the theory's map in
+# order-parameter coordinates, $(R/\sqrt Q, \sqrt Q)$, is the same map in polar
+# form: the ODE's boundary is a curve of initial cosine against initial norm.
+# Left: where real runs end, with the theory's boundary (black) drawn on it. Right:
+# the theory's map in order-parameter coordinates.
+
+# %%
+dim = dims[0]
+task = RewardPerceptronTask(dim=dim, **BISTABLE)
+a = np.linspace(-0.5, 2.5, 13 if FAST else 41)
+b = np.linspace(0.05, 2.5, 9 if FAST else 33)
+plane = weight_plane_map(
+    task,
+    np.zeros(dim),
+    tuple(np.asarray(task.plane)),
+    a,
+    b,
+    steps=20 * dim,
+    log_every=dim,
+    streams=2 if FAST else 16,
+    seed=4,
+    progress=not FAST,
+)
+cosines_grid = np.linspace(-0.2, 0.99, 41 if FAST else 121)
+norms_grid = np.linspace(0.05, 2.5, 21 if FAST else 81)
+grid_c, grid_n = np.meshgrid(cosines_grid, norms_grid, indexing="ij")
+order_start = {"R": (grid_c * grid_n).ravel(), "Q": (grid_n**2).ravel()}
+order_start["S"] = order_start["R"]
+end = task.predict_order_parameters(order_start, 20 * dim)
+theory_cosine = (end["R"] / np.sqrt(end["Q"])).reshape(grid_c.shape)
+
+fig, (real, theory_ax) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+image = real.pcolormesh(
+    a, b, plane["fraction"].sel(end_state="aligned").T, cmap="RdBu", vmin=0, vmax=1
+)
+real.contour(a, b, plane["label_predicted"].T, levels=[0.5], colors="black", linewidths=2)
+real.set_xlabel("a (along the true teacher)")
+real.set_ylabel("b (orthogonal to it)")
+real.set_title("real runs; black: the theory's boundary")
+fig.colorbar(image, ax=real, label="share of runs that end aligned")
+image = theory_ax.pcolormesh(norms_grid, cosines_grid, theory_cosine, cmap="RdBu", vmin=0, vmax=1)
+theory_ax.contour(norms_grid, cosines_grid, theory_cosine, levels=[0.5], colors="black")
+theory_ax.set_xlabel("initial norm sqrt(Q)")
+theory_ax.set_ylabel("initial cosine R / sqrt(Q)")
+theory_ax.set_title("theory: final cosine of the ODE")
+fig.colorbar(image, ax=theory_ax, label="final cosine")
+if not FAST:
+    fig.savefig("figures/11_weight_plane.png", dpi=120)
+measured_side = plane["fraction"].sel(end_state="aligned").values > 0.5
+predicted_side = plane["label_predicted"].values == 0
+print(
+    f"grid points where the majority of runs ends where the theory says: "
+    f"{np.mean(measured_side == predicted_side):.3f}"
+)
+
+# %% [markdown]
+# ## 4. The minimal fine-tuning shock
+#
+# A trained aligned network (cosine 0.98 with the teacher, $\sqrt Q \approx 3$) is
+# shocked, $w \to w + \varepsilon\|w\|\hat d$, and trained on for $10D$ steps. The
+# smallest $\varepsilon$ after which most runs end unaligned is bracketed by
+# bisection along the direction that lowers the cosine fastest and along random
+# directions; the ODE's critical shock along the same directions, from the shocked
+# order parameters, stands beside it.
+
+# %%
+trained = task.plane_starts([3.0], [0.6])[0]
+rng = np.random.default_rng(5)
+directions = np.vstack(
+    [task.toward_misalignment(trained), rng.normal(size=(3 if FAST else 16, dim))]
+)
+shock = minimal_fine_tuning_shock(
+    task,
+    trained,
+    directions,
+    steps=10 * dim,
+    log_every=dim,
+    streams=3 if FAST else 16,
+    bisections=6 if FAST else 10,
+    seed=6,
+    progress=not FAST,
+)
+kinds = ["steepest"] + ["random"] * (directions.shape[0] - 1)
+for kind, row in zip(kinds, shock.to_dataframe().itertuples()):
+    print(
+        f"{kind:9s} runs [{row.shock_low:.3f}, {row.shock_high:.3f}]   "
+        f"ODE [{row.theory_low:.3f}, {row.theory_high:.3f}]"
+    )
