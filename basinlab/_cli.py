@@ -29,7 +29,7 @@ TESTBED_CLASSES = (
 
 # The tasks of `basinlab runs`, likewise; a test keeps them equal to
 # basinlab.simulations.training.TRAINING_TASKS.
-TRAINING_TASKS = ("reward_perceptron",)
+TRAINING_TASKS = ("reward_perceptron", "teacher_student")
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _ASSIGNMENT = re.compile(rf"^({_NAME})=(.+)$")

@@ -14,6 +14,7 @@ from basinlab.simulations import first_violation, holds_all_along, wilson_interv
 from basinlab.simulations._engine._checkpoint import ChunkStore
 from basinlab.simulations.training import (
     RewardPerceptronTask,
+    TeacherStudentTask,
     ensemble_fractions,
     minimal_fine_tuning_shock,
     predicted_fractions,
@@ -26,20 +27,25 @@ TASK = RewardPerceptronTask(dim=50, episode_length=3, proxy_overlap=0.3, flip=0.
 SIZE = dict(steps=200, log_every=50, seed=3, progress=False)
 
 
-def test_an_ensemble_is_a_loop_of_single_runs():
-    record = train_ensemble(TASK, n=5, chunk_size=4, batch_size=2, **SIZE)
-    step = eqx.filter_jit(lambda w, key, index: TASK.step(w, key, index))
+@pytest.mark.parametrize(
+    "task",
+    [TASK, TeacherStudentTask(dim=40, students=2, teachers=3, init_scale=0.3)],
+    ids=lambda task: task.name,
+)
+def test_an_ensemble_is_a_loop_of_single_runs(task):
+    record = train_ensemble(task, n=5, chunk_size=4, batch_size=2, **SIZE)
+    step = eqx.filter_jit(lambda w, key, index: task.step(w, key, index))
     for run, key in enumerate(run_keys(3, np.arange(5))):
         init_key, data_key = jax.random.split(key)
-        w = TASK.init(init_key)
+        w = task.init(init_key)
         for index in range(200):
             w = step(w, jax.random.fold_in(data_key, index), jnp.asarray(index))
-        observed = TASK.observe(w)
-        for name in ("R", "S", "Q", "overlap"):
-            assert record[name].values[run, -1] == pytest.approx(float(observed[name]), 1e-12)
-        aligned = bool(observed["overlap"] > TASK.aligned_cosine)
-        assert record["holds"].sel(predicate="aligned").values[run, -1] == aligned
-        assert record["label"].values[run] == (0 if aligned else 1)
+        observed = task.observe(w)
+        for name, value in observed.items():
+            assert record[name].values[run, -1] == pytest.approx(float(value), 1e-12), name
+        assert record["label"].values[run] == int(task.end_state(observed))
+        for name, holds in task.predicates(observed).items():
+            assert record["holds"].sel(predicate=name).values[run, -1] == bool(holds)
 
 
 # Bitwise equality across chunk sizes is a property of XLA's code generation, so it is
@@ -284,3 +290,30 @@ def test_the_steepest_shock_is_the_smallest_and_the_theory_brackets_it_closely()
     assert 0 < steepest["shock_high"] <= random["shock_low"].min()
     middle = (steepest["shock_low"] + steepest["shock_high"]) / 2
     assert abs(float(steepest["theory_low"]) / float(middle) - 1) < 0.15
+
+
+def test_the_committee_machine_logs_its_error_and_specialisation_as_sampled():
+    task = TeacherStudentTask(dim=60, students=2, teachers=2)
+    w = np.asarray(task.init(jax.random.PRNGKey(1))) + 0.7 * np.asarray(task.teacher)
+    observed = task.observe(jnp.asarray(w))
+    x = np.random.default_rng(0).normal(size=(200_000, 60))
+    erf = jax.scipy.special.erf
+    student = np.asarray(erf(x @ w.T / np.sqrt(60) / np.sqrt(2))).sum(axis=1)
+    teacher = np.asarray(erf(x @ np.asarray(task.teacher).T / np.sqrt(60) / np.sqrt(2))).sum(1)
+    squared = (student - teacher) ** 2 / 2
+    sampled, error = squared.mean(), squared.std() / np.sqrt(squared.size)
+    assert abs(float(observed["eps_g"]) - sampled) < 4 * error
+    assert float(task.observe(task.teacher)["specialisation"]) == pytest.approx(1.0)
+    symmetric = jnp.tile(task.teacher.mean(axis=0), (2, 1))
+    assert float(task.observe(symmetric)["specialisation"]) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_the_theory_predicts_the_share_that_leaves_the_plateau():
+    # At N = 100 about half of the runs specialise within alpha = 60 (60 N steps).
+    task = TeacherStudentTask(dim=100)
+    record = train_ensemble(task, n=48, steps=6000, log_every=3000, progress=False)
+    measured, predicted = ensemble_fractions(record), predicted_fractions(task, record)
+    low, high = (float(measured[f"fraction_{end}"].sel(outcome=0)) for end in ("low", "high"))
+    assert 0.1 < float(measured["fraction"].sel(outcome=0)) < 0.9
+    assert low <= float(predicted["fraction"].sel(outcome=0)) <= high
+    assert predicted.attrs["agreement"] >= 0.7

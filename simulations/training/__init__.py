@@ -23,4 +23,6 @@ from ._teacher_student import error_from_overlaps as error_from_overlaps
 from ._teacher_student import teacher_student_model as teacher_student_model
 from ._teacher_student import teacher_student_run as teacher_student_run
 from ._teacher_student import teacher_student_theory as teacher_student_theory
+from ._teacher_student_task import TeacherStudentTask as TeacherStudentTask
+from ._teacher_student_task import specialisation as specialisation
 from ._weight_plane import weight_plane_map as weight_plane_map

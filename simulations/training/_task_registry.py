@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from ._ensemble import TrainingTask
 from ._reward_perceptron_task import RewardPerceptronTask
+from ._teacher_student_task import TeacherStudentTask
 
 # name: (task class, settings overriding the class's defaults, default steps per dim).
 _TASKS: dict[str, tuple[type[TrainingTask], dict[str, float], int]] = {
@@ -21,6 +22,12 @@ _TASKS: dict[str, tuple[type[TrainingTask], dict[str, float], int]] = {
             "init_scale": 0.78,
         },
         20,
+    ),
+    "teacher_student": (
+        TeacherStudentTask,
+        # About half of the runs leave the plateau within alpha = 60 at N = 200.
+        {"dim": 200},
+        60,
     ),
 }
 

@@ -373,6 +373,12 @@ def _teacher_student_model(
     return compile_model(model)
 
 
+def teacher_student_ode(k_units: int, m_units: int, activation: str = "erf") -> CompiledModel:
+    """The compiled ODE of [`basinlab.models.teacher_student`][] for an orthogonal
+    teacher ($T = I$) and a trained first layer only; cached."""
+    return _teacher_student_model(k_units, m_units, activation, False, None)
+
+
 def teacher_student_model(run: xr.Dataset) -> tuple[CompiledModel, dict[str, float]]:
     r"""The compiled order-parameter ODE matching a teacher–student run, and its
     parameters ($\eta, \eta_v, \sigma, \kappa$) at the run's values.
