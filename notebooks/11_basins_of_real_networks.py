@@ -33,7 +33,9 @@
 # 3. the basin of real runs on a plane through weight space, beside the theory's map
 #    in order-parameter coordinates;
 # 4. the smallest shock to a trained aligned network after which training on ends
-#    unaligned, against the ODE's critical shock.
+#    unaligned, against the ODE's critical shock;
+# 5. a two-layer teacher–student network at finite $N$ that specialises or is still
+#    stuck on its plateau when the budget ends, against the ODE run by run.
 
 # %%
 import os
@@ -44,6 +46,7 @@ import numpy as np
 from basinlab.simulations import plot_training_ensemble
 from basinlab.simulations.training import (
     RewardPerceptronTask,
+    TeacherStudentTask,
     ensemble_fractions,
     minimal_fine_tuning_shock,
     predicted_fractions,
@@ -279,3 +282,52 @@ for kind, row in zip(kinds, shock.to_dataframe().itertuples()):
         f"{kind:9s} runs [{row.shock_low:.3f}, {row.shock_high:.3f}]   "
         f"ODE [{row.theory_low:.3f}, {row.theory_high:.3f}]"
     )
+
+# %% [markdown]
+# ## 5. A committee machine: off the plateau within the budget, or not
+#
+# A two-layer erf student with $K = 2$ units learns a teacher of $M = 2$ orthogonal
+# units by online SGD (Saad & Solla 1995). From a small random start it first
+# sits on the unspecialised plateau, where both units overlap equally with both
+# teachers, and leaves it after a time that grows like the logarithm of its initial
+# asymmetry. At finite $N$ that asymmetry is random, so within a budget of
+# $\alpha = 60$ ($60N$ steps) some runs specialise and others are still stuck: an
+# end state that is not symmetric. The ODE, started from each run's own overlaps,
+# predicts which.
+
+# %%
+widths = [100] if FAST else [100, 200, 400, 800]
+rows = []
+for width in widths:
+    task = TeacherStudentTask(dim=width)
+    record = train_ensemble(
+        task,
+        n=48 if FAST else 512,
+        steps=60 * width,
+        log_every=5 * width,
+        seed=7,
+        progress=not FAST,
+    )
+    measured = ensemble_fractions(record).sel(outcome=0)
+    predicted = predicted_fractions(task, record)
+    rows.append(
+        (
+            width,
+            float(measured["fraction"]),
+            float(measured["fraction_low"]),
+            float(measured["fraction_high"]),
+            float(predicted["fraction"].sel(outcome=0)),
+            predicted.attrs["agreement"],
+        )
+    )
+print("   N  specialised  [95% Wilson]      theory  runs predicted")
+for width, fraction, low, high, theory, agreement in rows:
+    print(
+        f"{width:4d}  {fraction:.3f}        [{low:.3f}, {high:.3f}]  {theory:.3f}   {agreement:.3f}"
+    )
+fig, _ = plot_training_ensemble(
+    record, "eps_g", ensemble_fractions(record), predicted_fractions(task, record)
+)
+fig.axes[0].set_yscale("log")
+if not FAST:
+    fig.savefig("figures/11_committee_plateau.png", dpi=120)
