@@ -29,7 +29,7 @@ TESTBED_CLASSES = (
 
 # The tasks of `basinlab runs`, likewise; a test keeps them equal to
 # basinlab.simulations.training.TRAINING_TASKS.
-TRAINING_TASKS = ("reward_perceptron", "teacher_student")
+TRAINING_TASKS = ("reward_perceptron", "teacher_student", "in_context_mixture")
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _ASSIGNMENT = re.compile(rf"^({_NAME})=(.+)$")
@@ -246,7 +246,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     runs.add_argument("task", choices=TRAINING_TASKS, help="the training task")
     runs.add_argument("--n", type=_count(1), default=1024, help="number of runs")
-    runs.add_argument("--steps", type=_count(1), help="training steps per run (default: 20 dim)")
+    runs.add_argument(
+        "--steps", type=_count(1), help="training steps per run (default: the task's)"
+    )
     runs.add_argument("--set", action="append", metavar="NAME=VALUE", help="a setting of the task")
     runs.add_argument("--seed", type=_seed, default=0, help="seed of the runs")
     runs.add_argument(
@@ -386,13 +388,13 @@ def _run(arguments: argparse.Namespace) -> int:
         from .simulations.training._task_registry import training_task
 
         settings = _assignments(arguments.set, "setting")
-        task, default_steps = training_task(arguments.task, settings)
+        task, steps = training_task(arguments.task, settings, arguments.steps)
         record = {
             "kind": "runs",
             "task": arguments.task,
             "settings": task.settings(),
             "n": arguments.n,
-            "steps": arguments.steps or default_steps,
+            "steps": steps,
             "seed": arguments.seed,
             "memory": arguments.memory,
         }

@@ -254,7 +254,7 @@ def training_runs(task, path: pathlib.Path, record: dict, chunk_size: int, progr
     result.attrs[REQUEST_ATTRIBUTE] = json.dumps(record)
     save(result, path)
     logged = [k for k in result.data_vars if result[k].dims == ("run", "step")]
-    observable = "overlap" if "overlap" in logged else logged[0]
+    observable = task.headline or logged[0]
     fig, _ = plot_training_ensemble(result, observable, measured, predicted)
     figure = path.with_suffix(".png")
     save_figure(fig, figure)

@@ -8,11 +8,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import xarray as xr
 from _command_line import host_devices, product_compiler, run_python
 
 from basinlab.simulations import first_violation, holds_all_along, wilson_interval
 from basinlab.simulations._engine._checkpoint import ChunkStore
 from basinlab.simulations.training import (
+    InContextMixtureTask,
     RewardPerceptronTask,
     TeacherStudentTask,
     ensemble_fractions,
@@ -29,7 +31,20 @@ SIZE = dict(steps=200, log_every=50, seed=3, progress=False)
 
 @pytest.mark.parametrize(
     "task",
-    [TASK, TeacherStudentTask(dim=40, students=2, teachers=3, init_scale=0.3)],
+    [
+        TASK,
+        TeacherStudentTask(dim=40, students=2, teachers=3, init_scale=0.3),
+        InContextMixtureTask(
+            dim=2,
+            fraction=0.5,
+            order="misaligned_last",
+            width=8,
+            heads=2,
+            batch=4,
+            planned_steps=200,
+            test_prompts=16,
+        ),
+    ],
     ids=lambda task: task.name,
 )
 def test_an_ensemble_is_a_loop_of_single_runs(task):
@@ -317,3 +332,23 @@ def test_the_theory_predicts_the_share_that_leaves_the_plateau():
     assert 0.1 < float(measured["fraction"].sel(outcome=0)) < 0.9
     assert low <= float(predicted["fraction"].sel(outcome=0)) <= high
     assert predicted.attrs["agreement"] >= 0.7
+
+
+def test_the_mixture_task_lays_out_its_orders_and_predicts_by_the_bayes_threshold():
+    index = jnp.arange(100)
+    for order, expected in (
+        ("mixed", np.full(100, 0.3)),
+        ("misaligned_first", (np.arange(100) < 30).astype(float)),
+        ("misaligned_last", (np.arange(100) >= 70).astype(float)),
+    ):
+        task = InContextMixtureTask(fraction=0.3, order=order, planned_steps=100)
+        share = jax.vmap(task._misaligned_share)(index)
+        np.testing.assert_allclose(share, expected)
+    record = xr.Dataset(coords={"run": np.arange(3)})
+    below, above = (InContextMixtureTask(fraction=p, planned_steps=10) for p in (0.4, 0.6))
+    np.testing.assert_array_equal(below.predict_end_states(record), [0, 0, 0])
+    np.testing.assert_array_equal(above.predict_end_states(record), [1, 1, 1])
+    with pytest.raises(NotImplementedError, match="order"):
+        InContextMixtureTask(order="misaligned_first").predict_end_states(record)
+    with pytest.raises(ValueError, match="unknown order"):
+        InContextMixtureTask(order="sideways")

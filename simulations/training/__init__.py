@@ -9,6 +9,7 @@ from ._ensemble import train_ensemble as train_ensemble
 from ._ensemble_fractions import ensemble_fractions as ensemble_fractions
 from ._ensemble_fractions import predicted_fractions as predicted_fractions
 from ._fine_tuning_shock import minimal_fine_tuning_shock as minimal_fine_tuning_shock
+from ._in_context_mixture_task import InContextMixtureTask as InContextMixtureTask
 from ._linear_attention import exact_risk as exact_risk
 from ._linear_attention import linear_attention_run as linear_attention_run
 from ._linear_attention import linear_attention_theory as linear_attention_theory

@@ -70,6 +70,11 @@ class TrainingTask(eqx.Module):
         """The end state of a run, an index into `end_state_names`, from its last
         logged quantities."""
 
+    @property
+    def headline(self) -> str | None:
+        """The logged quantity that a figure of the runs draws; `None` for the first."""
+        return None
+
     def predict_end_states(self, record: xr.Dataset) -> Int[np.ndarray, " run"]:
         """The end state that the task's theory predicts for each run of `record`,
         from the run's logged quantities at step 0.

@@ -131,6 +131,10 @@ class RewardPerceptronTask(TrainingTask):
         return "reward_perceptron"
 
     @property
+    def headline(self) -> str:
+        return "overlap"
+
+    @property
     def end_state_names(self) -> tuple[str, ...]:
         return ("aligned", "unaligned")
 

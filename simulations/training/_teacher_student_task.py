@@ -109,6 +109,10 @@ class TeacherStudentTask(TrainingTask):
         return "teacher_student"
 
     @property
+    def headline(self) -> str:
+        return "eps_g"
+
+    @property
     def end_state_names(self) -> tuple[str, ...]:
         return ("specialised", "unspecialised")
 
