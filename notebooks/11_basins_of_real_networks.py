@@ -70,7 +70,7 @@ BISTABLE = dict(episode_length=5, penalty=0.8)
 # %%
 cosines = [0.5, 0.6, 0.7] if FAST else [0.45, 0.55, 0.6, 0.65, 0.7, 0.8]
 dims = [50, 100] if FAST else [50, 100, 200, 400]
-n = 48 if FAST else 512
+n = 48 if FAST else 256
 rows = []
 for dim in dims:
     for c in cosines:
@@ -149,11 +149,11 @@ fig, _ = plot_training_ensemble(
 # the mean start $(R, S, Q) = (0, 0, 1)$, ends at the threshold cosine 0.5.
 
 # %%
-dim = 50 if FAST else 200
+dim = 50 if FAST else 100
 budget = 23 * dim
-pretraining = np.array([0.0, 1.0, 2.0]) if FAST else np.linspace(0.0, 3.0, 13)
-flips = np.array([0.0, 0.3]) if FAST else np.linspace(0.0, 0.4, 9)
-n_map = 32 if FAST else 512
+pretraining = np.array([0.0, 1.0, 2.0] if FAST else [0.0, 0.5, 1.0, 1.5, 2.0, 3.0])
+flips = np.array([0.0, 0.3]) if FAST else np.linspace(0.0, 0.4, 5)
+n_map = 32 if FAST else 128
 share = np.zeros((flips.size, pretraining.size))
 for i, f in enumerate(flips):
     for j, p in enumerate(pretraining):
@@ -201,10 +201,10 @@ for i, f in enumerate(flips):
 # the theory's map in order-parameter coordinates.
 
 # %%
-dim = dims[0]
+dim = 50 if FAST else 100
 task = RewardPerceptronTask(dim=dim, **BISTABLE)
-a = np.linspace(-0.5, 2.5, 13 if FAST else 41)
-b = np.linspace(0.05, 2.5, 9 if FAST else 33)
+a = np.linspace(-0.5, 2.5, 13 if FAST else 21)
+b = np.linspace(0.05, 2.5, 9 if FAST else 17)
 plane = weight_plane_map(
     task,
     np.zeros(dim),
@@ -213,7 +213,7 @@ plane = weight_plane_map(
     b,
     steps=20 * dim,
     log_every=dim,
-    streams=2 if FAST else 16,
+    streams=2 if FAST else 8,
     seed=4,
     progress=not FAST,
 )
@@ -271,7 +271,7 @@ shock = minimal_fine_tuning_shock(
     directions,
     steps=10 * dim,
     log_every=dim,
-    streams=3 if FAST else 16,
+    streams=3 if FAST else 8,
     bisections=6 if FAST else 10,
     seed=6,
     progress=not FAST,
@@ -296,13 +296,13 @@ for kind, row in zip(kinds, shock.to_dataframe().itertuples()):
 # predicts which.
 
 # %%
-widths = [100] if FAST else [100, 200, 400, 800]
+widths = [100] if FAST else [100, 200, 400]
 rows = []
 for width in widths:
     task = TeacherStudentTask(dim=width)
     record = train_ensemble(
         task,
-        n=48 if FAST else 512,
+        n=48 if FAST else 256,
         steps=60 * width,
         log_every=5 * width,
         seed=7,
