@@ -40,7 +40,9 @@ from .simulations.training._ensemble_fractions import ensemble_fractions, predic
 from .theory import FixedPoint, bifurcations, fixed_points
 
 
-def _print_fractions(result) -> None:
+def _print_fractions(result, first_column: str = "attractor", predicted=None) -> None:
+    """The table of outcomes of `basin_fractions` or `ensemble_fractions`, with the
+    theory's fraction beside each where `predicted` gives it."""
     rows = [
         (
             str(name),
@@ -56,8 +58,12 @@ def _print_fractions(result) -> None:
             result["fraction_high"].values,
         )
     ]
+    if predicted is not None:
+        rows = [(*row, f"{theory:.4f}") for row, theory in zip(rows, predicted["fraction"].values)]
     level = f"{100 * result.attrs['confidence']:g}% Wilson"
-    print(table(("attractor", "count", "fraction", level), rows))
+    theory = ["theory"] if predicted is not None else []
+    header = (first_column, "count", "fraction", level, *theory)
+    print(table(header, rows))
     for name, fraction, low, high in zip(
         result["predicate"].values,
         result["predicate_fraction"].values,
@@ -234,21 +240,7 @@ def training_runs(task, path: pathlib.Path, record: dict, chunk_size: int, progr
         f"{record['n']} runs of {task.name}, {steps} steps each, seed {record['seed']}, "
         f"in {seconds:.1f} s"
     )
-    level = f"{100 * measured.attrs['confidence']:g}% Wilson"
-    rows = []
-    for k, name in enumerate(measured["outcome_name"].values):
-        low, high = (measured[f"fraction_{end}"].values[k] for end in ("low", "high"))
-        row = [
-            str(name),
-            str(int(measured["count"].values[k])),
-            f"{measured['fraction'].values[k]:.4f}",
-            f"[{low:.4f}, {high:.4f}]",
-        ]
-        if predicted is not None:
-            row.append(f"{predicted['fraction'].values[k]:.4f}")
-        rows.append(row)
-    header = ["end state", "count", "fraction", level]
-    print(table(header + (["theory"] if predicted is not None else []), rows))
+    _print_fractions(measured, "end state", predicted)
     if predicted is not None:
         print(f"runs whose end state the theory predicts: {predicted.attrs['agreement']:.4f}")
     result.attrs[REQUEST_ATTRIBUTE] = json.dumps(record)
