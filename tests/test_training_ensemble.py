@@ -352,3 +352,15 @@ def test_the_mixture_task_lays_out_its_orders_and_predicts_by_the_bayes_threshol
         InContextMixtureTask(order="misaligned_first").predict_end_states(record)
     with pytest.raises(ValueError, match="unknown order"):
         InContextMixtureTask(order="sideways")
+
+
+def test_two_ensembles_sharing_a_folder_agree_with_one_alone(tmp_path):
+    import concurrent.futures
+
+    settings = dict(n=12, chunk_size=4, batch_size=2, checkpoint_dir=tmp_path, **SIZE)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _: train_ensemble(TASK, **settings), range(2))
+    alone = train_ensemble(TASK, n=12, chunk_size=4, batch_size=2, **SIZE)
+    for record in (first, second):
+        np.testing.assert_array_equal(record["overlap"].values, alone["overlap"].values)
+    assert len(list(tmp_path.rglob("chunk_*.npz"))) == 3
