@@ -35,8 +35,12 @@ from .simulations import continuation as compute_continuation
 from .simulations import testbed as bed
 from .simulations._plot._training_ensemble import plot_training_ensemble
 from .simulations._storage._atomic import save_figure
-from .simulations.training._ensemble import chunk_size_for, train_ensemble
-from .simulations.training._ensemble_fractions import ensemble_fractions, predicted_fractions
+from .simulations.training import (
+    chunk_size_for,
+    ensemble_fractions,
+    predicted_fractions,
+    train_ensemble,
+)
 from .theory import FixedPoint, bifurcations, fixed_points
 
 

@@ -69,8 +69,7 @@ _CHUNKS = textwrap.dedent(
     """
     import numpy as np
 
-    from basinlab.simulations.training._ensemble import train_ensemble
-    from basinlab.simulations.training._reward_perceptron_task import RewardPerceptronTask
+    from basinlab.simulations.training import RewardPerceptronTask, train_ensemble
 
     task = RewardPerceptronTask(dim=50, episode_length=3, proxy_overlap=0.3, flip=0.2)
     size = dict(n=21, steps=100, log_every=50, seed=1, batch_size=4, progress=False)

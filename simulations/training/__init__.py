@@ -1,9 +1,6 @@
 from ._compare import compare_with_theory as compare_with_theory
 from ._deep_linear import deep_linear_run as deep_linear_run
 from ._deep_linear import deep_linear_theory as deep_linear_theory
-from ._ensemble import TrainingTask as TrainingTask
-from ._ensemble import chunk_size_for as chunk_size_for
-from ._ensemble import run_bytes as run_bytes
 from ._ensemble import run_keys as run_keys
 from ._ensemble import train_ensemble as train_ensemble
 from ._ensemble_fractions import ensemble_fractions as ensemble_fractions
@@ -18,6 +15,8 @@ from ._proxy_rounds import proxy_rounds as proxy_rounds
 from ._reward_perceptron import reward_perceptron_run as reward_perceptron_run
 from ._reward_perceptron import reward_perceptron_theory as reward_perceptron_theory
 from ._reward_perceptron_task import RewardPerceptronTask as RewardPerceptronTask
+from ._run_memory import chunk_size_for as chunk_size_for
+from ._run_memory import run_bytes as run_bytes
 from ._task_registry import TRAINING_TASKS as TRAINING_TASKS
 from ._task_registry import training_task as training_task
 from ._teacher_student import error_from_overlaps as error_from_overlaps
@@ -26,4 +25,5 @@ from ._teacher_student import teacher_student_run as teacher_student_run
 from ._teacher_student import teacher_student_theory as teacher_student_theory
 from ._teacher_student_task import TeacherStudentTask as TeacherStudentTask
 from ._teacher_student_task import specialisation as specialisation
+from ._training_task import TrainingTask as TrainingTask
 from ._weight_plane import weight_plane_map as weight_plane_map

@@ -4,7 +4,6 @@ finish."""
 
 from __future__ import annotations
 
-import abc
 import hashlib
 import json
 import operator
@@ -15,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
-from jaxtyping import Array, Bool, Int, PRNGKeyArray, PyTree, Scalar
+from jaxtyping import PRNGKeyArray, PyTree
 
 from ...theory._checks import check_count
 from .._engine._checkpoint import ChunkStore
@@ -23,67 +22,7 @@ from .._engine._distribute import batch_placement
 from .._engine._progress import Progress
 from .._engine._provenance import versions
 from .._engine._random_key import random_key
-
-
-class TrainingTask(eqx.Module):
-    r"""One network and one data stream, to be trained many times.
-
-    A subclass says how a run starts, what one step does, what is logged, which
-    predicates are tested at each logged step and which end state a finished run is
-    in. Everything random comes from the keys it is given, so a run is a function of
-    its key alone. Settings that a sweep varies are best kept as array fields: then
-    one compiled program serves every point of the sweep.
-    """
-
-    @property
-    @abc.abstractmethod
-    def name(self) -> str:
-        """A short name for records and file names."""
-
-    @property
-    @abc.abstractmethod
-    def end_state_names(self) -> tuple[str, ...]:
-        """The names of the end states, in the order of [`end_state`][] labels."""
-
-    @abc.abstractmethod
-    def settings(self) -> dict[str, object]:
-        """Every setting of the task, JSON-able: it keys the chunks on disk."""
-
-    @abc.abstractmethod
-    def init(self, key: PRNGKeyArray) -> PyTree:
-        """The state of a run at step 0."""
-
-    @abc.abstractmethod
-    def step(self, state: PyTree, key: PRNGKeyArray, index: Array) -> PyTree:
-        """The state after step `index`, drawn with `key`."""
-
-    @abc.abstractmethod
-    def observe(self, state: PyTree) -> dict[str, Scalar]:
-        """The logged quantities of a state, each a scalar."""
-
-    @abc.abstractmethod
-    def predicates(self, observed: dict[str, Scalar]) -> dict[str, Bool[Array, ""]]:
-        """Whether each predicate holds, from the logged quantities of one step."""
-
-    @abc.abstractmethod
-    def end_state(self, observed: dict[str, Scalar]) -> Int[Array, ""]:
-        """The end state of a run, an index into `end_state_names`, from its last
-        logged quantities."""
-
-    @property
-    def headline(self) -> str | None:
-        """The logged quantity that a figure of the runs draws; `None` for the first."""
-        return None
-
-    def predict_end_states(self, record: xr.Dataset) -> Int[np.ndarray, " run"]:
-        """The end state that the task's theory predicts for each run of `record`,
-        from the run's logged quantities at step 0.
-
-        **Raises:**
-
-        - `NotImplementedError`: the task has no theory.
-        """
-        raise NotImplementedError(f"the task {self.name!r} has no theory to predict its runs")
+from ._training_task import TrainingTask
 
 
 def run_keys(seed: int | PRNGKeyArray, indices: np.ndarray) -> PRNGKeyArray:
@@ -99,11 +38,11 @@ def _one_run(
     init_key, data_key = jax.random.split(key)
     state = task.init(init_key) if start is None else start
 
-    def interval(state, start):
+    def interval(state, first_step):
         def one_step(index, state):
             return task.step(state, jax.random.fold_in(data_key, index), index)
 
-        state = jax.lax.fori_loop(start, start + log_every, one_step, state)
+        state = jax.lax.fori_loop(first_step, first_step + log_every, one_step, state)
         return state, task.observe(state)
 
     first = task.observe(state)
@@ -159,45 +98,6 @@ def _checked_starts(task: TrainingTask, starts: PyTree, n: int) -> tuple[PyTree,
             raise ValueError("starts must be finite")
         digest.update(np.ascontiguousarray(leaf).tobytes())
     return starts, digest.hexdigest()
-
-
-def run_bytes(task: TrainingTask, steps: int, log_every: int) -> int:
-    """An estimate of the memory one run takes in a chunk: its record, and four
-    copies of its state for the step's arguments, result and temporaries.
-
-    **Arguments:**
-
-    - `task`, `steps`, `log_every`: as for [`train_ensemble`][].
-
-    **Returns:**
-
-    The estimate in bytes.
-    """
-    key = jax.random.PRNGKey(0)
-    state = jax.eval_shape(task.init, key)
-    record = jax.eval_shape(lambda k: _one_run(task, k, None, steps // log_every, log_every), key)
-    size = lambda tree: sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(tree))  # noqa: E731
-    return int(size(record) + 4 * size(state))
-
-
-def chunk_size_for(
-    task: TrainingTask, steps: int, log_every: int, memory_budget: float, batch_size: int = 16
-) -> int:
-    """The most runs whose chunk fits in `memory_budget` bytes, by [`run_bytes`][], in
-    whole batches.
-
-    **Raises:**
-
-    - `ValueError`: not even one batch of runs fits.
-    """
-    per_run = run_bytes(task, steps, log_every)
-    batches = int(memory_budget // (per_run * batch_size))
-    if batches < 1:
-        raise ValueError(
-            f"a memory budget of {memory_budget:.3g} bytes cannot hold one batch of "
-            f"{batch_size} runs ({per_run} bytes each)"
-        )
-    return batches * batch_size
 
 
 def train_ensemble(

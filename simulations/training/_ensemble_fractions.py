@@ -9,7 +9,7 @@ import xarray as xr
 from jaxtyping import Int
 
 from .._basin._wilson import wilson_interval
-from ._ensemble import TrainingTask
+from ._training_task import TrainingTask
 
 
 def _check_record(record: object) -> xr.Dataset:

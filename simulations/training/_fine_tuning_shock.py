@@ -9,8 +9,9 @@ from jaxtyping import Float
 
 from ...theory._checks import check_count, check_positive
 from .._engine._progress import Progress
-from ._ensemble import TrainingTask, train_ensemble
+from ._ensemble import train_ensemble
 from ._start_record import start_record
+from ._training_task import TrainingTask
 
 
 def _shocked(trained: np.ndarray, units: np.ndarray, size: np.ndarray) -> np.ndarray:

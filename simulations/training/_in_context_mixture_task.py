@@ -15,7 +15,7 @@ from ..testbed._function_classes import MarkedFlipMixture
 from ..testbed._mixture_basin import ORDERS, marked_query_inputs
 from ..testbed._training import _adam, training_update
 from ..testbed._transformer import InContextTransformer
-from ._ensemble import TrainingTask
+from ._training_task import TrainingTask
 
 
 class InContextMixtureTask(TrainingTask):

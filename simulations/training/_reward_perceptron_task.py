@@ -16,9 +16,9 @@ from numpy.typing import ArrayLike
 
 from ...theory._checks import check_count, check_in_range, check_positive
 from .._engine._trajectories import trajectories
-from ._ensemble import TrainingTask
 from ._experiment import TIGHT
 from ._reward_perceptron import reward_perceptron_model
+from ._training_task import TrainingTask
 
 # The settings a sweep varies are array fields, so one compiled program serves a sweep.
 _DYNAMIC = (

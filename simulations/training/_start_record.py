@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 from jaxtyping import PyTree
 
-from ._ensemble import TrainingTask
+from ._training_task import TrainingTask
 
 
 def start_record(task: TrainingTask, starts: PyTree, steps: int) -> xr.Dataset:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 
-from ._ensemble import TrainingTask
 from ._in_context_mixture_task import InContextMixtureTask
 from ._reward_perceptron_task import RewardPerceptronTask
 from ._teacher_student_task import TeacherStudentTask
+from ._training_task import TrainingTask
 
 # name: (task class, settings overriding the class's defaults, default steps).
 _TASKS: dict[str, tuple[type[TrainingTask], dict[str, float], Callable[[dict], int]]] = {

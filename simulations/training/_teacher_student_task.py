@@ -16,7 +16,6 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 from ...theory._checks import check_count, check_in_range, check_positive
 from ...theory.models.teacher_student import ACTIVATIONS
 from .._engine._trajectories import trajectories
-from ._ensemble import TrainingTask
 from ._experiment import TIGHT
 from ._teacher_student import (
     CommitteeMachine,
@@ -24,6 +23,7 @@ from ._teacher_student import (
     state_names,
     teacher_student_ode,
 )
+from ._training_task import TrainingTask
 
 
 def specialisation(

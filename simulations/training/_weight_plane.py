@@ -8,8 +8,9 @@ import numpy as np
 import xarray as xr
 from jaxtyping import Float
 
-from ._ensemble import TrainingTask, train_ensemble
+from ._ensemble import train_ensemble
 from ._start_record import start_record
+from ._training_task import TrainingTask
 
 
 def weight_plane_map(

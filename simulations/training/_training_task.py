@@ -1,0 +1,71 @@
+"""The interface of a network to be trained many times."""
+
+from __future__ import annotations
+
+import abc
+
+import equinox as eqx
+import numpy as np
+import xarray as xr
+from jaxtyping import Array, Bool, Int, PRNGKeyArray, PyTree, Scalar
+
+
+class TrainingTask(eqx.Module):
+    r"""One network and one data stream, to be trained many times.
+
+    A subclass says how a run starts, what one step does, what is logged, which
+    predicates are tested at each logged step and which end state a finished run is
+    in. Everything random comes from the keys it is given, so a run is a function of
+    its key alone. Settings that a sweep varies are best kept as array fields: then
+    one compiled program serves every point of the sweep.
+    """
+
+    @property
+    @abc.abstractmethod
+    def name(self) -> str:
+        """A short name for records and file names."""
+
+    @property
+    @abc.abstractmethod
+    def end_state_names(self) -> tuple[str, ...]:
+        """The names of the end states, in the order of [`end_state`][] labels."""
+
+    @abc.abstractmethod
+    def settings(self) -> dict[str, object]:
+        """Every setting of the task, JSON-able: it keys the chunks on disk."""
+
+    @abc.abstractmethod
+    def init(self, key: PRNGKeyArray) -> PyTree:
+        """The state of a run at step 0."""
+
+    @abc.abstractmethod
+    def step(self, state: PyTree, key: PRNGKeyArray, index: Array) -> PyTree:
+        """The state after step `index`, drawn with `key`."""
+
+    @abc.abstractmethod
+    def observe(self, state: PyTree) -> dict[str, Scalar]:
+        """The logged quantities of a state, each a scalar."""
+
+    @abc.abstractmethod
+    def predicates(self, observed: dict[str, Scalar]) -> dict[str, Bool[Array, ""]]:
+        """Whether each predicate holds, from the logged quantities of one step."""
+
+    @abc.abstractmethod
+    def end_state(self, observed: dict[str, Scalar]) -> Int[Array, ""]:
+        """The end state of a run, an index into `end_state_names`, from its last
+        logged quantities."""
+
+    @property
+    def headline(self) -> str | None:
+        """The logged quantity that a figure of the runs draws; `None` for the first."""
+        return None
+
+    def predict_end_states(self, record: xr.Dataset) -> Int[np.ndarray, " run"]:
+        """The end state that the task's theory predicts for each run of `record`,
+        from the run's logged quantities at step 0.
+
+        **Raises:**
+
+        - `NotImplementedError`: the task has no theory.
+        """
+        raise NotImplementedError(f"the task {self.name!r} has no theory to predict its runs")
