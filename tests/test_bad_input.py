@@ -11,7 +11,7 @@ from _command_line import run_here
 
 import basinlab as bl
 from basinlab._output_folder import OutputFolder
-from basinlab.simulations import LabelSettings
+from basinlab.simulations import LabelSettings, training
 
 MODEL = "alignment_double_well"
 INJECTION = "__import__('os').system('touch PWNED')"
@@ -152,6 +152,7 @@ a, c = sp.symbols("a c")
 f = sp.Function("f")
 P0 = dist.Normal(np.zeros(2), 1.0)
 TEMPERATURE = sp.Symbol("D", positive=True)
+_PERCEPTRON = training.RewardPerceptronTask(dim=50)
 
 
 def _region(model, params):
@@ -314,6 +315,47 @@ API_CASES = [
         "labels must be a LabelSettings",
     ),
     (lambda: OutputFolder("   "), ValueError, "must name a folder"),
+    (
+        lambda: training.minimal_fine_tuning_shock(
+            _PERCEPTRON, np.ones(50), np.zeros((1, 50)), steps=10, log_every=10
+        ),
+        ValueError,
+        "a direction has zero length",
+    ),
+    (
+        lambda: training.minimal_fine_tuning_shock(
+            _PERCEPTRON, np.ones(50), np.ones((1, 40)), steps=10, log_every=10
+        ),
+        ValueError,
+        "directions must be rows shaped as the weights (50,)",
+    ),
+    (
+        lambda: training.weight_plane_map(
+            _PERCEPTRON,
+            np.zeros(50),
+            (np.ones(50), np.ones(3)),
+            [0.0],
+            [0.0],
+            steps=10,
+            log_every=10,
+        ),
+        ValueError,
+        "origin and directions must share one shape",
+    ),
+    (
+        lambda: training.ensemble_fractions(bl.models.alignment_double_well()),
+        ValueError,
+        "expected a record of train_ensemble",
+    ),
+    (
+        lambda: training.RewardPerceptronTask(init_scale=0.0, initial_overlap=0.0),
+        ValueError,
+        "must not start at w = 0",
+    ),
+    (lambda: training.TeacherStudentTask(teachers=1), ValueError, "teachers must be"),
+    (lambda: training.TeacherStudentTask(activation="tanh"), ValueError, "unknown activation"),
+    (lambda: training.InContextMixtureTask(fraction=1.5), ValueError, "fraction"),
+    (lambda: training.training_task("nope", {}), ValueError, "unknown training task 'nope'"),
 ]
 
 
