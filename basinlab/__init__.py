@@ -55,6 +55,7 @@ _SIMULATIONS = (
     "plot_basin_map",
     "plot_calibration",
     "plot_continuation",
+    "plot_training_ensemble",
     "save",
     "tipping_probabilities",
     "trajectories",
