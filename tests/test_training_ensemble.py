@@ -73,15 +73,15 @@ _CHUNKS = textwrap.dedent(
 
     task = RewardPerceptronTask(dim=50, episode_length=3, proxy_overlap=0.3, flip=0.2)
     size = dict(n=21, steps=100, log_every=50, seed=1, batch_size=4, progress=False)
-    one = train_ensemble(task, chunk_size=32, **size)
-    many = train_ensemble(task, chunk_size=8, **size)
+    one = train_ensemble(task, chunk_size=32, workers=1, **size)
+    many = train_ensemble(task, chunk_size=8, workers=2, **size)
     for name in ("R", "S", "Q", "overlap", "holds", "label"):
         np.testing.assert_array_equal(one[name].values, many[name].values)
     """
 )
 
 
-def test_runs_do_not_depend_on_the_chunk_they_are_trained_in():
+def test_runs_do_not_depend_on_the_chunk_they_are_trained_in_nor_on_the_workers():
     done = run_python(_CHUNKS, env=product_compiler())
     assert done.returncode == 0, done.stderr[-3000:]
 

@@ -4,9 +4,11 @@ finish."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import operator
+import os
 import pathlib
 
 import equinox as eqx
@@ -110,6 +112,7 @@ def train_ensemble(
     starts: PyTree | None = None,
     chunk_size: int = 256,
     batch_size: int = 16,
+    workers: int | None = None,
     checkpoint_dir: str | pathlib.Path | None = None,
     progress: bool = True,
 ) -> xr.Dataset:
@@ -131,11 +134,13 @@ def train_ensemble(
     - `starts`: the state of each run at step 0, a PyTree shaped as `task.init`'s
       result with a leading axis of length `n` (weights on a plane through weight
       space, say, or trained weights given a shock); `None` to draw them.
-    - `chunk_size`: runs trained in one compiled call, at most `n`, rounded up to a
-      whole number of batches on each device; each finished chunk is written to
+    - `chunk_size`: runs trained in one compiled call, at most a worker's share of
+      `n`, rounded up to a whole number of batches on each device; each finished chunk is written to
       `checkpoint_dir` and read back by a rerun of the same work.
     - `batch_size`: runs trained in lockstep (vmapped) on one device. Results do not
       depend on `chunk_size`; they may differ in their last bits between batch sizes.
+    - `workers`: chunks trained at once, in threads; by default one per CPU core when
+      JAX has one CPU device, else one.
     - `checkpoint_dir`: a folder for finished chunks, or `None`.
     - `progress`: show a progress bar in runs.
 
@@ -159,9 +164,16 @@ def train_ensemble(
         raise ValueError(f"steps = {steps} must be a multiple of log_every = {log_every}")
     placement = batch_placement()
     groups = 1 if placement is None else placement.devices
+    # One CPU device: XLA runs each call on one core, so chunks in threads keep every
+    # core busy. Several devices, or an accelerator: one call fills them.
+    alone_on_cpu = placement is None and jax.default_backend() == "cpu"
+    if workers is None:
+        workers = (os.cpu_count() or 1) if alone_on_cpu else 1
+    check_count(workers, "workers")
     whole_batches = batch_size * groups
-    # No larger than the work, so a small ensemble pads at most one batch per device.
-    chunk_size = -(-min(chunk_size, n) // whole_batches) * whole_batches
+    # No larger than each worker's share of the work, so a small ensemble pads at most
+    # one batch per device and still keeps every worker busy.
+    chunk_size = -(-min(chunk_size, -(-n // workers)) // whole_batches) * whole_batches
     intervals = steps // log_every
     seed_record = seed if isinstance(seed, int) else json.dumps(np.asarray(seed).tolist())
     starts_digest = None
@@ -182,29 +194,38 @@ def train_ensemble(
         },
         np.array([n], dtype=float),
     )
-    chunks = []
+
+    def train(index: int) -> dict[str, np.ndarray]:
+        first = index * chunk_size
+        indices = np.arange(first, min(first + chunk_size, n))
+        arrays = store.read(index)
+        if arrays is None:
+            padded = np.resize(indices, chunk_size)  # one compiled shape for every chunk
+            keys = run_keys(seed, padded)
+            chunk_starts = jax.tree.map(operator.itemgetter(padded), starts)
+            keys, chunk_starts = jax.tree.map(
+                lambda v: v.reshape(groups, -1, *v.shape[1:]), (keys, chunk_starts)
+            )
+            if placement is not None:
+                keys, chunk_starts = jax.tree.map(placement.rows, (keys, chunk_starts))
+            path, holds, label = _train_chunk(
+                task, keys, chunk_starts, intervals, log_every, batch_size
+            )
+            arrays = {f"path/{k}": np.asarray(v)[: len(indices)] for k, v in path.items()}
+            arrays |= {f"holds/{k}": np.asarray(v)[: len(indices)] for k, v in holds.items()}
+            arrays["label"] = np.asarray(label)[: len(indices)]
+            store.write(index, arrays)
+        bar.advance(len(indices))
+        return arrays
+
     with Progress(n, f"training {task.name}", progress, unit="run") as bar:
-        for index, first in enumerate(range(0, n, chunk_size)):
-            indices = np.arange(first, min(first + chunk_size, n))
-            arrays = store.read(index)
-            if arrays is None:
-                padded = np.resize(indices, chunk_size)  # one compiled shape for every chunk
-                keys = run_keys(seed, padded)
-                chunk_starts = jax.tree.map(operator.itemgetter(padded), starts)
-                keys, chunk_starts = jax.tree.map(
-                    lambda v: v.reshape(groups, -1, *v.shape[1:]), (keys, chunk_starts)
-                )
-                if placement is not None:
-                    keys, chunk_starts = jax.tree.map(placement.rows, (keys, chunk_starts))
-                path, holds, label = _train_chunk(
-                    task, keys, chunk_starts, intervals, log_every, batch_size
-                )
-                arrays = {f"path/{k}": np.asarray(v)[: len(indices)] for k, v in path.items()}
-                arrays |= {f"holds/{k}": np.asarray(v)[: len(indices)] for k, v in holds.items()}
-                arrays["label"] = np.asarray(label)[: len(indices)]
-                store.write(index, arrays)
-            chunks.append(arrays)
-            bar.advance(len(indices))
+        pool = concurrent.futures.ThreadPoolExecutor(workers)
+        try:
+            chunks = list(pool.map(train, range(-(-n // chunk_size))))
+        finally:
+            # On an interrupt, chunks not yet started are dropped; those running finish
+            # and are written.
+            pool.shutdown(wait=True, cancel_futures=True)
     joined = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
     predicates = [k.removeprefix("holds/") for k in joined if k.startswith("holds/")]
     observables = {
