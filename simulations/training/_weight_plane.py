@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 from jaxtyping import Float
 
+from ...theory._checks import check_count
 from ._ensemble import train_ensemble
 from ._start_record import start_record
 from ._training_task import TrainingTask
@@ -62,8 +63,7 @@ def weight_plane_map(
         raise ValueError(
             f"origin and directions must share one shape, got {origin.shape}, {u.shape}, {v.shape}"
         )
-    if streams < 1:
-        raise ValueError(f"streams must be a positive integer, got {streams}")
+    check_count(streams, "streams")
     a, b = np.asarray(a, float), np.asarray(b, float)
     grid_a, grid_b = np.meshgrid(a, b, indexing="ij")
     points = origin + grid_a.ravel()[:, None] * u + grid_b.ravel()[:, None] * v
