@@ -68,9 +68,9 @@ BISTABLE = dict(episode_length=5, penalty=0.8)
 # at this $D$. The runs add what the ODE leaves out: the noise of the episodes.
 
 # %%
-cosines = [0.5, 0.6, 0.7] if FAST else [0.45, 0.55, 0.6, 0.65, 0.7, 0.8]
+cosines = [0.5, 0.7] if FAST else [0.45, 0.55, 0.6, 0.65, 0.7, 0.8]
 dims = [50, 100] if FAST else [50, 100, 200, 400]
-n = 48 if FAST else 256
+n = 32 if FAST else 256
 rows = []
 for dim in dims:
     for c in cosines:
@@ -210,8 +210,8 @@ for i, f in enumerate(flips):
 # %%
 dim = 50 if FAST else 100
 task = RewardPerceptronTask(dim=dim, **BISTABLE)
-a = np.linspace(-0.5, 2.5, 13 if FAST else 21)
-b = np.linspace(0.05, 2.5, 9 if FAST else 17)
+a = np.linspace(-0.5, 2.5, 9 if FAST else 21)
+b = np.linspace(0.05, 2.5, 6 if FAST else 17)
 plane = weight_plane_map(
     task,
     np.zeros(dim),
@@ -270,7 +270,7 @@ print(
 trained = task.plane_starts([3.0], [0.6])[0]
 rng = np.random.default_rng(5)
 directions = np.vstack(
-    [task.toward_misalignment(trained), rng.normal(size=(3 if FAST else 16, dim))]
+    [task.toward_misalignment(trained), rng.normal(size=(2 if FAST else 16, dim))]
 )
 shock = minimal_fine_tuning_shock(
     task,
@@ -279,7 +279,7 @@ shock = minimal_fine_tuning_shock(
     steps=10 * dim,
     log_every=dim,
     streams=3 if FAST else 8,
-    bisections=6 if FAST else 10,
+    bisections=4 if FAST else 10,
     seed=6,
     progress=not FAST,
 )
@@ -309,7 +309,7 @@ for width in widths:
     task = TeacherStudentTask(dim=width)
     record = train_ensemble(
         task,
-        n=48 if FAST else 256,
+        n=32 if FAST else 256,
         steps=60 * width,
         log_every=5 * width,
         seed=7,

@@ -39,8 +39,11 @@ SHRINK = {
         ),
         ("size=(200_000, 2)", "size=(3_000, 2)"),
         ("dim=200, episode_length=5", "dim=50, episode_length=5"),
-        ("n=1024, steps=4000, log_every=200", "n=32, steps=1000, log_every=50, progress=False"),
-        ("steps=2000, log_every=200)", "steps=500, log_every=100, bisections=4, progress=False)"),
+        ("n=1024, steps=4000, log_every=200", "n=16, steps=500, log_every=50, progress=False"),
+        (
+            "steps=2000, log_every=200)",
+            "steps=200, log_every=100, streams=2, bisections=3, progress=False)",
+        ),
     ],
     "sh": [
         ("--resolution 512", "--resolution 24"),
