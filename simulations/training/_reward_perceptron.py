@@ -25,6 +25,29 @@ from ._proxy_rounds import proxy_rounds
 STATE = ("R", "S", "Q", "I")
 
 
+def episode_update(
+    w: Float[Array, " D"],
+    judge: Float[Array, " D"],
+    key: Array,
+    episode_length: int,
+    reward: float | Array,
+    penalty: float | Array,
+    flip: float | Array,
+) -> Float[Array, " D"]:
+    r"""One episode of the RL perceptron: $T$ Gaussian inputs drawn with `key`, the
+    actions $\operatorname{sign}(w\cdot x_t)$ rewarded when all agree with `judge`
+    (the verdict flipped with probability `flip`), and $w \leftarrow w + g\sum_t y_t
+    x_t/(T\sqrt D)$ with $g = \eta_1$ if rewarded and $-\eta_2$ if not."""
+    d = w.shape[0]
+    input_key, flip_key = jax.random.split(key)
+    x = jax.random.normal(input_key, (episode_length, d), w.dtype)
+    actions = jnp.sign(x @ w)
+    judged = jnp.sign(x @ judge)
+    rewarded = jnp.all(actions == judged) != jax.random.bernoulli(flip_key, flip)
+    scale = jnp.where(rewarded, reward, -penalty) / (episode_length * math.sqrt(d))
+    return w + scale * (actions @ x)
+
+
 @functools.partial(jax.jit, static_argnames=("episode_length",))
 def _advance(
     w: Float[Array, " D"],
@@ -37,16 +60,9 @@ def _advance(
     penalty: float,
     flip: float,
 ) -> Float[Array, " D"]:
-    d = w.shape[0]
-
     def episode(index, w):
-        input_key, flip_key = jax.random.split(jax.random.fold_in(key, index))
-        x = jax.random.normal(input_key, (episode_length, d), w.dtype)
-        actions = jnp.sign(x @ w)
-        judged = jnp.sign(x @ teacher[1])
-        rewarded = jnp.all(actions == judged) != jax.random.bernoulli(flip_key, flip)
-        scale = jnp.where(rewarded, reward, -penalty) / (episode_length * math.sqrt(d))
-        return w + scale * (actions @ x)
+        episode_key = jax.random.fold_in(key, index)
+        return episode_update(w, teacher[1], episode_key, episode_length, reward, penalty, flip)
 
     return jax.lax.fori_loop(start, stop, episode, w)
 

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from ...theory._checks import check_count, check_in_range, check_positive
 from .._engine._trajectories import trajectories
 from ._experiment import TIGHT
-from ._reward_perceptron import reward_perceptron_model
+from ._reward_perceptron import episode_update, reward_perceptron_model
 from ._training_task import TrainingTask
 
 # The settings a sweep varies are array fields, so one compiled program serves a sweep.
@@ -155,13 +155,9 @@ class RewardPerceptronTask(TrainingTask):
         return w + self.reward * label * x / math.sqrt(self.dim)
 
     def _fine_tune(self, w: Float[Array, " dim"], key: PRNGKeyArray) -> Float[Array, " dim"]:
-        input_key, flip_key = jax.random.split(key)
-        x = jax.random.normal(input_key, (self.episode_length, self.dim), w.dtype)
-        actions = jnp.sign(x @ w)
-        judged = jnp.sign(x @ self.teachers[1])
-        rewarded = jnp.all(actions == judged) != jax.random.bernoulli(flip_key, self.flip)
-        scale = jnp.where(rewarded, self.reward, -self.penalty)
-        return w + scale / (self.episode_length * math.sqrt(self.dim)) * (actions @ x)
+        return episode_update(
+            w, self.teachers[1], key, self.episode_length, self.reward, self.penalty, self.flip
+        )
 
     def step(self, w: Float[Array, " dim"], key: PRNGKeyArray, index: Array):
         # The step index is shared by every run of a batch, so this stays a branch.
