@@ -110,11 +110,63 @@ def test_bad_runs_are_refused(kwargs, message):
         (dict(proxy_overlap=-2.0), "proxy_overlap must lie in"),
         (dict(flip=1.5), "flip must lie in"),
         (dict(aligned_level=1.0), "aligned_level must lie in"),
+        (dict(dim=1), "dim"),
     ],
 )
 def test_bad_models_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         bl.models.reward_perceptron(**kwargs)
+
+
+def _sampled_episode_increments(state, fields, params, n, seed):
+    """One episode's scaled increment Z drawn n times from the fields' Gaussian law,
+    the episode played out step by step (independent of the model's algebra)."""
+    r, s, q, i = state
+    rho, s_0, r_0, q_0 = fields
+    covariance = np.array(
+        [[1, rho, r, r_0], [rho, 1, s, s_0], [r, s, q, i], [r_0, s_0, i, q_0]], float
+    )
+    values, vectors = np.linalg.eigh(covariance)
+    root = vectors * np.sqrt(np.clip(values, 0, None))
+    rng = np.random.default_rng(seed)
+    t = params["T"]
+    nu, mu, lam, zeta = np.moveaxis(rng.normal(size=(n, t, 4)) @ root.T, -1, 0)
+    actions = np.sign(lam)
+    rewarded = np.all(actions == np.sign(mu), axis=1) != (rng.random(n) < params["flip"])
+    g = np.where(rewarded, params["eta_1"], -params["eta_2"])
+    steps = np.stack([nu, mu, 2 * lam, zeta], axis=-1) * actions[..., None]
+    increments = g[:, None] * steps.sum(axis=1) / t
+    increments[:, 2] += g**2 / t
+    return increments
+
+
+@pytest.mark.parametrize(
+    "state, fields, params",
+    [
+        # Without a penalty only rewarded episodes move w: the case that tests the
+        # moments on the event that all actions agree.
+        ((0.3, 0.5, 1.2, 0.4), (0.7, 0.2, 0.1, 0.9), dict(T=3, eta_1=1.0, eta_2=0.0, flip=0.0)),
+        ((0.6, 0.6, 1.0, 0.5), (1.0, 0.6, 0.6, 1.0), dict(T=5, eta_1=1.0, eta_2=0.8, flip=0.0)),
+        ((0.1, -0.2, 0.7, 0.3), (0.5, 0.4, -0.2, 1.3), dict(T=1, eta_1=1.5, eta_2=1.0, flip=0.3)),
+    ],
+)
+def test_the_finite_d_noise_is_the_covariance_of_sampled_episodes(state, fields, params):
+    dim = 7
+    compiled = bl.compile_model(bl.models.reward_perceptron(dim=dim))
+    rho, s_0, r_0, q_0 = fields
+    p = compiled.param_vector(params | dict(rho=rho, S_0=s_0, R_0=r_0, Q_0=q_0, D=dim))
+    y = np.asarray(state, float)
+    g = np.asarray(compiled.diffusion(0.0, y, p))
+    drift = np.asarray(compiled.vector_field(0.0, y, p))
+    z = _sampled_episode_increments(state, fields, params, 400_000, seed=0)
+    centred = z - z.mean(axis=0)
+    sampled = centred.T @ centred / len(z)
+    # The standard error of each sampled covariance entry, from the products' spread.
+    error = np.sqrt(np.var(centred[:, :, None] * centred[:, None, :], axis=0) / len(z))
+    np.testing.assert_array_less(np.abs(dim * g @ g.T - sampled), 5 * error + 1e-12)
+    np.testing.assert_array_less(
+        np.abs(drift - z.mean(axis=0)), 5 * z.std(axis=0) / np.sqrt(len(z))
+    )
 
 
 def test_real_runs_keep_the_true_overlap_rho_times_the_proxy_s(runs):

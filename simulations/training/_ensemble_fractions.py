@@ -3,6 +3,7 @@ r"""The share of training runs that end in each end state, measured and predicte
 from __future__ import annotations
 
 import json
+import statistics
 
 import numpy as np
 import xarray as xr
@@ -83,38 +84,78 @@ def ensemble_fractions(record: xr.Dataset, confidence: float = 0.95) -> xr.Datas
 
 
 def predicted_fractions(
-    task: TrainingTask, record: xr.Dataset, confidence: float = 0.95
+    task: TrainingTask,
+    record: xr.Dataset,
+    confidence: float = 0.95,
+    *,
+    fluctuations: bool = False,
+    paths: int = 16,
+    seed: int = 0,
 ) -> xr.Dataset:
     r"""The share of runs that the task's theory predicts to end in each end state,
     each run predicted from its own logged quantities at step 0: the theory pushed
     through the distribution of starts that the random initialisation induces.
+
+    By default the theory is deterministic (the ODE of $D \to \infty$): each run gets
+    one predicted end state, and the table is that of [`ensemble_fractions`][] for
+    them. With `fluctuations`, each run gets a chance $p_{i,A}$ of each end state
+    $A$ from `paths` paths of the theory with its finite-size noise
+    (`task.predict_end_state_probabilities`). The predicted share is then
+    $\bar p_A = \frac1n\sum_i p_{i,A}$, and `fraction_low`/`fraction_high` are the
+    range in which the measured share lies with chance `confidence` if the theory is
+    right, given these starts: $\bar p_A \pm z\,\sqrt{(1 + 1/\text{paths})
+    \sum_i p_{i,A}(1 - p_{i,A})}/n$, the normal approximation of the measured count's
+    Poisson-binomial law, widened by the paths' own Monte Carlo error.
 
     **Arguments:**
 
     - `task`: the task that trained `record`.
     - `record`: the result of [`train_ensemble`][].
     - `confidence`: of the intervals, in $(0, 1)$.
+    - `fluctuations`: predict with the finite-size noise.
+    - `paths`, `seed`: the theory's paths per run and their seed, with
+      `fluctuations`.
 
     **Returns:**
 
     The table of [`ensemble_fractions`][] for the predicted end states (the
-    predicates are the measured ones), with `label_predicted` over `run` and the
-    attr `agreement`: the share of runs whose predicted end state is the measured
-    one.
+    predicates are the measured ones), with `label_predicted` over `run` (the most
+    likely end state) and the attr `agreement`: the share of runs whose predicted
+    end state is the measured one (with `fluctuations`, its expected value
+    $\frac1n\sum_i p_{i,\text{label}_i}$). With `fluctuations` also
+    `probability_predicted` over (run, outcome), and `count` is the expected count.
 
     **Raises:**
 
     - `ValueError`: `record` is not a record of `train_ensemble`, or was not trained
       by a task of this name and settings.
-    - `NotImplementedError`: the task has no theory.
+    - `NotImplementedError`: the task has no such theory.
     """
     record = _check_record(record)
     if record.attrs["task"] != task.name:
         raise ValueError(f"record is of the task {record.attrs['task']!r}, not {task.name!r}")
     if json.loads(record.attrs["settings"]) != task.settings():
         raise ValueError("record was trained with other settings than this task's")
-    predicted = np.asarray(task.predict_end_states(record), dtype=np.int32)
+    measured = record["label"].values
+    if not fluctuations:
+        predicted = np.asarray(task.predict_end_states(record), dtype=np.int32)
+        table = _table(record, predicted, confidence)
+        table["label_predicted"] = ("run", predicted)
+        table.attrs["agreement"] = float(np.mean(predicted == measured))
+        return table
+    chances = np.asarray(task.predict_end_state_probabilities(record, paths=paths, seed=seed))
+    predicted = np.argmax(chances, axis=1).astype(np.int32)
     table = _table(record, predicted, confidence)
+    n = chances.shape[0]
+    share = chances.mean(axis=0)
+    z = statistics.NormalDist().inv_cdf((1 + confidence) / 2)
+    spread = z * np.sqrt((1 + 1 / paths) * np.sum(chances * (1 - chances), axis=0)) / n
+    table["count"] = ("outcome", share * n)
+    table["fraction"] = ("outcome", share)
+    table["fraction_low"] = ("outcome", np.clip(share - spread, 0.0, 1.0))
+    table["fraction_high"] = ("outcome", np.clip(share + spread, 0.0, 1.0))
     table["label_predicted"] = ("run", predicted)
-    table.attrs["agreement"] = float(np.mean(predicted == record["label"].values))
+    table["probability_predicted"] = (("run", "outcome"), chances)
+    table.attrs["agreement"] = float(np.mean(chances[np.arange(n), measured]))
+    table.attrs["paths"] = paths
     return table

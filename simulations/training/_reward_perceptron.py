@@ -239,10 +239,11 @@ def reward_perceptron_run(
     )
 
 
-@functools.lru_cache(maxsize=4)
-def reward_perceptron_model(episode_length: int) -> CompiledModel:
-    """The compiled ODE of [`basinlab.models.reward_perceptron`][], one per $T$."""
-    return compile_model(models.reward_perceptron(episode_length))
+@functools.lru_cache(maxsize=8)
+def reward_perceptron_model(episode_length: int, dim: int | None = None) -> CompiledModel:
+    """The compiled [`basinlab.models.reward_perceptron`][], one per $T$: the ODE, or
+    with `dim` the SDE of the fluctuations at that $D$."""
+    return compile_model(models.reward_perceptron(episode_length, dim=dim))
 
 
 def reward_perceptron_theory(run: xr.Dataset) -> xr.Dataset:

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 
 from ...theory._checks import check_count, check_in_range, check_positive
 from .._engine._trajectories import trajectories
+from .._noise._sde import INCREMENTS, NoiseSettings, run_until_arrival
 from ._experiment import TIGHT
 from ._reward_perceptron import episode_update, reward_perceptron_model
 from ._training_task import TrainingTask
@@ -217,65 +218,136 @@ class RewardPerceptronTask(TrainingTask):
     def end_state(self, observed):
         return jnp.where(observed["overlap"] > self.aligned_cosine, 0, 1)
 
+    def _phases(self, steps: int) -> list[tuple[dict[str, float], float, bool]]:
+        """The theory's phases up to `steps`: parameters, length in alpha, and whether
+        the phase is the pre-training (judged by w*)."""
+        pretrain = min(int(self.pretrain_steps), steps)
+        reward = float(self.reward)
+        phases = []
+        if pretrain:
+            # Judged by w* (so the model's S is R); I is the overlap with w_p, a
+            # vector with Q_0 = 1 and overlap rho with both w* and the judge.
+            rho = self.proxy_overlap
+            phases.append(
+                (
+                    {"T": 1, "eta_1": reward, "eta_2": reward, "rho": 1.0, "flip": 0.0}
+                    | {"S_0": rho, "R_0": rho, "Q_0": 1.0},
+                    pretrain / self.dim,
+                    True,
+                )
+            )
+        if steps > pretrain:
+            # I is the overlap with w* itself, which R already gives.
+            fine_tune = {
+                "T": self.episode_length,
+                "eta_1": reward,
+                "eta_2": float(self.penalty),
+                "rho": self.proxy_overlap,
+                "flip": float(self.flip),
+            }
+            phases.append(
+                (
+                    fine_tune | {"S_0": self.proxy_overlap, "R_0": 1.0, "Q_0": 1.0},
+                    (steps - pretrain) / self.dim,
+                    False,
+                )
+            )
+        return phases
+
     def predict_order_parameters(
-        self, start: Mapping[str, Float[ArrayLike, " run"]], steps: int
-    ) -> dict[str, Float[np.ndarray, " run"]]:
-        r"""The order parameters $R$, $S$ and $Q$ after `steps` steps by the ODE of
-        [`basinlab.models.reward_perceptron`][], from each start $(R, S, Q)$,
-        integrated over $\alpha$ = steps$/D$: first the
-        pre-training ($T = 1$, $\eta_2 = \eta_1$, judged by $w^*$, so the model's $S$
-        is $R$ and its $I$ carries the overlap with $w_p$, at $S_0 = \rho$), then the
-        fine-tuning from where it ended.
+        self,
+        start: Mapping[str, Float[ArrayLike, " run"]],
+        steps: int,
+        *,
+        paths: int | None = None,
+        seed: int = 0,
+        progress: bool = False,
+    ) -> dict[str, Float[np.ndarray, "run *path"]]:
+        r"""The order parameters $R$, $S$ and $Q$ after `steps` steps by the theory of
+        [`basinlab.models.reward_perceptron`][], from each start $(R, S, Q)$, in
+        $\alpha$ = steps$/D$: first the pre-training ($T = 1$, $\eta_2 = \eta_1$,
+        judged by $w^*$, so the model's $S$ is $R$ and its $I$ carries the overlap
+        with $w_p$), then the fine-tuning from where it ended.
+
+        With `paths`, each start is followed along that many paths of the model's SDE
+        at this task's $D$ (`reward_perceptron(dim=D)`: the episodes' fluctuations,
+        $\Sigma/D$), by Euler–Maruyama with step $\Delta\alpha = 0.01$; without,
+        by the ODE ($D \to \infty$).
 
         **Arguments:**
 
         - `start`: `R`, `S` and `Q` at step 0, each an array (one value per run).
         - `steps`: the number of steps.
+        - `paths`: `None` for the ODE, or the number of SDE paths per start.
+        - `seed`: of the SDE's noise.
+        - `progress`: show a progress bar for the SDE.
 
         **Returns:**
 
-        `R`, `S` and `Q` after `steps`, by name.
+        `R`, `S` and `Q` after `steps`, by name: one value per run, or with `paths`
+        an array over (run, path).
+
+        **Raises:**
+
+        - `ValueError`: `paths` below 1.
         """
         r, s, q = (np.atleast_1d(np.asarray(start[name], float)) for name in ("R", "S", "Q"))
         # A start on the teacher's own ray has R = sqrt(Q) up to rounding, which must
         # not put arccos(R / sqrt(Q)) outside its domain.
         r, s = (np.clip(v, -np.sqrt(q), np.sqrt(q)) for v in (r, s))
-        compiled = reward_perceptron_model(self.episode_length)
-        pretrain = min(int(self.pretrain_steps), steps)
-        reward = float(self.reward)
-        if pretrain:
-            judged_by_truth = {"T": 1, "eta_1": reward, "eta_2": reward, "rho": 1.0, "flip": 0.0}
-            path = trajectories(
-                compiled,
-                np.stack([r, r, q, s], axis=1),
-                [0.0, pretrain / self.dim],
-                params={**judged_by_truth, "S_0": self.proxy_overlap},
-                **TIGHT,
-            )
-            r, _, q, s = path["y"].values[:, -1].T
-        fine_tune = {
-            "T": self.episode_length,
-            "eta_1": reward,
-            "eta_2": float(self.penalty),
-            "rho": self.proxy_overlap,
-            "flip": float(self.flip),
-            "S_0": 0.0,
-        }
-        if steps > pretrain:
-            path = trajectories(
-                compiled,
-                np.stack([r, s, q, q], axis=1),
-                [0.0, (steps - pretrain) / self.dim],
-                params=fine_tune,
-                **TIGHT,
-            )
-            r, s, q, _ = path["y"].values[:, -1].T
-        return {"R": r, "S": s, "Q": q}
+        runs = r.size
+        if paths is not None:
+            check_count(paths, "paths")
+            r, s, q = (np.repeat(v, paths) for v in (r, s, q))
+        compiled = reward_perceptron_model(self.episode_length, None if paths is None else self.dim)
+        for number, (params, length, pretraining) in enumerate(self._phases(steps)):
+            y0 = np.stack([r, r, q, s] if pretraining else [r, s, q, r], axis=1)
+            if paths is None:
+                params = {k: v for k, v in params.items() if k in compiled.param_names}
+                path = trajectories(compiled, y0, [0.0, length], params=params, **TIGHT)
+                y = path["y"].values[:, -1]
+            else:
+                y, _, _ = run_until_arrival(
+                    compiled,
+                    NoiseSettings(dt=0.01, brownian=INCREMENTS, window=length),
+                    y0,
+                    compiled.param_vector(params),
+                    seed + number,
+                    length,
+                    np.full((1, 4), np.nan),  # no target: every path runs to the end
+                    np.ones(1),
+                    progress,
+                    "theory paths",
+                )
+            r, s, q = (y[:, 0], y[:, 3], y[:, 2]) if pretraining else y[:, :3].T
+        shape = (runs,) if paths is None else (runs, paths)
+        return {"R": r.reshape(shape), "S": s.reshape(shape), "Q": q.reshape(shape)}
+
+    def _predicted_aligned(self, final: dict[str, np.ndarray]) -> np.ndarray:
+        return final["R"] / np.sqrt(final["Q"]) > float(self.aligned_cosine)
 
     def predict_end_states(self, record: xr.Dataset) -> Int[np.ndarray, " run"]:
-        r"""Each run's end state by [`predict_order_parameters`][] from the run's own
-        logged $(R, S, Q)$ at step 0: 0 (`aligned`) where the predicted final cosine
-        $R/\sqrt Q$ is above `aligned_cosine`, else 1 (`unaligned`)."""
+        r"""Each run's end state by [`predict_order_parameters`][] (the ODE) from the
+        run's own logged $(R, S, Q)$ at step 0: 0 (`aligned`) where the predicted
+        final cosine $R/\sqrt Q$ is above `aligned_cosine`, else 1 (`unaligned`)."""
         start = {name: record[name].values[:, 0] for name in ("R", "S", "Q")}
         final = self.predict_order_parameters(start, int(record.attrs["steps"]))
-        return np.where(final["R"] / np.sqrt(final["Q"]) > float(self.aligned_cosine), 0, 1)
+        return np.where(self._predicted_aligned(final), 0, 1)
+
+    def predict_end_state_probabilities(
+        self, record: xr.Dataset, *, paths: int = 16, seed: int = 0
+    ) -> Float[np.ndarray, "run end_state"]:
+        r"""Each run's chance to end `aligned` and `unaligned` by the SDE of the
+        finite-$D$ fluctuations ([`predict_order_parameters`][] with `paths`), from
+        the run's own logged $(R, S, Q)$ at step 0: the share of its `paths` paths
+        that end with the cosine above `aligned_cosine`.
+
+        Near the ODE's boundary the runs' own episode noise decides where they end,
+        which the ODE leaves out; this is the theory there.
+        """
+        start = {name: record[name].values[:, 0] for name in ("R", "S", "Q")}
+        final = self.predict_order_parameters(
+            start, int(record.attrs["steps"]), paths=paths, seed=seed
+        )
+        aligned = np.mean(self._predicted_aligned(final), axis=1)
+        return np.stack([aligned, 1 - aligned], axis=1)

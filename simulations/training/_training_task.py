@@ -7,7 +7,7 @@ import abc
 import equinox as eqx
 import numpy as np
 import xarray as xr
-from jaxtyping import Array, Bool, Int, PRNGKeyArray, PyTree, Scalar
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray, PyTree, Scalar
 
 
 class TrainingTask(eqx.Module):
@@ -69,3 +69,18 @@ class TrainingTask(eqx.Module):
         - `NotImplementedError`: the task has no theory.
         """
         raise NotImplementedError(f"the task {self.name!r} has no theory to predict its runs")
+
+    def predict_end_state_probabilities(
+        self, record: xr.Dataset, *, paths: int = 16, seed: int = 0
+    ) -> Float[np.ndarray, "run end_state"]:
+        """The chance of each end state for each run of `record` by a theory with the
+        fluctuations of finite size, from the run's logged quantities at step 0,
+        estimated from `paths` sampled paths per run.
+
+        **Raises:**
+
+        - `NotImplementedError`: the task has no such theory.
+        """
+        raise NotImplementedError(
+            f"the task {self.name!r} has no theory of its fluctuations to predict its runs"
+        )

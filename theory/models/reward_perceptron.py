@@ -53,6 +53,35 @@ $$\frac{dm}{d\alpha} = \sqrt{\tfrac{2}{\pi}}\,\frac{c\,\rho\,(1 - m^2)}{\sqrt Q}
 
 whose drift pushes $m$ to 1 (not to $\rho$, the fixed proxy's ceiling) whenever
 $c\rho > 0$: fresh errors average out.
+
+**Fluctuations at finite $D$.** One episode moves the state by $Z/D$ with
+$Z_V = (g/T)\sum_t y_t z_t$ for each overlap (with $z$ the field $\nu$, $\mu$ or
+$\zeta$ of its vector) and $Z_Q = (2g/T)\sum_t y_t\lambda_t + g^2/T$ (up to
+$O(D^{-1/2})$). The drift above is $E[Z]$; over $d\alpha$ there are $D\,d\alpha$
+independent episodes, so the diffusion approximation (the small-noise expansion of
+the master equation: N. G. van Kampen, *Stochastic Processes in Physics and
+Chemistry*; for on-line learning, T. K. Leen, B. Schottky and D. Saad, "Optimal
+asymptotic learning rate: macroscopic versus microscopic dynamics", Phys. Rev. E 59,
+1999) is
+
+$$dY = E[Z]\,d\alpha + \sqrt{\Sigma / D}\,dW_\alpha,\qquad \Sigma = \mathrm{Cov}(Z).$$
+
+$\Sigma$ is exact in the fields' Gaussian law. With $X = \lambda/\sqrt Q$, $Y = \mu$,
+$r = S/\sqrt Q$, the agreement event $A_t = \{\operatorname{sign}X_t =
+\operatorname{sign}Y_t\}$ and $u_t = y_t z_t$, Gaussian integration by parts gives
+
+$$E[u] = \sqrt{\tfrac2\pi}\,c_X,\quad E[u\,1_A] = \tfrac12\sqrt{\tfrac2\pi}(c_X + c_Y),
+\quad E[u u^\top 1_A] = \tfrac12 C + \tfrac12\Bigl[\tfrac2\pi \arcsin(r)\,C +
+\tfrac{2}{\pi\sqrt{1-r^2}}\bigl(c_X (c_Y - r c_X)^\top + c_Y (c_X - r c_Y)^\top\bigr)
+\Bigr],$$
+
+with $C$ the fields' covariance and $c_X$, $c_Y$ their covariances with $X$ and $Y$.
+The episode is rewarded with probability $P$ and, given all $T$ actions agree, the
+$u_t$ are independent, so every moment of $Z$ follows from $E[h(g)\,F] =
+h(-\eta_2)E[F] + (h(\eta_1) - h(-\eta_2))\bigl(fE[F] + (1-2f)E[F\,1_{\cap A_t}]\bigr)$.
+The noise of $I$ needs the start's own fields: $Q_0 = |w(0)|^2/D$ and $R_0 = w(0)\cdot
+w^*/D$ beside $S_0$. [`reward_perceptron`][] with `dim` carries this noise; the
+test suite checks $\Sigma$ against sampled episodes.
 """
 
 from __future__ import annotations
@@ -64,6 +93,7 @@ from numpy.typing import ArrayLike
 
 from .._checks import check_count, check_in_range, check_positive
 from .._model import Model
+from .._noise import Noise
 
 
 def reward_perceptron(
@@ -74,6 +104,7 @@ def reward_perceptron(
     flip: float = 0.0,
     initial_proxy_overlap: float = 0.0,
     aligned_level: float = 0.9,
+    dim: int | None = None,
 ) -> Model:
     r"""The order-parameter ODEs of the RL perceptron with a proxy teacher (module
     docstring).
@@ -94,11 +125,16 @@ def reward_perceptron(
     - `flip`: default of $f \in [0, 1]$.
     - `initial_proxy_overlap`: default of $S_0 = w_p\cdot w(0)/D$.
     - `aligned_level`: default of the threshold of `"aligned"`, in $(0, 1)$.
+    - `dim`: `None` for the ODE ($D \to \infty$), or the default of $D \ge 2$ for the
+      SDE of the finite-$D$ fluctuations (module docstring), whose noise covariance is
+      $\Sigma / D$.
 
     **Returns:**
 
     A [`basinlab.Model`][] with state `R, S, Q, I` and parameters `T`, `eta_1`,
-    `eta_2`, `rho`, `flip`, `S_0`, `level`.
+    `eta_2`, `rho`, `flip`, `S_0`, `level`; with `dim` also `D`, and `R_0` and `Q_0`
+    (defaults 0 and 1: the start's overlap with $w^*$ and squared norm, which only the
+    noise of $I$ uses).
 
     **Raises:**
 
@@ -115,6 +151,8 @@ def reward_perceptron(
         check_in_range(value, name, low, high)
     if not 0 < aligned_level < 1:
         raise ValueError(f"aligned_level must lie in (0, 1), got {aligned_level!r}")
+    if dim is not None:
+        check_count(dim, "dim", minimum=2)
     r, s, q, i = sp.symbols("R S Q I", real=True)
     episode = sp.Symbol("T", positive=True)
     eta_1, eta_2, f, level = sp.symbols("eta_1 eta_2 flip level", nonnegative=True)
@@ -136,19 +174,36 @@ def reward_perceptron(
         + (eta_1**2 * rewarded + eta_2**2 * (1 - rewarded)) / episode,
         overlap_rate(i, s_0),
     ]
+    params = {
+        episode: episode_length,
+        eta_1: reward,
+        eta_2: penalty,
+        rho: proxy_overlap,
+        f: flip,
+        s_0: initial_proxy_overlap,
+        level: aligned_level,
+    }
+    noise = None
+    if dim is not None:
+        d = sp.Symbol("D", positive=True)
+        r_0, q_0 = sp.Symbol("R_0", real=True), sp.Symbol("Q_0", positive=True)
+        fields = sp.Matrix(
+            [[1, rho, 2 * r, r_0], [rho, 1, 2 * s, s_0], [2 * r, 2 * s, 4 * q, 2 * i]]
+            + [[r_0, s_0, 2 * i, q_0]]
+        )
+        covariance = _episode_covariance(
+            fields, fields[:, 2] / (2 * norm), fields[:, 1], s / norm, episode, eta_1, eta_2, f, 2
+        )
+        noise = Noise.from_covariance(
+            covariance / d, description="episode fluctuations at finite D (van Kampen)"
+        )
+        params |= {d: dim, r_0: 0.0, q_0: 1.0}
     return Model(
         "reward_perceptron",
         [r, s, q, i],
         field,
-        params={
-            episode: episode_length,
-            eta_1: reward,
-            eta_2: penalty,
-            rho: proxy_overlap,
-            f: flip,
-            s_0: initial_proxy_overlap,
-            level: aligned_level,
-        },
+        params=params,
+        noise=noise,
         predicates={"aligned": r / norm - level},
         observables={
             "overlap": r / norm,
@@ -163,6 +218,65 @@ def reward_perceptron(
         # Cosines with unit-norm teachers: arccos(S/sqrt(Q)) needs |S| <= sqrt(Q).
         domain=[q > 0, s**2 <= q, r**2 <= q],
     )
+
+
+def _episode_covariance(
+    fields: sp.Matrix,
+    with_student: sp.Matrix,
+    with_judge: sp.Matrix,
+    cosine: sp.Expr,
+    episode: sp.Expr,
+    reward: sp.Expr,
+    penalty: sp.Expr,
+    flip: sp.Expr,
+    norm_index: int,
+) -> sp.Matrix:
+    r"""$\Sigma = \mathrm{Cov}(Z)$ of one episode's scaled increment (module docstring).
+
+    `fields` is the covariance $C$ of the fields $z$ behind each state's increment,
+    `with_student` and `with_judge` their covariances $c_X$, $c_Y$ with $X =
+    \lambda/\sqrt Q$ and the judge's field $Y$, and `cosine` is $r = \mathrm{corr}(X,
+    Y)$. The state at `norm_index` is $Q$, whose increment also holds $g^2/T$."""
+    scale = sp.sqrt(2 / sp.pi)
+    agree = 1 - sp.acos(cosine) / sp.pi
+    one = scale * with_student  # E[u]
+    one_agreeing = scale * (with_student + with_judge) / 2  # E[u 1_A]
+    both_signs = 2 / sp.pi * sp.asin(cosine) * fields + 2 / (
+        sp.pi * sp.sqrt(1 - cosine**2)
+    ) * (
+        with_student * (with_judge - cosine * with_student).T
+        + with_judge * (with_student - cosine * with_judge).T
+    )
+    two_agreeing = (fields + both_signs) / 2  # E[u u^T 1_A]
+    # Sums over the T steps, and the same on the event that all T agree.
+    total = episode * one
+    total_agreeing = episode * agree ** (episode - 1) * one_agreeing
+    square = episode * fields + episode * (episode - 1) * one * one.T
+    square_agreeing = episode * agree ** (episode - 1) * two_agreeing + episode * (
+        episode - 1
+    ) * agree ** (episode - 2) * one_agreeing * one_agreeing.T
+
+    def mean(h, everywhere, agreeing):
+        # E[h(g) F]: the reward is eta_1 when all agree and no flip, or not all agree
+        # and a flip.
+        rewarded = flip * everywhere + (1 - 2 * flip) * agreeing
+        return h(-penalty) * everywhere + (h(reward) - h(-penalty)) * rewarded
+
+    last = sp.zeros(fields.shape[0], 1)
+    last[norm_index] = 1
+    first = mean(lambda g: g, total, total_agreeing) / episode + mean(
+        lambda g: g**2, 1, agree**episode
+    ) / episode * last
+    cubic = mean(lambda g: g**3, total, total_agreeing) / episode**2
+    second = (
+        mean(lambda g: g**2, square, square_agreeing) / episode**2
+        + cubic * last.T
+        + last * cubic.T
+        + mean(lambda g: g**4, 1, agree**episode) / episode**2 * last * last.T
+    )
+    covariance = second - first * first.T
+    # Symmetric as a sum, so that the check of symmetry sees it without simplifying.
+    return (covariance + covariance.T) / 2
 
 
 def fresh_proxy(
