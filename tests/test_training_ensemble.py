@@ -208,6 +208,43 @@ def test_the_theory_follows_pre_training_then_fine_tuning():
     assert record["overlap"].values[:, 1].mean() > 0.6
 
 
+def test_the_sde_spreads_runs_from_one_start_as_their_episodes_do():
+    # Every run starts from the same weights, so their spread at the end is the
+    # episodes' noise alone: the ODE has none, the SDE of finite D must match it, in
+    # the pre-training phase and in the fine-tuning after it.
+    task = RewardPerceptronTask(
+        dim=100, episode_length=2, proxy_overlap=0.6, flip=0.1, penalty=0.3, pretrain_steps=100
+    )
+    start = np.asarray(task.init(jax.random.key(0)))
+    n, steps = 128, 300
+    record = train_ensemble(
+        task, n=n, steps=steps, log_every=steps, starts=np.tile(start, (n, 1)), progress=False
+    )
+    observed = task.observe(jnp.asarray(start))
+    initial = {name: np.array([float(observed[name])]) for name in ("R", "S", "Q")}
+    theory = task.predict_order_parameters(initial, steps, paths=512, seed=1)
+    for name in ("R", "S", "Q"):
+        measured, sampled = record[name].values[:, -1], theory[name][0]
+        assert abs(measured.std() / sampled.std() - 1) < 0.25, name
+        error = np.hypot(measured.std() / np.sqrt(n), sampled.std() / np.sqrt(sampled.size))
+        assert abs(measured.mean() - sampled.mean()) < 4 * error, name
+
+
+def test_near_the_boundary_the_measured_share_lies_in_the_sdes_range():
+    # At a start cosine of 0.6, just below the ODE's boundary (about 0.62), episode
+    # noise decides where many runs end.
+    task = RewardPerceptronTask(**_BISTABLE, initial_overlap=0.6, init_scale=0.8)
+    record = train_ensemble(task, n=64, steps=1500, log_every=500, progress=False)
+    measured = ensemble_fractions(record)
+    predicted = predicted_fractions(task, record, fluctuations=True, paths=8, seed=2)
+    share = float(measured["fraction"].sel(outcome=0))
+    low, high = (float(predicted[f"fraction_{end}"].sel(outcome=0)) for end in ("low", "high"))
+    assert low <= share <= high
+    chances = predicted["probability_predicted"].values
+    np.testing.assert_allclose(chances.sum(axis=1), 1.0)
+    assert predicted["count"].sum() == pytest.approx(64)
+
+
 def test_a_record_of_another_task_is_refused():
     record = train_ensemble(TASK, n=2, chunk_size=2, batch_size=2, **SIZE)
     other = RewardPerceptronTask(dim=50, episode_length=3, flip=0.3)

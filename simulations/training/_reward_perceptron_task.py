@@ -262,7 +262,7 @@ class RewardPerceptronTask(TrainingTask):
         paths: int | None = None,
         seed: int = 0,
         progress: bool = False,
-    ) -> dict[str, Float[np.ndarray, "run *path"]]:
+    ) -> dict[str, Float[np.ndarray, "run ..."]]:
         r"""The order parameters $R$, $S$ and $Q$ after `steps` steps by the theory of
         [`basinlab.models.reward_perceptron`][], from each start $(R, S, Q)$, in
         $\alpha$ = steps$/D$: first the pre-training ($T = 1$, $\eta_2 = \eta_1$,

@@ -187,9 +187,14 @@ def reward_perceptron(
     if dim is not None:
         d = sp.Symbol("D", positive=True)
         r_0, q_0 = sp.Symbol("R_0", real=True), sp.Symbol("Q_0", positive=True)
+        # The covariance of the fields nu, mu, 2 lambda and zeta behind R, S, Q and I.
         fields = sp.Matrix(
-            [[1, rho, 2 * r, r_0], [rho, 1, 2 * s, s_0], [2 * r, 2 * s, 4 * q, 2 * i]]
-            + [[r_0, s_0, 2 * i, q_0]]
+            [
+                [1, rho, 2 * r, r_0],
+                [rho, 1, 2 * s, s_0],
+                [2 * r, 2 * s, 4 * q, 2 * i],
+                [r_0, s_0, 2 * i, q_0],
+            ]
         )
         covariance = _episode_covariance(
             fields, fields[:, 2] / (2 * norm), fields[:, 1], s / norm, episode, eta_1, eta_2, f, 2
@@ -241,9 +246,7 @@ def _episode_covariance(
     agree = 1 - sp.acos(cosine) / sp.pi
     one = scale * with_student  # E[u]
     one_agreeing = scale * (with_student + with_judge) / 2  # E[u 1_A]
-    both_signs = 2 / sp.pi * sp.asin(cosine) * fields + 2 / (
-        sp.pi * sp.sqrt(1 - cosine**2)
-    ) * (
+    both_signs = 2 / sp.pi * sp.asin(cosine) * fields + 2 / (sp.pi * sp.sqrt(1 - cosine**2)) * (
         with_student * (with_judge - cosine * with_student).T
         + with_judge * (with_student - cosine * with_judge).T
     )
@@ -252,9 +255,10 @@ def _episode_covariance(
     total = episode * one
     total_agreeing = episode * agree ** (episode - 1) * one_agreeing
     square = episode * fields + episode * (episode - 1) * one * one.T
-    square_agreeing = episode * agree ** (episode - 1) * two_agreeing + episode * (
-        episode - 1
-    ) * agree ** (episode - 2) * one_agreeing * one_agreeing.T
+    square_agreeing = (
+        episode * agree ** (episode - 1) * two_agreeing
+        + episode * (episode - 1) * agree ** (episode - 2) * one_agreeing * one_agreeing.T
+    )
 
     def mean(h, everywhere, agreeing):
         # E[h(g) F]: the reward is eta_1 when all agree and no flip, or not all agree
@@ -264,9 +268,10 @@ def _episode_covariance(
 
     last = sp.zeros(fields.shape[0], 1)
     last[norm_index] = 1
-    first = mean(lambda g: g, total, total_agreeing) / episode + mean(
-        lambda g: g**2, 1, agree**episode
-    ) / episode * last
+    first = (
+        mean(lambda g: g, total, total_agreeing) / episode
+        + mean(lambda g: g**2, 1, agree**episode) / episode * last
+    )
     cubic = mean(lambda g: g**3, total, total_agreeing) / episode**2
     second = (
         mean(lambda g: g**2, square, square_agreeing) / episode**2
