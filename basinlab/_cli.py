@@ -98,6 +98,24 @@ def _assignment(text: str) -> tuple[str, float]:
     return name, value
 
 
+def _task_settings(texts: Sequence[str] | None) -> dict[str, float | str]:
+    """`--set` of `runs`: numbers where the value reads as one, else the text itself
+    (a setting such as an order, which the task checks against its known values)."""
+    values: dict[str, float | str] = {}
+    for text in texts or []:
+        match = _ASSIGNMENT.match(text.strip())
+        if match is None:
+            raise UsageError(f"malformed assignment {text!r}: expected NAME=VALUE")
+        name, raw = match.groups()
+        if name in values:
+            raise UsageError(f"setting {name!r} is given twice")
+        number = _text.decimal(raw)
+        if number is not None and not math.isfinite(number):
+            raise UsageError(f"malformed assignment {text!r}: the value must be finite")
+        values[name] = raw if number is None else number
+    return values
+
+
 def _assignments(texts: Sequence[str] | None, what: str) -> dict[str, float]:
     values: dict[str, float] = {}
     for text in texts or []:
@@ -252,6 +270,11 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--set", action="append", metavar="NAME=VALUE", help="a setting of the task")
     runs.add_argument("--seed", type=_seed, default=0, help="seed of the runs")
     runs.add_argument(
+        "--fluctuations",
+        action="store_true",
+        help="predict with the theory's finite-size noise (its SDE) instead of its ODE",
+    )
+    runs.add_argument(
         "--memory", type=_positive, default=2.0, help="GB for one chunk of runs (default 2)"
     )
     with_output(runs, "basinlab-runs")
@@ -387,8 +410,9 @@ def _run(arguments: argparse.Namespace) -> int:
     if command == "runs":
         from .simulations.training._task_registry import training_task
 
-        settings = _assignments(arguments.set, "setting")
-        task, steps = training_task(arguments.task, settings, arguments.steps)
+        task, steps = training_task(arguments.task, _task_settings(arguments.set), arguments.steps)
+        if arguments.fluctuations and not task.has_fluctuation_theory:
+            raise UsageError(f"the task {task.name} has no theory of its fluctuations")
         record = {
             "kind": "runs",
             "task": arguments.task,
@@ -397,6 +421,7 @@ def _run(arguments: argparse.Namespace) -> int:
             "steps": steps,
             "seed": arguments.seed,
             "memory": arguments.memory,
+            "fluctuations": arguments.fluctuations,
         }
         from . import _report
         from .simulations._engine._progress import interruptible

@@ -237,7 +237,7 @@ def training_runs(task, path: pathlib.Path, record: dict, chunk_size: int, progr
     seconds = time.perf_counter() - started
     measured = ensemble_fractions(result)
     try:
-        predicted = predicted_fractions(task, result)
+        predicted = predicted_fractions(task, result, fluctuations=record["fluctuations"])
     except NotImplementedError:
         predicted = None
     print(
@@ -246,7 +246,9 @@ def training_runs(task, path: pathlib.Path, record: dict, chunk_size: int, progr
     )
     _print_fractions(measured, "end state", predicted)
     if predicted is not None:
-        print(f"runs whose end state the theory predicts: {predicted.attrs['agreement']:.4f}")
+        theory = "the SDE of finite size" if record["fluctuations"] else "the ODE"
+        agreement = predicted.attrs["agreement"]
+        print(f"theory: {theory}; runs whose end state it predicts: {agreement:.4f}")
     result.attrs[REQUEST_ATTRIBUTE] = json.dumps(record)
     save(result, path)
     logged = [k for k in result.data_vars if result[k].dims == ("run", "step")]

@@ -190,6 +190,21 @@ def test_the_cli_names_every_training_task():
     assert tuple(REGISTERED) == TRAINING_TASKS
 
 
+def test_runs_takes_text_settings_as_text_and_numbers_as_numbers():
+    from basinlab._cli import _task_settings
+    from basinlab.simulations.training import training_task
+
+    settings = _task_settings(["order=misaligned_first", "fraction=0.2", "dim=3"])
+    assert settings == {"order": "misaligned_first", "fraction": 0.2, "dim": 3.0}
+    task, _ = training_task("in_context_mixture", settings, steps=10)
+    assert (task.order, task.fraction, task.dim, task.planned_steps) == (
+        "misaligned_first",
+        0.2,
+        3,
+        10,
+    )
+
+
 # 64 runs in chunks of one batch of 16: the budget holds one batch and no more.
 _RUNS = ("runs", "reward_perceptron", "--n", "64", "--set", "dim=50", "--memory", "5e-5")
 
@@ -215,7 +230,10 @@ def test_runs_killed_mid_work_resume_to_the_same_record(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert "aligned" in resumed.stdout and "theory" in resumed.stdout
     assert len(list(killed.rglob("chunk_*.npz"))) == 4
-    assert run_here(*_RUNS, "--no-progress", "--out", str(whole)).returncode == 0
+    # The uninterrupted run also predicts with the SDE, which leaves the runs alone.
+    uninterrupted = run_here(*_RUNS, "--fluctuations", "--no-progress", "--out", str(whole))
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+    assert "theory: the SDE of finite size" in uninterrupted.stdout
     again, fresh = bl.load(killed / "runs.nc"), bl.load(whole / "runs.nc")
     for name in ("R", "S", "Q", "overlap", "holds", "label"):
         np.testing.assert_array_equal(again[name].values, fresh[name].values)

@@ -240,10 +240,11 @@ def reward_perceptron_run(
 
 
 @functools.lru_cache(maxsize=8)
-def reward_perceptron_model(episode_length: int, dim: int | None = None) -> CompiledModel:
+def reward_perceptron_model(episode_length: int, fluctuations: bool = False) -> CompiledModel:
     """The compiled [`basinlab.models.reward_perceptron`][], one per $T$: the ODE, or
-    with `dim` the SDE of the fluctuations at that $D$."""
-    return compile_model(models.reward_perceptron(episode_length, dim=dim))
+    with `fluctuations` the SDE of finite $D$, whose parameter `D` every call gives
+    (the default here is only a placeholder)."""
+    return compile_model(models.reward_perceptron(episode_length, dim=2 if fluctuations else None))
 
 
 def reward_perceptron_theory(run: xr.Dataset) -> xr.Dataset:

@@ -299,7 +299,7 @@ class RewardPerceptronTask(TrainingTask):
         if paths is not None:
             check_count(paths, "paths")
             r, s, q = (np.repeat(v, paths) for v in (r, s, q))
-        compiled = reward_perceptron_model(self.episode_length, None if paths is None else self.dim)
+        compiled = reward_perceptron_model(self.episode_length, fluctuations=paths is not None)
         for number, (params, length, pretraining) in enumerate(self._phases(steps)):
             y0 = np.stack([r, r, q, s] if pretraining else [r, s, q, r], axis=1)
             if paths is None:
@@ -311,7 +311,7 @@ class RewardPerceptronTask(TrainingTask):
                     compiled,
                     NoiseSettings(dt=0.01, brownian=INCREMENTS, window=length),
                     y0,
-                    compiled.param_vector(params),
+                    compiled.param_vector(params | {"D": self.dim}),
                     seed + number,
                     length,
                     np.full((1, 4), np.nan),  # no target: every path runs to the end

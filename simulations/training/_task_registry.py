@@ -41,7 +41,7 @@ TRAINING_TASKS = tuple(_TASKS)
 
 
 def training_task(
-    name: str, overrides: Mapping[str, float], steps: int | None = None
+    name: str, overrides: Mapping[str, float | str], steps: int | None = None
 ) -> tuple[TrainingTask, int]:
     """A task of the command line by name, with its defaults and `overrides`.
 
@@ -51,7 +51,8 @@ def training_task(
     **Arguments:**
 
     - `name`: one of `TRAINING_TASKS`.
-    - `overrides`: settings by name; integer settings must be given whole numbers.
+    - `overrides`: settings by name: text for a setting whose default is text (the
+      task checks it), numbers for the others, whole numbers for integer settings.
     - `steps`: the steps of each run, or `None` for the task's default.
 
     **Returns:**
@@ -60,8 +61,8 @@ def training_task(
 
     **Raises:**
 
-    - `ValueError`: an unknown task or setting, a fractional value for an integer
-      setting, or a value the task refuses.
+    - `ValueError`: an unknown task or setting, text for a number or a number for
+      text, a fractional value for an integer setting, or a value the task refuses.
     """
     if name not in _TASKS:
         raise ValueError(f"unknown training task {name!r}; the tasks are {list(_TASKS)}")
@@ -73,6 +74,13 @@ def training_task(
             raise ValueError(
                 f"unknown setting {key!r} of {name}; its settings are {list(signature)}"
             )
+        if isinstance(signature[key].default, str):
+            if not isinstance(value, str):
+                raise ValueError(f"{key} must be text, got the number {value!r}")
+            settings[key] = value
+            continue
+        if isinstance(value, str):
+            raise ValueError(f"{key}: {value!r} is not a number")
         if isinstance(signature[key].default, int) or key in ("points",):
             if value != int(value):
                 raise ValueError(f"{key} must be a whole number, got {value!r}")

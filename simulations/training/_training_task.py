@@ -70,6 +70,13 @@ class TrainingTask(eqx.Module):
         """
         raise NotImplementedError(f"the task {self.name!r} has no theory to predict its runs")
 
+    @property
+    def has_fluctuation_theory(self) -> bool:
+        """Whether the task gives [`predict_end_state_probabilities`][]."""
+        return type(self).predict_end_state_probabilities is not (
+            TrainingTask.predict_end_state_probabilities
+        )
+
     def predict_end_state_probabilities(
         self, record: xr.Dataset, *, paths: int = 16, seed: int = 0
     ) -> Float[np.ndarray, "run end_state"]:
