@@ -17,7 +17,8 @@
 # does the theory predict that share? Here thousands of real training runs are
 # trained at once (`train_ensemble`: vmapped over runs, each run a function of its
 # own key) and their share per end state is set beside the share that the
-# order-parameter ODE predicts, run by run, from each run's own start.
+# order-parameter theory predicts, run by run, from each run's own start: its ODE,
+# and near the boundary its SDE of finite size.
 #
 # The network is the RL perceptron (Patel, Lee, Sarao Mannelli, Goldt & Saxe 2023):
 # a perceptron in $D$ dimensions that acts for $T$ steps and is rewarded $\eta_1$
@@ -62,15 +63,22 @@ BISTABLE = dict(episode_length=5, penalty=0.8)
 #
 # Each run starts at $w_0 = c\,w^* + \sqrt{1 - c^2}\,\xi$, so its cosine with the
 # teacher is $c$ up to fluctuations of order $D^{-1/2}$; it trains for $20D$
-# episodes ($\alpha = 20$). The theory integrates the ODE from each run's own
-# $(R, S, Q)$ at step 0 and says where it ends, so its share is the ODE's basin
-# pushed through the distribution of starts that the random initialisation induces
-# at this $D$. The runs add what the ODE leaves out: the noise of the episodes.
+# episodes ($\alpha = 20$). Two theories predict each run from its own $(R, S, Q)$
+# at step 0:
+#
+# - the **ODE** ($D \to \infty$) says where the run ends, so its share is the ODE's
+#   basin pushed through the distribution of starts that the random initialisation
+#   induces at this $D$;
+# - the **SDE of finite $D$** (`reward_perceptron(dim=D)`) adds the noise of the
+#   episodes, $\Sigma/D$ with $\Sigma$ the exact covariance of one episode's
+#   increment, and gives each run a chance to end aligned (the share of its paths
+#   that do). Its range is where the measured share should fall if it is right.
 
 # %%
 cosines = [0.5, 0.7] if FAST else [0.45, 0.55, 0.6, 0.65, 0.7, 0.8]
 dims = [50, 100] if FAST else [50, 100, 200, 400]
 n = 32 if FAST else 256
+paths = 4 if FAST else 16
 rows = []
 for dim in dims:
     for c in cosines:
@@ -79,42 +87,30 @@ for dim in dims:
         )
         record = train_ensemble(task, n=n, steps=20 * dim, log_every=dim, seed=1, progress=not FAST)
         measured = ensemble_fractions(record).sel(outcome=0)
-        predicted = predicted_fractions(task, record).sel(outcome=0)
+        ode = predicted_fractions(task, record).sel(outcome=0)
+        sde = predicted_fractions(task, record, fluctuations=True, paths=paths).sel(outcome=0)
         rows.append(
-            (
-                dim,
-                c,
-                float(measured["fraction"]),
-                float(measured["fraction_low"]),
-                float(measured["fraction_high"]),
-                float(predicted["fraction"]),
-                predicted.attrs["agreement"],
-            )
+            [dim, c]
+            + [float(measured[k]) for k in ("fraction", "fraction_low", "fraction_high")]
+            + [float(ode["fraction"])]
+            + [float(sde[k]) for k in ("fraction", "fraction_low", "fraction_high")]
         )
 table = np.array(rows)
-print(" D     c   measured  [95% Wilson]       theory  runs predicted")
-for dim, c, fraction, low, high, theory, agreement in rows:
-    interval = f"[{low:.3f}, {high:.3f}]"
-    print(f"{dim:4d}  {c:.2f}  {fraction:.3f}     {interval}   {theory:.3f}   {agreement:.3f}")
+print(" D     c   measured  [95% Wilson]       ODE     SDE  [its 95% range]")
+for dim, c, fraction, low, high, ode, sde, sde_low, sde_high in rows:
+    print(
+        f"{dim:4d}  {c:.2f}  {fraction:.3f}     [{low:.3f}, {high:.3f}]   {ode:.3f}   "
+        f"{sde:.3f}  [{sde_low:.3f}, {sde_high:.3f}]"
+    )
 
 # %% [markdown]
-# Away from the boundary the gap shrinks as $D$ grows and the two agree: at full
-# settings ($n = 256$ per point) the share at $c = 0.5$ is 0.246 measured against
-# 0.121 predicted at $D = 50$, and 0.000 against 0.000 at $D = 400$. Within a few
-# hundredths of the boundary ($c = 0.6$, $0.65$) the gap stays near 0.1 from
-# $D = 200$ to $400$, the measured share always on the flatter side. Both the
-# spread of the starts and the noise of the episodes scale as $D^{-1/2}$, and the
-# ODE keeps only the first, so the transition it predicts is too sharp by a constant
-# factor at every $D$; the diffusion of the order parameters (their SDE) is what a
-# sharper theory would add. Run by run, the ODE predicts the end of 74% to 100% of
-# the runs.
+# MEASURED_TEXT
 
 # %%
-gaps = {
-    dim: np.max(np.abs(table[table[:, 0] == dim, 2] - table[table[:, 0] == dim, 5])) for dim in dims
-}
-for dim, gap in gaps.items():
-    print(f"D = {dim:4d}: largest |measured - theory| = {gap:.3f}")
+for dim in dims:
+    part = table[table[:, 0] == dim]
+    ode_gap, sde_gap = (np.max(np.abs(part[:, 2] - part[:, k])) for k in (5, 6))
+    print(f"D = {dim:4d}: largest |measured - theory|: ODE {ode_gap:.3f}, SDE {sde_gap:.3f}")
 fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
 for k, dim in enumerate(dims):
     part = table[table[:, 0] == dim]
@@ -128,10 +124,11 @@ for k, dim in enumerate(dims):
         capsize=3,
         label=f"runs, D = {dim}",
     )
-    ax.plot(part[:, 1], part[:, 5], "--", color=colour, label=f"theory, D = {dim}")
+    ax.plot(part[:, 1], part[:, 5], ":", color=colour, label=f"ODE, D = {dim}")
+    ax.plot(part[:, 1], part[:, 6], "-", color=colour, label=f"SDE, D = {dim}")
 ax.set_xlabel("initial cosine c with the true teacher")
 ax.set_ylabel("share of runs that end aligned")
-ax.legend(fontsize=7)
+ax.legend(fontsize=7, ncol=2)
 if not FAST:
     fig.savefig("figures/11_measured_against_theory.png", dpi=120)
 

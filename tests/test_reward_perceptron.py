@@ -157,7 +157,9 @@ def test_the_finite_d_noise_is_the_covariance_of_sampled_episodes(state, fields,
     p = compiled.param_vector(params | dict(rho=rho, S_0=s_0, R_0=r_0, Q_0=q_0, D=dim))
     y = np.asarray(state, float)
     g = np.asarray(compiled.diffusion(0.0, y, p))
-    drift = np.asarray(compiled.vector_field(0.0, y, p))
+    # The fields' law is that of D -> infinity, whose mean increment is the ODE's.
+    ode = bl.compile_model(bl.models.reward_perceptron())
+    drift = np.asarray(ode.vector_field(0.0, y, ode.param_vector(params | dict(rho=rho, S_0=s_0))))
     z = _sampled_episode_increments(state, fields, params, 400_000, seed=0)
     centred = z - z.mean(axis=0)
     sampled = centred.T @ centred / len(z)
@@ -167,6 +169,34 @@ def test_the_finite_d_noise_is_the_covariance_of_sampled_episodes(state, fields,
     np.testing.assert_array_less(
         np.abs(drift - z.mean(axis=0)), 5 * z.std(axis=0) / np.sqrt(len(z))
     )
+
+
+def test_the_finite_d_drift_is_the_mean_increment_of_real_episodes():
+    # In D = 6 the O(1/D) term of dQ is a large share of it: real vectors, real
+    # episodes, and the exact mean change of R, S and Q.
+    dim, t = 6, 3
+    params = dict(T=t, eta_1=1.0, eta_2=0.4, flip=0.1, rho=0.5, S_0=0.0)
+    rng = np.random.default_rng(1)
+    basis, _ = np.linalg.qr(rng.normal(size=(dim, 3)))
+    true, error, rest = (np.sqrt(dim) * basis[:, k] for k in range(3))
+    proxy = params["rho"] * true + np.sqrt(1 - params["rho"] ** 2) * error
+    w = 0.6 * true - 0.3 * error + 0.9 * rest
+    n = 1_000_000
+    x = rng.normal(size=(n, t, dim))
+    actions = np.sign(x @ w)
+    rewarded = np.all(actions == np.sign(x @ proxy), axis=1) != (rng.random(n) < params["flip"])
+    g = np.where(rewarded, params["eta_1"], -params["eta_2"])
+    step = g[:, None] * np.einsum("nt,ntd->nd", actions, x) / (t * np.sqrt(dim))
+    moved = w + step
+    before = np.array([w @ true, w @ proxy, w @ w]) / dim
+    after = np.stack([moved @ true, moved @ proxy, np.sum(moved**2, axis=1)], axis=1) / dim
+    increments = dim * (after - before)
+    for d, closer in ((dim, True), (None, False)):
+        compiled = bl.compile_model(bl.models.reward_perceptron(dim=d))
+        p = compiled.param_vector(params | ({} if d is None else {"D": dim}))
+        drift = np.asarray(compiled.vector_field(0.0, np.append(before, 0.0), p))[:3]
+        error_bar = 5 * increments.std(axis=0) / np.sqrt(n)
+        assert np.all(np.abs(drift - increments.mean(axis=0)) < error_bar) == closer
 
 
 def test_real_runs_keep_the_true_overlap_rho_times_the_proxy_s(runs):
