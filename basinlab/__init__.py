@@ -51,6 +51,7 @@ _SIMULATIONS = (
     "escape_times",
     "fractal_test",
     "integrate",
+    "join_processes",
     "load",
     "plot_basin_map",
     "plot_calibration",

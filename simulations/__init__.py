@@ -24,6 +24,7 @@ from ._engine._checkpoint import DamagedChunkWarning as DamagedChunkWarning
 from ._engine._compile import CompiledModel as CompiledModel
 from ._engine._compile import compile_model as compile_model
 from ._engine._integrate import integrate as integrate
+from ._engine._processes import join_processes as join_processes
 from ._engine._solver_settings import CONVERGED as CONVERGED
 from ._engine._solver_settings import DIVERGED as DIVERGED
 from ._engine._solver_settings import UNCONVERGED as UNCONVERGED

@@ -1,4 +1,4 @@
-"""Spreading an ensemble over the local devices (a mesh) and over processes (chunks)."""
+"""Spreading an ensemble over the local devices: a mesh."""
 
 from __future__ import annotations
 
@@ -65,29 +65,3 @@ def batch_placement(devices: list[jax.Device] | None = None) -> BatchPlacement |
     if len(devices) < 2:
         return None
     return BatchPlacement(Mesh(np.array(devices), (_BATCH,)))
-
-
-def chunk_share(chunks: int, process_index: int, process_count: int) -> list[int]:
-    """The chunks one process of a multi-process run integrates: every
-    `process_count`-th, starting at its index, so shares differ by at most one
-    chunk and together cover each chunk once.
-
-    **Arguments:**
-
-    - `chunks`: the number of chunks of the whole ensemble.
-    - `process_index`, `process_count`: this process and how many there are
-      (`jax.process_index()`, `jax.process_count()` after `jax.distributed.initialize`).
-
-    **Returns:**
-
-    The indices of this process's chunks, in increasing order.
-
-    **Raises:**
-
-    - `ValueError`: a count is below 1, or the index is outside `[0, process_count)`.
-    """
-    if chunks < 1 or process_count < 1:
-        raise ValueError(f"need at least one chunk and one process, got {chunks}, {process_count}")
-    if not 0 <= process_index < process_count:
-        raise ValueError(f"process index {process_index} is outside [0, {process_count})")
-    return list(range(process_index, chunks, process_count))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import os
-import time
 from collections.abc import Callable, Mapping
 
 import diffrax as dfx
@@ -20,9 +18,10 @@ from ...theory import FLOW, MAP, Model
 from ...theory._legacy_arguments import legacy_arguments
 from ._checkpoint import ChunkStore
 from ._compile import CompiledModel, cached_compile
-from ._distribute import batch_placement, chunk_share
+from ._distribute import batch_placement
 from ._lean_chunks import lean_chunk
 from ._lean_rk import lean_tableau
+from ._processes import share_chunks
 from ._progress import Progress
 from ._provenance import provenance, solver_description
 from ._settings_argument import settings_argument
@@ -215,22 +214,6 @@ def _solve_ensemble(
     return {"y_final": y, "t_final": t, "status": status}
 
 
-def _process() -> tuple[int, int]:
-    """This process's index and the number of processes (1 without
-    `jax.distributed`)."""
-    return jax.process_index(), jax.process_count()
-
-
-def _wait_for_chunk(
-    store: ChunkStore, index: int, bar: Progress, poll_seconds: float = 1.0
-) -> dict[str, np.ndarray]:
-    """A chunk another process integrates, once it is on disk."""
-    while (saved := store.read(index)) is None:
-        time.sleep(poll_seconds)
-    bar.advance(len(saved["status"]))
-    return saved
-
-
 def as_initial_conditions(y0s: ArrayLike, dim: int) -> np.ndarray:
     """Validate initial conditions as a finite `(n, dim)` float array.
 
@@ -300,8 +283,8 @@ def integrate(
     the same as on one device. Without a progress bar the lean kernel skips its host
     callbacks, about a tenth faster on cheap models.
 
-    In a multi-process run (`jax.distributed.initialize()` on each host, then the
-    same call everywhere, with a `checkpoint_dir` all hosts share) each process
+    In a multi-process run ([`basinlab.join_processes`][] in each process, then the
+    same call everywhere, with a `checkpoint_dir` all processes share) each process
     integrates every `process_count`-th chunk from its own index, writes it, and
     reads the others' chunks as they appear, so each returns the whole result.
 
@@ -380,26 +363,15 @@ def integrate(
                 bar.advance(len(saved["status"]))
             keep(index, saved)
 
-        process_index, process_count = _process()
-        if process_count > 1 and store.directory is None:
-            raise ValueError(
-                f"a run over {process_count} processes needs checkpoint_dir, a folder "
-                "that every process can read, to gather their chunks"
-            )
-        own = chunk_share(chunks, process_index, process_count)
+        def received(index: int, saved: dict[str, np.ndarray]) -> None:
+            bar.advance(len(saved["status"]))
+            keep(index, saved)
+
         # One CPU device: XLA runs each call on one core, so chunks in threads keep
         # every core busy. Several devices, or an accelerator: one call fills them.
         alone_on_cpu = batch_placement() is None and jax.default_backend() == "cpu"
         default_workers = (os.cpu_count() or 1) if alone_on_cpu else 1
-        pool = concurrent.futures.ThreadPoolExecutor(workers or default_workers)
-        try:
-            list(pool.map(solve, own))
-        finally:
-            # On an interrupt, chunks not yet started are dropped; those running finish
-            # and are written.
-            pool.shutdown(wait=True, cancel_futures=True)
-        for index in sorted(set(range(chunks)) - set(own)):
-            keep(index, _wait_for_chunk(store, index, bar))
+        share_chunks(store, chunks, solve, received, workers or default_workers)
     coords = {"trajectory": np.arange(n), "state": list(compiled.state_names)}
     return xr.Dataset(
         {

@@ -4,7 +4,6 @@ finish."""
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
 import json
 import operator
@@ -21,6 +20,7 @@ from jaxtyping import PRNGKeyArray, PyTree
 from ...theory._checks import check_count
 from .._engine._checkpoint import ChunkStore
 from .._engine._distribute import batch_placement
+from .._engine._processes import share_chunks
 from .._engine._progress import Progress
 from .._engine._provenance import versions
 from .._engine._random_key import random_key
@@ -122,7 +122,10 @@ def train_ensemble(
     from the first half of `split(k_i)` (unless `starts` gives it), step $s$ from
     `fold_in` of the second half and $s$. A run is therefore the same whatever the
     chunk it falls in. With several local devices each chunk is split over them, a
-    whole number of batches each.
+    whole number of batches each. In a run over several processes
+    ([`basinlab.join_processes`][], a `checkpoint_dir` they all share) each process
+    trains every `process_count`-th chunk and reads the others', and each returns the
+    whole record.
 
     **Arguments:**
 
@@ -134,9 +137,10 @@ def train_ensemble(
     - `starts`: the state of each run at step 0, a PyTree shaped as `task.init`'s
       result with a leading axis of length `n` (weights on a plane through weight
       space, say, or trained weights given a shock); `None` to draw them.
-    - `chunk_size`: runs trained in one compiled call, at most a worker's share of
-      `n`, rounded up to a whole number of batches on each device; each finished chunk is written to
-      `checkpoint_dir` and read back by a rerun of the same work.
+    - `chunk_size`: runs trained in one compiled call, at most a worker's (or over
+      several processes, a process's) share of `n`, rounded up to a whole number of
+      batches on each device; each finished chunk is written to `checkpoint_dir` and
+      read back by a rerun of the same work.
     - `batch_size`: runs trained in lockstep (vmapped) on one device. Results do not
       depend on `chunk_size`; they may differ in their last bits between batch sizes.
     - `workers`: chunks trained at once, in threads; by default one per CPU core when
@@ -172,8 +176,10 @@ def train_ensemble(
     check_count(workers, "workers")
     whole_batches = batch_size * groups
     # No larger than each worker's share of the work, so a small ensemble pads at most
-    # one batch per device and still keeps every worker busy.
-    chunk_size = -(-min(chunk_size, -(-n // workers)) // whole_batches) * whole_batches
+    # one batch per device and still keeps every worker busy. Over several processes,
+    # each process's share: the chunks must be laid out alike in all of them.
+    sharers = workers if jax.process_count() == 1 else jax.process_count()
+    chunk_size = -(-min(chunk_size, -(-n // sharers)) // whole_batches) * whole_batches
     intervals = steps // log_every
     seed_record = seed if isinstance(seed, int) else json.dumps(np.asarray(seed).tolist())
     starts_digest = None
@@ -195,7 +201,9 @@ def train_ensemble(
         np.array([n], dtype=float),
     )
 
-    def train(index: int) -> dict[str, np.ndarray]:
+    chunks: dict[int, dict[str, np.ndarray]] = {}
+
+    def train(index: int) -> None:
         first = index * chunk_size
         indices = np.arange(first, min(first + chunk_size, n))
         arrays = store.read(index)
@@ -215,18 +223,16 @@ def train_ensemble(
             arrays |= {f"holds/{k}": np.asarray(v)[: len(indices)] for k, v in holds.items()}
             arrays["label"] = np.asarray(label)[: len(indices)]
             store.write(index, arrays)
-        bar.advance(len(indices))
-        return arrays
+        received(index, arrays)
+
+    def received(index: int, arrays: dict[str, np.ndarray]) -> None:
+        bar.advance(len(arrays["label"]))
+        chunks[index] = arrays
 
     with Progress(n, f"training {task.name}", progress, unit="run") as bar:
-        pool = concurrent.futures.ThreadPoolExecutor(workers)
-        try:
-            chunks = list(pool.map(train, range(-(-n // chunk_size))))
-        finally:
-            # On an interrupt, chunks not yet started are dropped; those running finish
-            # and are written.
-            pool.shutdown(wait=True, cancel_futures=True)
-    joined = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        share_chunks(store, -(-n // chunk_size), train, received, workers)
+    ordered = [chunks[index] for index in sorted(chunks)]
+    joined = {k: np.concatenate([c[k] for c in ordered]) for k in ordered[0]}
     predicates = [k.removeprefix("holds/") for k in joined if k.startswith("holds/")]
     observables = {
         k.removeprefix("path/"): (("run", "step"), v)
