@@ -3,9 +3,11 @@
 `python _process_worker.py PROCESSES PROCESS_ID PORT SHARED OUT WORK [DELAY]` waits
 DELAY seconds, joins the run, does each piece of WORK (comma-separated names of
 `PIECES`) with its chunks in the folder SHARED, and saves what it got in OUT, with a
-log of the chunks it wrote itself. The test imports `PIECES` to compute the same work
-in one process."""
+log of the chunks it wrote itself. The test imports the pieces to compute the same
+work in one process. `BASINLAB_TEST_PEER_TIMEOUT` sets the join's timeout, and
+`BASINLAB_TEST_PAUSE_AFTER_WRITE` a pause after each chunk written."""
 
+import os
 import pathlib
 import sys
 import time
@@ -81,8 +83,21 @@ def training(shared):
     )
 
 
+def fractions_fine(shared):
+    """Fractions in 10 chunks, for a kill between chunks."""
+    import numpyro.distributions as dist
+
+    import basinlab as bl
+
+    p0 = dist.Normal(np.zeros(2), 1.0)
+    return bl.basin_fractions(
+        _model(), p0, n=320, seed=1, chunk_size=32, progress=False, checkpoint_dir=shared
+    )
+
+
 PIECES = {"fractions": fractions, "map": basin_map, "continuation": continuation}
 PIECES["training"] = training
+_ALL = {**PIECES, "fractions_fine": fractions_fine}
 
 
 def main(processes, process_id, port, shared, out, work, delay=0.0):
@@ -90,7 +105,9 @@ def main(processes, process_id, port, shared, out, work, delay=0.0):
     import basinlab as bl
     from basinlab.simulations._engine._checkpoint import ChunkStore
 
-    bl.join_processes(int(processes), int(process_id), f"localhost:{port}", timeout=60)
+    timeout = float(os.environ.get("BASINLAB_TEST_PEER_TIMEOUT", "60"))
+    pause = float(os.environ.get("BASINLAB_TEST_PAUSE_AFTER_WRITE", "0"))
+    bl.join_processes(int(processes), int(process_id), f"localhost:{port}", timeout=timeout)
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     log = out / f"written-{process_id}.txt"
@@ -100,10 +117,11 @@ def main(processes, process_id, port, shared, out, work, delay=0.0):
         write(store, index, arrays)
         with log.open("a") as file:
             file.write(f"{store.directory.name} {index}\n")
+        time.sleep(pause)  # so that a test can kill this process between chunks
 
     ChunkStore.write = logged
     for name in work.split(","):
-        result = PIECES[name](str(pathlib.Path(shared) / name))
+        result = _ALL[name](str(pathlib.Path(shared) / name))
         bl.save(result, out / f"{name}-{process_id}.nc")
     print(f"process {process_id} of {processes}: done", flush=True)
 

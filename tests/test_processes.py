@@ -1,0 +1,136 @@
+"""Several real JAX processes on this machine, joined through a localhost coordinator,
+sharing one folder: each returns the whole result, the same as one process alone,
+whether they start together or not, whatever the count, and across a kill."""
+
+import collections
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from _process_worker import PIECES, fractions_fine
+
+import basinlab as bl
+
+WORKER = pathlib.Path(__file__).with_name("_process_worker.py")
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
+
+
+def _start(processes, index, port, shared, out, work, delay=0.0, env=None):
+    arguments = (processes, index, port, shared, out, work, delay)
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), *map(str, arguments)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _finish(process, timeout=300):
+    stdout, stderr = process.communicate(timeout=timeout)
+    assert process.returncode == 0, stderr[-3000:]
+    return stdout
+
+
+@pytest.fixture(scope="module")
+def alone():
+    """Every piece of work done in this process alone, without a shared folder."""
+    return {name: piece(None) for name, piece in PIECES.items()}
+
+
+def _assert_same(got, alone, name):
+    if name == "training":
+        np.testing.assert_array_equal(got["label"].values, alone["label"].values)
+        for key in ("R", "S", "Q", "overlap"):
+            np.testing.assert_allclose(got[key].values, alone[key].values, rtol=1e-12)
+        return
+    for key in got.data_vars:
+        mine, theirs = got[key].values, alone[key].values
+        if np.issubdtype(mine.dtype, np.floating):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12, err_msg=key)
+        else:
+            np.testing.assert_array_equal(mine, theirs, err_msg=key)
+
+
+def _written(out):
+    lines = [line for path in out.glob("written-*.txt") for line in path.read_text().split()]
+    pairs = list(zip(lines[::2], lines[1::2], strict=True))
+    return collections.Counter(pairs)
+
+
+def test_two_processes_started_apart_each_return_the_whole_result(tmp_path, alone):
+    # Process 1 starts 3 s after process 0; 5 chunks of fractions do not split evenly.
+    port, shared, out = _free_port(), tmp_path / "shared", tmp_path / "out"
+    work = ",".join(PIECES)
+    runs = [_start(2, k, port, shared, out, work, delay=3.0 * k) for k in range(2)]
+    for run in runs:
+        _finish(run)
+    for name in PIECES:
+        for k in range(2):
+            _assert_same(bl.load(out / f"{name}-{k}.nc"), alone[name], name)
+    written = _written(out)
+    assert set(written.values()) == {1}, "a chunk was computed twice"
+    # Both processes computed a share of every piece of work.
+    for k in range(2):
+        assert (out / f"written-{k}.txt").read_text().strip()
+
+
+def test_three_processes_resume_after_one_is_killed(tmp_path, alone):
+    # 10 chunks of fractions over 3 processes (not a multiple): process 2 owns chunks
+    # 2, 5 and 8, and is killed after writing its first and started again.
+    port, shared, out = _free_port(), tmp_path / "shared", tmp_path / "out"
+    pause = {"BASINLAB_TEST_PAUSE_AFTER_WRITE": "3"}
+    runs = [_start(3, k, port, shared, out, "fractions_fine") for k in range(2)]
+    victim = _start(3, 2, port, shared, out, "fractions_fine", env=pause)
+    log = out / "written-2.txt"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=60)
+    # Its chunks run two at a time (a thread per core): one or two are on disk.
+    assert 1 <= len(log.read_text().split()) // 2 < 3, "the kill came too late to test a resume"
+    restarted = _start(3, 2, port, shared, out, "fractions_fine")
+    for run in [*runs, restarted]:
+        _finish(run)
+    reference = fractions_fine(None)
+    for k in range(3):
+        _assert_same(bl.load(out / f"fractions_fine-{k}.nc"), reference, "fractions_fine")
+    written = _written(out)
+    assert sorted(written.values()) == [1] * 10, "a chunk was lost or computed twice"
+
+
+def test_processes_that_do_not_share_a_folder_are_told_so(tmp_path):
+    port, quick = _free_port(), {"BASINLAB_TEST_PEER_TIMEOUT": "5"}
+    runs = [
+        _start(2, k, port, tmp_path / f"own-{k}", tmp_path / "out", "fractions", env=quick)
+        for k in range(2)
+    ]
+    for run in runs:
+        _, stderr = run.communicate(timeout=300)
+        assert run.returncode != 0
+        assert "is not shared" in stderr
+
+
+def test_a_wrong_process_id_or_an_absent_coordinator_is_refused_in_bounded_time():
+    with pytest.raises(ValueError, match=r"process_id must lie in \[0, 2\)"):
+        bl.join_processes(2, 2, "localhost:1234")
+    with pytest.raises(ValueError, match="HOST:PORT"):
+        bl.join_processes(2, 1, "localhost")
+    with pytest.raises(ValueError, match="all of processes, process_id and coordinator"):
+        bl.join_processes(2, 1)
+    started = time.monotonic()
+    with pytest.raises(ConnectionError, match="cannot reach the coordinator"):
+        bl.join_processes(2, 1, f"localhost:{_free_port()}", timeout=1.0)
+    assert time.monotonic() - started < 10
