@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import pathlib
 import re
 import sys
 import warnings
@@ -166,9 +168,25 @@ def _parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
+    def with_processes(sub: argparse.ArgumentParser) -> None:
+        group = sub.add_argument_group(
+            "several processes (hosts, or cores), sharing --out; by default read from "
+            "Slurm's or Open MPI's environment"
+        )
+        group.add_argument("--processes", type=_count(1), help="how many processes take part")
+        group.add_argument("--process-id", type=_count(0), help="this process, from 0")
+        group.add_argument("--coordinator", metavar="HOST:PORT", help="where process 0 serves")
+        group.add_argument(
+            "--join-timeout",
+            type=_positive,
+            default=60.0,
+            help="seconds to wait for the coordinator and the other processes (default 60)",
+        )
+
     def with_ensemble(sub: argparse.ArgumentParser, out: str) -> None:
         sub.add_argument("--t1", type=_positive, default=200.0, help="final time of each solve")
         with_output(sub, out)
+        with_processes(sub)
 
     mapping = with_model("map", "map the basins on a 2-D slice; write a PNG and a .nc file")
     mapping.add_argument("--resolution", type=_count(2), default=256, help="grid points per axis")
@@ -278,6 +296,7 @@ def _parser() -> argparse.ArgumentParser:
         "--memory", type=_positive, default=2.0, help="GB for one chunk of runs (default 2)"
     )
     with_output(runs, "basinlab-runs")
+    with_processes(runs)
 
     demo = commands.add_parser("demo", help="analyze, map and fractions of the default model")
     demo.add_argument("--resolution", type=_count(2), default=256, help="grid points per axis")
@@ -333,6 +352,32 @@ def _ensemble_requests(arguments: argparse.Namespace) -> tuple:
             t1=arguments.t1,
         ),
     )
+
+
+def _output_of_this_process(arguments: argparse.Namespace) -> str | pathlib.Path:
+    """Join the other processes (when asked, or in a Slurm or Open MPI job) before any
+    JAX work, and give the folder for this process's results: --out for process 0,
+    OUT/.processes/K for process K, whose chunks go to --out's own `.chunks`."""
+    if not hasattr(arguments, "processes"):
+        return arguments.out
+    asked = (arguments.processes, arguments.process_id, arguments.coordinator)
+    # The task counts by which JAX's cluster detection (and join_processes) know a
+    # Slurm or Open MPI job; without one, JAX is not loaded here.
+    in_job = any(int(os.environ.get(k) or 1) > 1 for k in ("SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE"))
+    if all(value is None for value in asked) and not in_job:
+        return arguments.out
+    from ._report import PROCESS_FOLDERS
+    from .simulations import join_processes
+
+    index, _ = join_processes(
+        arguments.processes,
+        arguments.process_id,
+        arguments.coordinator,
+        timeout=arguments.join_timeout,
+    )
+    if index == 0:
+        return arguments.out
+    return pathlib.Path(arguments.out) / PROCESS_FOLDERS / str(index)
 
 
 def _run(arguments: argparse.Namespace) -> int:
@@ -410,6 +455,7 @@ def _run(arguments: argparse.Namespace) -> int:
     if command == "runs":
         from .simulations.training._task_registry import training_task
 
+        out = _output_of_this_process(arguments)
         task, steps = training_task(arguments.task, _task_settings(arguments.set), arguments.steps)
         if arguments.fluctuations and not task.has_fluctuation_theory:
             raise UsageError(f"the task {task.name} has no theory of its fluctuations")
@@ -427,13 +473,13 @@ def _run(arguments: argparse.Namespace) -> int:
         from .simulations._engine._progress import interruptible
 
         chunk_size = _report.runs_chunk_size(task, record)  # refuses before any work
-        with OutputFolder(arguments.out, arguments.overwrite) as folder:
+        with OutputFolder(out, arguments.overwrite) as folder:
             path = folder.claim("runs.nc", record)
             with interruptible():
                 _report.training_runs(task, path, record, chunk_size, not arguments.no_progress)
         return 0
     requests = _ensemble_requests(arguments)
-    with OutputFolder(arguments.out, arguments.overwrite) as folder:
+    with OutputFolder(_output_of_this_process(arguments), arguments.overwrite) as folder:
         paths = [folder.claim(r.file_name, r.record()) for r in requests]
         from . import _report  # JAX: only now that every argument has been checked
         from .simulations._engine._progress import interruptible

@@ -43,6 +43,19 @@ from .simulations.training import (
 )
 from .theory import FixedPoint, bifurcations, fixed_points
 
+# Process k > 0 of a run over several processes writes its copy of the results in
+# OUT/.processes/k/ and shares OUT/.chunks with process 0.
+PROCESS_FOLDERS = ".processes"
+
+
+def chunks_folder(path: pathlib.Path) -> pathlib.Path:
+    """The folder of finished chunks for the result file `path`: `.chunks` beside it,
+    or for a copy of process k > 0 (in `OUT/.processes/k/`), `OUT/.chunks`."""
+    folder = path.parent
+    if folder.parent.name == PROCESS_FOLDERS:
+        return folder.parent.parent / ".chunks"
+    return folder / ".chunks"
+
 
 def _print_fractions(result, first_column: str = "attractor", predicted=None) -> None:
     """The table of outcomes of `basin_fractions` or `ensemble_fractions`, with the
@@ -110,7 +123,7 @@ def basin_map(
         fixed=request.fixed,
         points=points,
         progress=progress,
-        checkpoint_dir=str(path.parent / ".chunks"),
+        checkpoint_dir=str(chunks_folder(path)),
         t1=request.t1,
     )
     seconds = time.perf_counter() - started
@@ -161,7 +174,7 @@ def fractions(
         params=params,
         points=points,
         progress=progress,
-        checkpoint_dir=str(path.parent / ".chunks"),
+        checkpoint_dir=str(chunks_folder(path)),
         t1=request.t1,
     )
     seconds = time.perf_counter() - started
@@ -231,7 +244,7 @@ def training_runs(task, path: pathlib.Path, record: dict, chunk_size: int, progr
         log_every=_log_every(steps),
         seed=record["seed"],
         chunk_size=min(chunk_size, 256),
-        checkpoint_dir=path.parent / ".chunks",
+        checkpoint_dir=chunks_folder(path),
         progress=progress,
     )
     seconds = time.perf_counter() - started
@@ -324,7 +337,7 @@ def continuation(request: ContinuationRequest, path: pathlib.Path, progress: boo
         params=params,
         settings=SolverSettings(t1=request.t1),
         progress=progress,
-        checkpoint_dir=str(path.parent / ".chunks"),
+        checkpoint_dir=str(chunks_folder(path)),
     )
     seconds = time.perf_counter() - started
     try:

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 import pytest
+from _command_line import EXECUTABLE, run_here
 from _process_worker import PIECES, fractions_fine
 
 import basinlab as bl
@@ -134,3 +135,43 @@ def test_a_wrong_process_id_or_an_absent_coordinator_is_refused_in_bounded_time(
     with pytest.raises(ConnectionError, match="cannot reach the coordinator"):
         bl.join_processes(2, 1, f"localhost:{_free_port()}", timeout=1.0)
     assert time.monotonic() - started < 10
+
+
+def _command(out, index, port, *extra):
+    arguments = ("fractions", "alignment_double_well", "--n", "3000", "--no-progress")
+    joining = ("--processes", "2", "--process-id", str(index), "--coordinator", f"localhost:{port}")
+    return subprocess.Popen(
+        [str(EXECUTABLE), *arguments, "--out", str(out), *joining, *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_the_command_line_runs_over_two_processes_into_one_folder(tmp_path):
+    port, out = _free_port(), tmp_path / "out"
+    runs = [_command(out, k, port) for k in range(2)]
+    for run in runs:
+        _finish(run)
+    first = bl.load(out / "alignment_double_well_fractions.nc")
+    copy = bl.load(out / ".processes" / "1" / "alignment_double_well_fractions.nc")
+    for name in ("count", "fraction", "outcome_name"):
+        np.testing.assert_array_equal(first[name].values, copy[name].values)
+    alone = run_here(
+        "fractions", "alignment_double_well", "--n", "3000", "--no-progress", "--out", str(tmp_path)
+    )
+    assert alone.returncode == 0, alone.stderr
+    np.testing.assert_array_equal(
+        bl.load(tmp_path / "alignment_double_well_fractions.nc")["count"].values,
+        first["count"].values,
+    )
+
+
+def test_the_command_line_says_in_one_line_that_folders_are_not_shared(tmp_path):
+    port = _free_port()
+    runs = [_command(tmp_path / f"out-{k}", k, port, "--join-timeout", "5") for k in range(2)]
+    for run in runs:
+        _, stderr = run.communicate(timeout=300)
+        assert run.returncode == 2
+        errors = [line for line in stderr.splitlines() if line.startswith("basinlab: error:")]
+        assert len(errors) == 1 and "is not shared" in errors[0], stderr[-2000:]

@@ -286,7 +286,8 @@ def integrate(
     In a multi-process run ([`basinlab.join_processes`][] in each process, then the
     same call everywhere, with a `checkpoint_dir` all processes share) each process
     integrates every `process_count`-th chunk from its own index, writes it, and
-    reads the others' chunks as they appear, so each returns the whole result.
+    reads the others' chunks as they appear, so each returns the whole result
+    (without a `checkpoint_dir`, each process integrates every chunk itself).
 
     **Arguments:**
 

@@ -252,20 +252,17 @@ def share_chunks(
 ) -> None:
     """Do this process's share of `chunks` with `compute` (in `workers` threads; it
     writes each chunk to `store`), then hand each chunk of the other processes to
-    `received` as it lands.
+    `received` as it lands. A store without a folder shares nothing: this process
+    does every chunk.
 
     **Raises:**
 
-    - `ValueError`: several processes without a folder, or a folder they do not all
-      see.
+    - `ValueError`: a folder that the processes do not all see.
     """
     process_index, process_count = jax.process_index(), jax.process_count()
+    if store.directory is None:
+        process_index, process_count = 0, 1
     if process_count > 1:
-        if store.directory is None:
-            raise ValueError(
-                f"a run over {process_count} processes needs checkpoint_dir, a folder "
-                "that every process can read, to gather their chunks"
-            )
         check_shared_folder(store.directory, process_index, process_count)
     own = chunk_share(chunks, process_index, process_count)
     pool = concurrent.futures.ThreadPoolExecutor(workers)
