@@ -175,3 +175,44 @@ def test_the_command_line_says_in_one_line_that_folders_are_not_shared(tmp_path)
         assert run.returncode == 2
         errors = [line for line in stderr.splitlines() if line.startswith("basinlab: error:")]
         assert len(errors) == 1 and "is not shared" in errors[0], stderr[-2000:]
+
+
+def test_the_command_line_joins_from_slurms_environment(tmp_path):
+    # JAX's Slurm detection takes the coordinator's port from the job id: pick one
+    # whose port is free.
+    for job in range(100, 4096, 37):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("localhost", 65535 - 2**12 + 1 + job))
+                break
+            except OSError:
+                continue
+    out = tmp_path / "out"
+    arguments = ("runs", "reward_perceptron", "--n", "48", "--set", "dim=50", "--steps", "200")
+    runs = []
+    for k in range(2):
+        slurm = {"SLURM_JOB_ID": str(job), "SLURM_STEP_NODELIST": "localhost"}
+        slurm |= {"SLURM_NTASKS": "2", "SLURM_PROCID": str(k), "SLURM_LOCALID": str(k)}
+        runs.append(
+            subprocess.Popen(
+                [str(EXECUTABLE), *arguments, "--no-progress", "--out", str(out)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, **slurm, "SLURM_STEP_NUM_NODES": "1"},
+            )
+        )
+    for run in runs:
+        _finish(run)
+    first, copy = bl.load(out / "runs.nc"), bl.load(out / ".processes" / "1" / "runs.nc")
+    np.testing.assert_array_equal(first["label"].values, copy["label"].values)
+    np.testing.assert_array_equal(first["Q"].values, copy["Q"].values)
+    # Both tasks left their mark in the shared chunk folder, as process 0 and 1 of 2.
+    marks = {path.name for path in (out / ".chunks").rglob("processes/*.json")}
+    assert marks == {"2-0.json", "2-1.json"}
+
+
+def test_the_slurm_example_is_a_valid_script():
+    script = pathlib.Path(__file__).parents[1] / "examples" / "slurm_fractions.sh"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    assert "srun basinlab fractions" in script.read_text()

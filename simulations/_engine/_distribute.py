@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import jax
 import numpy as np
@@ -65,3 +66,11 @@ def batch_placement(devices: list[jax.Device] | None = None) -> BatchPlacement |
     if len(devices) < 2:
         return None
     return BatchPlacement(Mesh(np.array(devices), (_BATCH,)))
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on: its affinity where the system says (a
+    Slurm task, or `taskset`), else all of them."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Mapping
 
 import diffrax as dfx
@@ -18,7 +17,7 @@ from ...theory import FLOW, MAP, Model
 from ...theory._legacy_arguments import legacy_arguments
 from ._checkpoint import ChunkStore
 from ._compile import CompiledModel, cached_compile
-from ._distribute import batch_placement
+from ._distribute import batch_placement, usable_cores
 from ._lean_chunks import lean_chunk
 from ._lean_rk import lean_tableau
 from ._processes import share_chunks
@@ -371,7 +370,7 @@ def integrate(
         # One CPU device: XLA runs each call on one core, so chunks in threads keep
         # every core busy. Several devices, or an accelerator: one call fills them.
         alone_on_cpu = batch_placement() is None and jax.default_backend() == "cpu"
-        default_workers = (os.cpu_count() or 1) if alone_on_cpu else 1
+        default_workers = usable_cores() if alone_on_cpu else 1
         share_chunks(store, chunks, solve, received, workers or default_workers)
     coords = {"trajectory": np.arange(n), "state": list(compiled.state_names)}
     return xr.Dataset(

@@ -235,7 +235,7 @@ def check_shared_folder(directory: pathlib.Path, process_index: int, process_cou
 
 
 def _wait_for_chunk(
-    store: ChunkStore, index: int, poll_seconds: float = 0.5
+    store: ChunkStore, index: int, poll_seconds: float = 0.1
 ) -> dict[str, np.ndarray]:
     """A chunk another process computes, once it is on disk."""
     while (saved := store.read(index)) is None:

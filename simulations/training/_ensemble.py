@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
-import os
 import pathlib
 
 import equinox as eqx
@@ -19,7 +18,7 @@ from jaxtyping import PRNGKeyArray, PyTree
 
 from ...theory._checks import check_count
 from .._engine._checkpoint import ChunkStore
-from .._engine._distribute import batch_placement
+from .._engine._distribute import batch_placement, usable_cores
 from .._engine._processes import share_chunks
 from .._engine._progress import Progress
 from .._engine._provenance import versions
@@ -172,7 +171,7 @@ def train_ensemble(
     # core busy. Several devices, or an accelerator: one call fills them.
     alone_on_cpu = placement is None and jax.default_backend() == "cpu"
     if workers is None:
-        workers = (os.cpu_count() or 1) if alone_on_cpu else 1
+        workers = usable_cores() if alone_on_cpu else 1
     check_count(workers, "workers")
     whole_batches = batch_size * groups
     # No larger than each worker's share of the work, so a small ensemble pads at most
