@@ -38,6 +38,7 @@ SHRINK = {
             "dim=5, prompt_length=20, t1=10.0, log_points=11, progress=False)",
         ),
         ("size=(200_000, 2)", "size=(3_000, 2)"),
+        ("n=200_000, seed=0, checkpoint_dir", "n=3_000, seed=0, checkpoint_dir"),
         ("dim=200, episode_length=5", "dim=50, episode_length=5"),
         ("n=1024, steps=4000, log_every=200", "n=16, steps=500, log_every=50, progress=False"),
         (
@@ -48,6 +49,7 @@ SHRINK = {
     "sh": [
         ("--resolution 512", "--resolution 24"),
         ("--n 100000", "--n 1000"),
+        ("--n 200000 --out shared/", "--n 3000 --out shared/"),
         ("calibrate teacher-student", "calibrate teacher-student --fast"),
         ("basinlab demo", "basinlab demo --resolution 24 --n 500"),
         ("bias=0:0.6:25 --n 2000", "bias=0:0.6:4 --n 200"),
@@ -86,6 +88,14 @@ RUN_ELSEWHERE = {
         "test_calibration.py::test_cli_calibrates_the_teacher_student_example"
     ),
 }
+# The two processes of the README's multi-process example, which run at once.
+TWO_PROCESSES = [
+    f"basinlab fractions alignment_double_well --n 200000 --out shared/ --processes 2 "
+    f"--process-id {k} --coordinator localhost:23456"
+    for k in range(2)
+]
+for line in TWO_PROCESSES:
+    RUN_ELSEWHERE[line] = "test_processes.py::test_the_readmes_two_processes_run"
 
 
 def readme_arguments(line: str) -> list[str]:

@@ -216,3 +216,43 @@ def test_the_slurm_example_is_a_valid_script():
     script = pathlib.Path(__file__).parents[1] / "examples" / "slurm_fractions.sh"
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
     assert "srun basinlab fractions" in script.read_text()
+
+
+def test_the_readmes_two_processes_run(tmp_path):
+    from _readme import BLOCKS, TWO_PROCESSES, readme_arguments, shrunk
+
+    port = str(_free_port())
+    # The command lines, each in its own process, at once.
+    runs = [
+        subprocess.Popen(
+            [str(EXECUTABLE)]
+            + [a.replace("23456", port) for a in readme_arguments(line)]
+            + ["--no-progress"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for line in TWO_PROCESSES
+    ]
+    for run in runs:
+        _finish(run)
+    from_cli = bl.load(tmp_path / "shared" / "alignment_double_well_fractions.nc")
+    # The Python example, as two processes of one job.
+    (script,) = [text for kind, text in BLOCKS if "join_processes" in text]
+    script = shrunk("python", script, set()).replace("23456", str(_free_port()))
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            cwd=tmp_path / "python",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PROCESSES": "2", "PROCESS_ID": str(k)},
+        )
+        for k in range(2)
+        if (tmp_path / "python").mkdir(exist_ok=True) is None
+    ]
+    printed = [_finish(run) for run in runs]
+    assert printed[0] == printed[1] and "stable node" in printed[0]
+    assert from_cli["count"].sum() == 3000
