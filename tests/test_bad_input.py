@@ -91,6 +91,11 @@ CLI_CASES = [
     (("runs", "in_context_mixture", "--set", "order=2"), "order must be text, got the number"),
     (("runs", "teacher_student", "--fluctuations"), "has no theory of its fluctuations"),
     (("runs", "reward_perceptron", "--steps", "0"), "must be a positive integer, got 0"),
+    (
+        ("fractions", MODEL, "--processes", "2", "--process-id", "2", "--coordinator", "h:1"),
+        "process_id must lie in [0, 2) for 2 processes, got 2",
+    ),
+    (("runs", "reward_perceptron", "--processes", "2"), "give all of processes, process_id"),
     (("continue", MODEL, "--param", "bias=0:1:1_0"), "integer COUNT (not 1_0 or 0x10)"),
     (("continue", MODEL, "--param", "bias=0_5:1:10"), "plain decimal START and STOP"),
     (("continue", MODEL, "--param", "bias=0:0x1:10"), "plain decimal START and STOP"),
@@ -117,6 +122,12 @@ INJECTION_CASES = [
     (("runs", INJECTION), "invalid choice"),
     (("runs", "reward_perceptron", "--set", f"dim={INJECTION}"), "is not a number"),
     (("runs", "reward_perceptron", "--set", f"{INJECTION}=1"), "malformed assignment"),
+    (
+        ("fractions", MODEL, "--processes", "2", "--process-id", "1", "--coordinator", INJECTION),
+        "the coordinator must be HOST:PORT",
+    ),
+    (("map", MODEL, "--processes", INJECTION), "must be an integer"),
+    (("fractions", MODEL, "--join-timeout", INJECTION), "is not a number"),
 ]
 
 
