@@ -344,10 +344,23 @@ class RewardPerceptronTask(TrainingTask):
 
         Near the ODE's boundary the runs' own episode noise decides where they end,
         which the ODE leaves out; this is the theory there.
+
+        **Raises:**
+
+        - `ValueError`: a path left the order parameters' domain ($|S| \le \sqrt Q$),
+          where it has no end state.
         """
         start = {name: record[name].values[:, 0] for name in ("R", "S", "Q")}
         final = self.predict_order_parameters(
             start, int(record.attrs["steps"]), paths=paths, seed=seed
         )
+        cosine = final["R"] / np.sqrt(final["Q"])
+        if not np.all(np.isfinite(cosine)):
+            # A path that left the domain |S| <= sqrt(Q) has no end state to count.
+            raise ValueError(
+                f"{np.sum(~np.isfinite(cosine))} of {cosine.size} SDE paths left the "
+                f"order parameters' domain at D = {self.dim}; the diffusion approximation "
+                "does not hold there"
+            )
         aligned = np.mean(self._predicted_aligned(final), axis=1)
         return np.stack([aligned, 1 - aligned], axis=1)
