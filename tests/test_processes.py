@@ -19,6 +19,8 @@ from _process_worker import PIECES, fractions_fine
 import basinlab as bl
 
 WORKER = pathlib.Path(__file__).with_name("_process_worker.py")
+# A pause after each chunk written, so that a kill lands between chunks.
+_PAUSE = {"BASINLAB_TEST_PAUSE_AFTER_WRITE": "3"}
 
 
 def _free_port():
@@ -27,15 +29,38 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-def _start(processes, index, port, shared, out, work, delay=0.0, env=None):
-    arguments = (processes, index, port, shared, out, work, delay)
-    return subprocess.Popen(
-        [sys.executable, str(WORKER), *map(str, arguments)],
+_STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test():
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=60)
+
+
+def _popen(command, env=None, cwd=None):
+    """`command` started in a new process with its output captured; `env` adds to this
+    process's environment. The process is killed at the end of the test if still
+    running."""
+    process = subprocess.Popen(
+        [str(part) for part in command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        cwd=cwd,
         env={**os.environ, **(env or {})},
     )
+    _STARTED.append(process)
+    return process
+
+
+def _start(processes, index, port, shared, out, work, delay=0.0, env=None):
+    arguments = (processes, index, port, shared, out, work, delay)
+    return _popen([sys.executable, WORKER, *arguments], env=env)
 
 
 def _finish(process, timeout=300):
@@ -91,9 +116,8 @@ def test_three_processes_resume_after_one_is_killed(tmp_path, alone):
     # 10 chunks of fractions over 3 processes (not a multiple): process 2 owns chunks
     # 2, 5 and 8, and is killed after writing its first and started again.
     port, shared, out = _free_port(), tmp_path / "shared", tmp_path / "out"
-    pause = {"BASINLAB_TEST_PAUSE_AFTER_WRITE": "3"}
     runs = [_start(3, k, port, shared, out, "fractions_fine") for k in range(2)]
-    victim = _start(3, 2, port, shared, out, "fractions_fine", env=pause)
+    victim = _start(3, 2, port, shared, out, "fractions_fine", env=_PAUSE)
     log = out / "written-2.txt"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
@@ -110,6 +134,24 @@ def test_three_processes_resume_after_one_is_killed(tmp_path, alone):
         _assert_same(bl.load(out / f"fractions_fine-{k}.nc"), reference, "fractions_fine")
     written = _written(out)
     assert sorted(written.values()) == [1] * 10, "a chunk was lost or computed twice"
+
+
+def test_a_process_that_dies_for_good_stops_the_others_in_bounded_time(tmp_path):
+    port, shared, out = _free_port(), tmp_path / "shared", tmp_path / "out"
+    quick = {"BASINLAB_TEST_PEER_TIMEOUT": "5"}
+    survivor = _start(2, 0, port, shared, out, "fractions_fine", env=quick)
+    victim = _start(2, 1, port, shared, out, "fractions_fine", env=quick | _PAUSE)
+    log = out / "written-1.txt"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=60)
+    killed = time.monotonic()
+    _, stderr = survivor.communicate(timeout=120)
+    assert survivor.returncode != 0
+    assert "has shown no sign of life in the shared folder for 5 s" in stderr
+    assert time.monotonic() - killed < 60
 
 
 def test_processes_that_do_not_share_a_folder_are_told_so(tmp_path):
@@ -140,12 +182,7 @@ def test_a_wrong_process_id_or_an_absent_coordinator_is_refused_in_bounded_time(
 def _command(out, index, port, *extra):
     arguments = ("fractions", "alignment_double_well", "--n", "3000", "--no-progress")
     joining = ("--processes", "2", "--process-id", str(index), "--coordinator", f"localhost:{port}")
-    return subprocess.Popen(
-        [str(EXECUTABLE), *arguments, "--out", str(out), *joining, *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return _popen([EXECUTABLE, *arguments, "--out", out, *joining, *extra])
 
 
 def test_the_command_line_runs_over_two_processes_into_one_folder(tmp_path):
@@ -193,15 +230,8 @@ def test_the_command_line_joins_from_slurms_environment(tmp_path):
     for k in range(2):
         slurm = {"SLURM_JOB_ID": str(job), "SLURM_STEP_NODELIST": "localhost"}
         slurm |= {"SLURM_NTASKS": "2", "SLURM_PROCID": str(k), "SLURM_LOCALID": str(k)}
-        runs.append(
-            subprocess.Popen(
-                [str(EXECUTABLE), *arguments, "--no-progress", "--out", str(out)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env={**os.environ, **slurm, "SLURM_STEP_NUM_NODES": "1"},
-            )
-        )
+        slurm["SLURM_STEP_NUM_NODES"] = "1"
+        runs.append(_popen([EXECUTABLE, *arguments, "--no-progress", "--out", out], env=slurm))
     for run in runs:
         _finish(run)
     first, copy = bl.load(out / "runs.nc"), bl.load(out / ".processes" / "1" / "runs.nc")
@@ -223,35 +253,23 @@ def test_the_readmes_two_processes_run(tmp_path):
 
     port = str(_free_port())
     # The command lines, each in its own process, at once.
-    runs = [
-        subprocess.Popen(
-            [str(EXECUTABLE)]
-            + [a.replace("23456", port) for a in readme_arguments(line)]
-            + ["--no-progress"],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for line in TWO_PROCESSES
-    ]
+    commands = [readme_arguments(line) for line in TWO_PROCESSES]
+    commands = [[a.replace("23456", port) for a in command] for command in commands]
+    runs = [_popen([EXECUTABLE, *command, "--no-progress"], cwd=tmp_path) for command in commands]
     for run in runs:
         _finish(run)
     from_cli = bl.load(tmp_path / "shared" / "alignment_double_well_fractions.nc")
     # The Python example, as two processes of one job.
     (script,) = [text for kind, text in BLOCKS if "join_processes" in text]
     script = shrunk("python", script, set()).replace("23456", str(_free_port()))
+    (tmp_path / "python").mkdir()
     runs = [
-        subprocess.Popen(
+        _popen(
             [sys.executable, "-c", script],
             cwd=tmp_path / "python",
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PROCESSES": "2", "PROCESS_ID": str(k)},
+            env={"PROCESSES": "2", "PROCESS_ID": str(k)},
         )
         for k in range(2)
-        if (tmp_path / "python").mkdir(exist_ok=True) is None
     ]
     printed = [_finish(run) for run in runs]
     assert printed[0] == printed[1] and "stable node" in printed[0]

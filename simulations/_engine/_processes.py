@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
 import json
 import os
 import pathlib
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable
 
@@ -91,8 +93,9 @@ def join_processes(
     - `coordinator`: `HOST:PORT` where process 0 serves the runtime; every process
       gives the same.
     - `timeout`: seconds to wait for the coordinator to be reachable, for all
-      processes to join, and (later) for the other processes' marks in a shared
-      folder, before failing with a message that says which.
+      processes to join, for the other processes' marks in a shared folder, and
+      for a sign of life from a process whose chunks this one waits for, before
+      failing with a message that says which.
 
     **Returns:**
 
@@ -204,6 +207,10 @@ def chunk_share(chunks: int, process_index: int, process_count: int) -> list[int
     return list(range(process_index, chunks, process_count))
 
 
+def _mark(directory: pathlib.Path, process_index: int, process_count: int) -> pathlib.Path:
+    return directory / "processes" / f"{process_count}-{process_index}.json"
+
+
 def check_shared_folder(directory: pathlib.Path, process_index: int, process_count: int) -> None:
     """Leave this process's mark in `directory` and wait until the marks of all
     `process_count` processes are there.
@@ -213,16 +220,15 @@ def check_shared_folder(directory: pathlib.Path, process_index: int, process_cou
     - `ValueError`: after the timeout of [`join_processes`][] some marks are missing,
       so the folder is not one that every process sees.
     """
-    marks = directory / "processes"
-    marks.mkdir(parents=True, exist_ok=True)
-    mine = marks / f"{process_count}-{process_index}.json"
+    mine = _mark(directory, process_index, process_count)
+    mine.parent.mkdir(parents=True, exist_ok=True)
     if not mine.exists():
         with atomic_output(mine) as temporary:
             temporary.write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
     timeout = _PEER_TIMEOUT["seconds"]
     deadline = time.monotonic() + timeout
     while True:
-        seen = [k for k in range(process_count) if (marks / f"{process_count}-{k}.json").exists()]
+        seen = [k for k in range(process_count) if _mark(directory, k, process_count).exists()]
         if len(seen) == process_count:
             return
         if time.monotonic() > deadline:
@@ -234,11 +240,53 @@ def check_shared_folder(directory: pathlib.Path, process_index: int, process_cou
         time.sleep(0.2)
 
 
+class _SignsOfLife:
+    """While open, touch this process's mark every few seconds, so that the others
+    can tell a process at work from one that died."""
+
+    def __init__(self, mark: pathlib.Path):
+        self.mark, self.stop = mark, threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self) -> None:
+        interval = min(_PEER_TIMEOUT["seconds"] / 4, 5.0)
+        while not self.stop.wait(interval):
+            with contextlib.suppress(OSError):
+                os.utime(self.mark)
+
+    def __enter__(self) -> _SignsOfLife:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 def _wait_for_chunk(
-    store: ChunkStore, index: int, poll_seconds: float = 0.1
+    store: ChunkStore, index: int, owner: pathlib.Path | None, poll_seconds: float = 0.1
 ) -> dict[str, np.ndarray]:
-    """A chunk another process computes, once it is on disk."""
+    """A chunk another process computes, once it is on disk.
+
+    **Raises:**
+
+    - `ValueError`: its owner's mark (`owner`) has not changed for the timeout of
+      [`join_processes`][], measured on this process's clock: the owner stopped.
+    """
+    timeout = _PEER_TIMEOUT["seconds"]
+    last, since = None, time.monotonic()
     while (saved := store.read(index)) is None:
+        if owner is not None:
+            with contextlib.suppress(OSError):
+                stamp = owner.stat().st_mtime_ns
+                if stamp != last:
+                    last, since = stamp, time.monotonic()
+            if time.monotonic() - since > timeout:
+                raise ValueError(
+                    f"the process that owns chunk {index} has shown no sign of life in the "
+                    f"shared folder for {timeout:g} s; start it again (it resumes from its "
+                    "chunks on disk), and this run too"
+                )
         time.sleep(poll_seconds)
     return saved
 
@@ -257,20 +305,27 @@ def share_chunks(
 
     **Raises:**
 
-    - `ValueError`: a folder that the processes do not all see.
+    - `ValueError`: a folder that the processes do not all see, or another process
+      that stopped (see `_wait_for_chunk`).
     """
     process_index, process_count = jax.process_index(), jax.process_count()
     if store.directory is None:
         process_index, process_count = 0, 1
+    alive: contextlib.AbstractContextManager = contextlib.nullcontext()
     if process_count > 1:
         check_shared_folder(store.directory, process_index, process_count)
+        alive = _SignsOfLife(_mark(store.directory, process_index, process_count))
     own = chunk_share(chunks, process_index, process_count)
-    pool = concurrent.futures.ThreadPoolExecutor(workers)
-    try:
-        list(pool.map(compute, own))
-    finally:
-        # On an interrupt, chunks not yet started are dropped; those running finish
-        # and are written.
-        pool.shutdown(wait=True, cancel_futures=True)
-    for index in sorted(set(range(chunks)) - set(own)):
-        received(index, _wait_for_chunk(store, index))
+    with alive:
+        pool = concurrent.futures.ThreadPoolExecutor(workers)
+        try:
+            list(pool.map(compute, own))
+        finally:
+            # On an interrupt, chunks not yet started are dropped; those running
+            # finish and are written.
+            pool.shutdown(wait=True, cancel_futures=True)
+        for index in sorted(set(range(chunks)) - set(own)):
+            owner = None
+            if process_count > 1:
+                owner = _mark(store.directory, index % process_count, process_count)
+            received(index, _wait_for_chunk(store, index, owner))
