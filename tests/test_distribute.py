@@ -10,7 +10,7 @@ import pytest
 from _command_line import host_devices
 
 import basinlab as bl
-from basinlab.simulations._engine._distribute import chunk_share
+from basinlab.simulations._engine._processes import chunk_share
 
 # 1001 starts: not a multiple of the devices, so the padding of batches is exercised.
 STARTS = np.random.default_rng(5).uniform([-2.0, -1.0], [2.0, 3.0], size=(1001, 2))
@@ -21,16 +21,12 @@ _RUN = textwrap.dedent(
     import numpy as np
     import jax
     import basinlab as bl
-    from basinlab.simulations._engine import _integrate
 
-    out, index, count, checkpoint = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-    progress, lean = sys.argv[5] == "progress", sys.argv[6] == "lean"
-    if count > 1:
-        _integrate._process = lambda: (index, count)
+    out, progress, lean = sys.argv[1], sys.argv[2] == "progress", sys.argv[3] == "lean"
     starts = np.load(out + ".starts.npy")
     result = bl.integrate(
         bl.models.alignment_double_well(), starts, progress=progress, batch_size=256,
-        chunk_size=200, checkpoint_dir=checkpoint or None, lean=lean,
+        chunk_size=200, lean=lean,
     )
     np.savez(out, devices=len(jax.local_devices()), y=result["y_final"].values,
              t=result["t_final"].values, status=result["status"].values)
@@ -38,14 +34,14 @@ _RUN = textwrap.dedent(
 )
 
 
-def _launch(tmp_path, name, devices, index=0, count=1, checkpoint="", progress=False, lean=True):
+def _launch(tmp_path, name, devices, progress=False, lean=True):
     out = str(tmp_path / name)
     np.save(out + ".starts.npy", STARTS)
     environment = {**os.environ, **host_devices(devices)}
     verbosity = "progress" if progress else "quiet"
     solver = "lean" if lean else "diffrax"
     return out, subprocess.Popen(
-        [sys.executable, "-c", _RUN, out, str(index), str(count), checkpoint, verbosity, solver],
+        [sys.executable, "-c", _RUN, out, verbosity, solver],
         env=environment,
     )
 
@@ -90,26 +86,7 @@ def test_sharded_diffrax_path_agrees_with_the_unsharded_one(tmp_path):
     np.testing.assert_allclose(sharded["t"], one["t_final"].values, rtol=1e-6)
 
 
-def test_processes_share_the_chunks_and_each_returns_the_whole(tmp_path):
-    shared = str(tmp_path / "shared")
-    runs = [
-        _launch(tmp_path, f"process{i}", devices=1, index=i, count=2, checkpoint=shared)
-        for i in range(2)
-    ]
-    results = [_finish(*run) for run in runs]
-    one = _unsharded()
-    for result in results:
-        np.testing.assert_array_equal(result["y"], one["y_final"].values)
-        np.testing.assert_array_equal(result["status"], one["status"].values)
-    assert len(list((tmp_path / "shared").rglob("chunk_*.npz"))) == 6  # 1001 / 200
-
-
-def test_several_processes_need_a_shared_folder(monkeypatch):
-    from basinlab.simulations._engine import _integrate
-
-    monkeypatch.setattr(_integrate, "_process", lambda: (0, 2))
-    with pytest.raises(ValueError, match="over 2 processes needs checkpoint_dir"):
-        bl.integrate(bl.models.alignment_double_well(), STARTS[:4], progress=False)
+# Several processes sharing one result: real ones, in test_processes.py.
 
 
 @pytest.mark.parametrize("chunks, count", [(1, 1), (6, 2), (7, 3), (2, 5), (100, 7)])

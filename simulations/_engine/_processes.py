@@ -136,14 +136,14 @@ def join_processes(
     if processes == 1:
         return 0, 1
     host, port = _coordinator(coordinator)
-    from jax._src import xla_bridge
-
-    if xla_bridge.backends_are_initialized():
-        raise ValueError("join_processes must run before any JAX computation in this process")
     if index == 0:
         _check_free(port)
     else:
         _wait_until_reachable(host, port, timeout)
+    from jax._src import xla_bridge
+
+    if xla_bridge.backends_are_initialized():
+        raise ValueError("join_processes must run before any JAX computation in this process")
     # Without recoverable tasks the runtime ends every process when one dies, and a
     # restarted one cannot rejoin.
     jax.config.update("jax_enable_recoverability", True)
