@@ -52,6 +52,7 @@ _SIMULATIONS = (
     "fractal_test",
     "integrate",
     "join_processes",
+    "lyapunov_spectrum",
     "load",
     "plot_basin_map",
     "plot_calibration",

@@ -20,6 +20,7 @@ from ._basin._window import attractor_window as attractor_window
 from ._calibration._calibrate import calibrate as calibrate
 from ._calibration._observations import Observations as Observations
 from ._calibration._observations import as_observations as as_observations
+from ._chaos._lyapunov import lyapunov_spectrum as lyapunov_spectrum
 from ._engine._checkpoint import DamagedChunkWarning as DamagedChunkWarning
 from ._engine._compile import CompiledModel as CompiledModel
 from ._engine._compile import compile_model as compile_model
