@@ -76,7 +76,7 @@ BISTABLE = dict(episode_length=5, penalty=0.8)
 
 # %%
 cosines = [0.5, 0.7] if FAST else [0.45, 0.55, 0.6, 0.65, 0.7, 0.8]
-dims = [50, 100] if FAST else [50, 100, 200, 400]
+dims = [50] if FAST else [50, 100, 200, 400]
 n = 32 if FAST else 256
 paths = 2 if FAST else 16
 rows = []

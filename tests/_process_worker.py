@@ -1,10 +1,11 @@
 """One process of a multi-process run in the tests.
 
 `python _process_worker.py PROCESSES PROCESS_ID PORT SHARED OUT WORK [DELAY]` waits
-DELAY seconds, joins the run, does each piece of WORK (comma-separated names of
-`PIECES`) with its chunks in the folder SHARED, and saves what it got in OUT, with a
-log of the chunks it wrote itself. The test imports the pieces to compute the same
-work in one process. `BASINLAB_TEST_PEER_TIMEOUT` sets the join's timeout, and
+DELAY seconds, joins the run (from Slurm's environment when PORT is `slurm`), does
+each piece of WORK (comma-separated names of `PIECES`) with its chunks in the folder
+SHARED, and saves what it got in OUT, with a log of the chunks it wrote itself. The
+test imports the pieces to compute the same work in one process.
+`BASINLAB_TEST_PEER_TIMEOUT` sets the join's timeout, and
 `BASINLAB_TEST_PAUSE_AFTER_WRITE` a pause after each chunk written."""
 
 import os
@@ -107,7 +108,10 @@ def main(processes, process_id, port, shared, out, work, delay=0.0):
 
     timeout = float(os.environ.get("BASINLAB_TEST_PEER_TIMEOUT", "60"))
     pause = float(os.environ.get("BASINLAB_TEST_PAUSE_AFTER_WRITE", "0"))
-    bl.join_processes(int(processes), int(process_id), f"localhost:{port}", timeout=timeout)
+    if port == "slurm":  # the count and index from Slurm's environment, as JAX reads them
+        bl.join_processes(timeout=timeout)
+    else:
+        bl.join_processes(int(processes), int(process_id), f"localhost:{port}", timeout=timeout)
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     log = out / f"written-{process_id}.txt"

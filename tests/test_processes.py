@@ -95,11 +95,30 @@ def _written(out):
     return collections.Counter(pairs)
 
 
+def _slurm_job(tasks):
+    """A Slurm job's environment for each of `tasks` tasks on this machine: JAX's
+    detection takes the coordinator's port from the job id, so one whose port is free."""
+    for job in range(100, 4096, 37):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("localhost", 65535 - 2**12 + 1 + job))
+                break
+            except OSError:
+                continue
+    common = {"SLURM_JOB_ID": str(job), "SLURM_STEP_NODELIST": "localhost"}
+    common |= {"SLURM_NTASKS": str(tasks), "SLURM_STEP_NUM_NODES": "1"}
+    return [common | {"SLURM_PROCID": str(k), "SLURM_LOCALID": str(k)} for k in range(tasks)]
+
+
 def test_two_processes_started_apart_each_return_the_whole_result(tmp_path, alone):
-    # Process 1 starts 3 s after process 0; 5 chunks of fractions do not split evenly.
-    port, shared, out = _free_port(), tmp_path / "shared", tmp_path / "out"
+    # Two tasks of a Slurm job (its environment alone says which is which); task 1
+    # starts 3 s after task 0; 5 chunks of fractions do not split evenly.
+    shared, out = tmp_path / "shared", tmp_path / "out"
     work = ",".join(PIECES)
-    runs = [_start(2, k, port, shared, out, work, delay=3.0 * k) for k in range(2)]
+    runs = [
+        _start(2, k, "slurm", shared, out, work, delay=3.0 * k, env=environment)
+        for k, environment in enumerate(_slurm_job(2))
+    ]
     for run in runs:
         _finish(run)
     for name in PIECES:
@@ -183,34 +202,6 @@ def test_the_command_line_says_in_one_line_that_folders_are_not_shared(tmp_path)
         assert len(errors) == 1 and "is not shared" in errors[0], stderr[-2000:]
 
 
-def test_the_command_line_joins_from_slurms_environment(tmp_path):
-    # JAX's Slurm detection takes the coordinator's port from the job id: pick one
-    # whose port is free.
-    for job in range(100, 4096, 37):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("localhost", 65535 - 2**12 + 1 + job))
-                break
-            except OSError:
-                continue
-    out = tmp_path / "out"
-    arguments = ("runs", "reward_perceptron", "--n", "48", "--set", "dim=50", "--steps", "200")
-    runs = []
-    for k in range(2):
-        slurm = {"SLURM_JOB_ID": str(job), "SLURM_STEP_NODELIST": "localhost"}
-        slurm |= {"SLURM_NTASKS": "2", "SLURM_PROCID": str(k), "SLURM_LOCALID": str(k)}
-        slurm["SLURM_STEP_NUM_NODES"] = "1"
-        runs.append(_popen([EXECUTABLE, *arguments, "--no-progress", "--out", out], env=slurm))
-    for run in runs:
-        _finish(run)
-    first, copy = bl.load(out / "runs.nc"), bl.load(out / ".processes" / "1" / "runs.nc")
-    np.testing.assert_array_equal(first["label"].values, copy["label"].values)
-    np.testing.assert_array_equal(first["Q"].values, copy["Q"].values)
-    # Both tasks left their mark in the shared chunk folder, as process 0 and 1 of 2.
-    marks = {path.name for path in (out / ".chunks").rglob("processes/*.json")}
-    assert marks == {"2-0.json", "2-1.json"}
-
-
 def test_the_slurm_example_is_a_valid_script():
     script = pathlib.Path(__file__).parents[1] / "examples" / "slurm_fractions.sh"
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
@@ -218,7 +209,7 @@ def test_the_slurm_example_is_a_valid_script():
 
 
 def test_the_readmes_two_processes_run(tmp_path):
-    from _readme import BLOCKS, TWO_PROCESSES, readme_arguments, shrunk
+    from _readme import TWO_PROCESSES, readme_arguments
 
     port = str(_free_port())
     # The command lines, each in its own process, at once.
@@ -235,17 +226,3 @@ def test_the_readmes_two_processes_run(tmp_path):
     for result in (copy, bl.load(tmp_path / "alone" / name)):
         for key in ("count", "outcome_name"):
             np.testing.assert_array_equal(result[key].values, from_cli[key].values)
-    # The Python example, as two processes of one job.
-    (script,) = [text for kind, text in BLOCKS if "join_processes" in text]
-    script = shrunk("python", script, set()).replace("23456", str(_free_port()))
-    (tmp_path / "python").mkdir()
-    runs = [
-        _popen(
-            [sys.executable, "-c", script],
-            cwd=tmp_path / "python",
-            env={"PROCESSES": "2", "PROCESS_ID": str(k)},
-        )
-        for k in range(2)
-    ]
-    printed = [_finish(run) for run in runs]
-    assert printed[0] == printed[1] and "stable node" in printed[0]
