@@ -39,9 +39,10 @@ def _flow_blocks(
     interval: float,
     dt: float,
     blocks: int,
-) -> tuple[Float[Array, " n"], Float[Array, "n k"], Float[Array, "blocks k"]]:
+) -> tuple[Float[Array, " n"], Float[Array, "blocks k"]]:
     """`blocks` intervals of the flow and its variational equation $\\dot\\Phi =
-    J\\Phi$ (Tsit5 at a fixed step), re-orthonormalised after each."""
+    J\\Phi$ (Tsit5 at a fixed step), re-orthonormalised after each: the end state and
+    the log-stretches of each interval."""
 
     def augmented(t, state, args):
         y, tangent = state
@@ -68,8 +69,8 @@ def _flow_blocks(
         tangent, stretches = _orthonormalised(tangent)
         return (y, tangent), stretches
 
-    (y, tangent), stretches = jax.lax.scan(block, (y, tangent), None, length=blocks)
-    return y, tangent, stretches
+    (y, _), stretches = jax.lax.scan(block, (y, tangent), None, length=blocks)
+    return y, stretches
 
 
 @eqx.filter_jit
@@ -79,9 +80,9 @@ def _map_steps(
     tangent: Float[Array, "n k"],
     p: Float[Array, " m"],
     steps: int,
-) -> tuple[Float[Array, " n"], Float[Array, "n k"], Float[Array, "steps k"]]:
+) -> tuple[Float[Array, " n"], Float[Array, "steps k"]]:
     """`steps` iterations of the map and of $\\Phi \\leftarrow J(x)\\Phi$,
-    re-orthonormalised after each."""
+    re-orthonormalised after each: the end state and the log-stretches of each step."""
 
     def step(carry, _):
         y, tangent = carry
@@ -90,8 +91,8 @@ def _map_steps(
         tangent, stretches = _orthonormalised(tangent)
         return (y, tangent), stretches
 
-    (y, tangent), stretches = jax.lax.scan(step, (y, tangent), None, length=steps)
-    return y, tangent, stretches
+    (y, _), stretches = jax.lax.scan(step, (y, tangent), None, length=steps)
+    return y, stretches
 
 
 def lyapunov_spectrum(
@@ -161,7 +162,7 @@ def lyapunov_spectrum(
         check_count(steps, "steps")
         check_count(transient_steps, "transient_steps", minimum=0)
         # One compiled loop for the transient and the average alike.
-        y, _, stretches = _map_steps(compiled, y, tangent, p, transient_steps + steps)
+        y, stretches = _map_steps(compiled, y, tangent, p, transient_steps + steps)
         stretches = stretches[transient_steps:]
         elapsed = np.arange(1, steps + 1, dtype=float)
         length = float(steps)
@@ -176,7 +177,7 @@ def lyapunov_spectrum(
         if blocks < 1:
             raise ValueError(f"t1 ({t1}) must be at least one interval ({interval})")
         skipped = round(transient / interval)
-        y, _, stretches = _flow_blocks(compiled, y, tangent, p, interval, dt, skipped + blocks)
+        y, stretches = _flow_blocks(compiled, y, tangent, p, interval, dt, skipped + blocks)
         stretches = stretches[skipped:]
         elapsed = interval * np.arange(1, blocks + 1, dtype=float)
         length = blocks * interval
