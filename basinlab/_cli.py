@@ -85,43 +85,31 @@ def _positive(text: str) -> float:
     return value
 
 
-def _assignment(text: str) -> tuple[str, float]:
-    """Parse `name=value` with a decimal value; text is never evaluated."""
+def _assignment(text: str, text_allowed: bool = False) -> tuple[str, float | str]:
+    """Parse `name=value` with a decimal value, or with `text_allowed` the text itself
+    where it is not a number (a setting such as an order, which its owner checks
+    against its known values); text is never evaluated."""
     match = _ASSIGNMENT.match(text.strip())
     if match is None:
-        raise UsageError(f"malformed assignment {text!r}: expected NAME=NUMBER")
+        expected = "NAME=VALUE" if text_allowed else "NAME=NUMBER"
+        raise UsageError(f"malformed assignment {text!r}: expected {expected}")
     name, raw = match.groups()
-    try:
-        value = _number(raw)
-    except argparse.ArgumentTypeError:
-        raise UsageError(f"malformed assignment {text!r}: {raw!r} is not a number") from None
+    value = _text.decimal(raw)
+    if value is None:
+        if text_allowed:
+            return name, raw
+        raise UsageError(f"malformed assignment {text!r}: {raw!r} is not a number")
     if not math.isfinite(value):
         raise UsageError(f"malformed assignment {text!r}: the value must be finite")
     return name, value
 
 
-def _task_settings(texts: Sequence[str] | None) -> dict[str, float | str]:
-    """`--set` of `runs`: numbers where the value reads as one, else the text itself
-    (a setting such as an order, which the task checks against its known values)."""
+def _assignments(
+    texts: Sequence[str] | None, what: str, text_allowed: bool = False
+) -> dict[str, float | str]:
     values: dict[str, float | str] = {}
     for text in texts or []:
-        match = _ASSIGNMENT.match(text.strip())
-        if match is None:
-            raise UsageError(f"malformed assignment {text!r}: expected NAME=VALUE")
-        name, raw = match.groups()
-        if name in values:
-            raise UsageError(f"setting {name!r} is given twice")
-        number = _text.decimal(raw)
-        if number is not None and not math.isfinite(number):
-            raise UsageError(f"malformed assignment {text!r}: the value must be finite")
-        values[name] = raw if number is None else number
-    return values
-
-
-def _assignments(texts: Sequence[str] | None, what: str) -> dict[str, float]:
-    values: dict[str, float] = {}
-    for text in texts or []:
-        name, value = _assignment(text)
+        name, value = _assignment(text, text_allowed)
         if name in values:
             raise UsageError(f"{what} {name!r} is given twice")
         values[name] = value
@@ -456,7 +444,8 @@ def _run(arguments: argparse.Namespace) -> int:
         from .simulations.training._task_registry import training_task
 
         out = _output_of_this_process(arguments)
-        task, steps = training_task(arguments.task, _task_settings(arguments.set), arguments.steps)
+        settings = _assignments(arguments.set, "setting", text_allowed=True)
+        task, steps = training_task(arguments.task, settings, arguments.steps)
         if arguments.fluctuations and not task.has_fluctuation_theory:
             raise UsageError(f"the task {task.name} has no theory of its fluctuations")
         record = {

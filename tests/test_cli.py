@@ -191,10 +191,11 @@ def test_the_cli_names_every_training_task():
 
 
 def test_runs_takes_text_settings_as_text_and_numbers_as_numbers():
-    from basinlab._cli import _task_settings
+    from basinlab._cli import _assignments
     from basinlab.simulations.training import training_task
 
-    settings = _task_settings(["order=misaligned_first", "fraction=0.2", "dim=3"])
+    given = ["order=misaligned_first", "fraction=0.2", "dim=3"]
+    settings = _assignments(given, "setting", text_allowed=True)
     assert settings == {"order": "misaligned_first", "fraction": 0.2, "dim": 3.0}
     task, _ = training_task("in_context_mixture", settings, steps=10)
     assert (task.order, task.fraction, task.dim, task.planned_steps) == (
