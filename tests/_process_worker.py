@@ -22,15 +22,20 @@ def _model():
     return bl.models.alignment_double_well()
 
 
-def fractions(shared):
+def _fractions(shared, n, seed, chunk_size):
     import numpyro.distributions as dist
 
     import basinlab as bl
 
     p0 = dist.Normal(np.zeros(2), 1.0)
     return bl.basin_fractions(
-        _model(), p0, n=320, seed=0, chunk_size=64, progress=False, checkpoint_dir=shared
+        _model(), p0, n=n, seed=seed, chunk_size=chunk_size, progress=False, checkpoint_dir=shared
     )
+
+
+def fractions(shared):
+    """Fractions in 5 chunks."""
+    return _fractions(shared, n=320, seed=0, chunk_size=64)
 
 
 def basin_map(shared):
@@ -86,14 +91,7 @@ def training(shared):
 
 def fractions_fine(shared):
     """Fractions in 10 chunks, for a kill between chunks."""
-    import numpyro.distributions as dist
-
-    import basinlab as bl
-
-    p0 = dist.Normal(np.zeros(2), 1.0)
-    return bl.basin_fractions(
-        _model(), p0, n=320, seed=1, chunk_size=32, progress=False, checkpoint_dir=shared
-    )
+    return _fractions(shared, n=320, seed=1, chunk_size=32)
 
 
 PIECES = {"fractions": fractions, "map": basin_map, "continuation": continuation}

@@ -131,6 +131,15 @@ def test_two_processes_started_apart_each_return_the_whole_result(tmp_path, alon
         assert (out / f"written-{k}.txt").read_text().strip()
 
 
+def _kill_after_its_first_chunk(victim, log):
+    """SIGKILL `victim` once its log of chunks written has a line."""
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=60)
+
+
 def test_three_processes_resume_after_one_is_killed(tmp_path):
     # 10 chunks of fractions over 3 processes (not a multiple): process 2 owns chunks
     # 2, 5 and 8, and is killed after writing its first and started again.
@@ -138,11 +147,7 @@ def test_three_processes_resume_after_one_is_killed(tmp_path):
     runs = [_start(3, k, port, shared, out, "fractions_fine") for k in range(2)]
     victim = _start(3, 2, port, shared, out, "fractions_fine", env=_PAUSE)
     log = out / "written-2.txt"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
-        time.sleep(0.05)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=60)
+    _kill_after_its_first_chunk(victim, log)
     # Its chunks run two at a time (a thread per core): one or two are on disk.
     assert 1 <= len(log.read_text().split()) // 2 < 3, "the kill came too late to test a resume"
     restarted = _start(3, 2, port, shared, out, "fractions_fine")
@@ -160,12 +165,7 @@ def test_a_process_that_dies_for_good_stops_the_others_in_bounded_time(tmp_path)
     quick = {"BASINLAB_TEST_PEER_TIMEOUT": "5"}
     survivor = _start(2, 0, port, shared, out, "fractions_fine", env=quick)
     victim = _start(2, 1, port, shared, out, "fractions_fine", env=quick | _PAUSE)
-    log = out / "written-1.txt"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
-        time.sleep(0.05)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=60)
+    _kill_after_its_first_chunk(victim, out / "written-1.txt")
     killed = time.monotonic()
     _, stderr = survivor.communicate(timeout=120)
     assert survivor.returncode != 0
