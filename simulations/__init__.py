@@ -20,7 +20,12 @@ from ._basin._window import attractor_window as attractor_window
 from ._calibration._calibrate import calibrate as calibrate
 from ._calibration._observations import Observations as Observations
 from ._calibration._observations import as_observations as as_observations
+from ._chaos._attractor_kind import CHAOTIC as CHAOTIC
+from ._chaos._attractor_kind import FIXED_POINT as FIXED_POINT
+from ._chaos._attractor_kind import QUASI_PERIODIC as QUASI_PERIODIC
 from ._chaos._lyapunov import lyapunov_spectrum as lyapunov_spectrum
+from ._chaos._recurrence_settings import RecurrenceSettings as RecurrenceSettings
+from ._chaos._recurrences import find_attractors as find_attractors
 from ._engine._checkpoint import DamagedChunkWarning as DamagedChunkWarning
 from ._engine._compile import CompiledModel as CompiledModel
 from ._engine._compile import compile_model as compile_model

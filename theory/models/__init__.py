@@ -21,6 +21,7 @@ from .deep_linear_data import corrupt_labels as corrupt_labels
 from .deep_linear_data import hierarchical_data as hierarchical_data
 from .deep_linear_data import input_output_correlation as input_output_correlation
 from .deep_linear_data import mode_spectrum as mode_spectrum
+from .henon_map import henon_map as henon_map
 from .linear_attention import anisotropic_minimum_risk as anisotropic_minimum_risk
 from .linear_attention import attention_loss_coefficient as attention_loss_coefficient
 from .linear_attention import attention_minimum as attention_minimum
@@ -28,6 +29,8 @@ from .linear_attention import linear_attention as linear_attention
 from .linear_attention import plateau_losses as plateau_losses
 from .logistic_map import logistic_map as logistic_map
 from .logistic_map import logistic_period_two as logistic_period_two
+from .lorenz84 import lorenz84 as lorenz84
+from .magnetic_pendulum import magnetic_pendulum as magnetic_pendulum
 from .newton_cubic import newton_cubic as newton_cubic
 from .performative_prediction import performative_feedback as performative_feedback
 from .performative_prediction import performative_prediction as performative_prediction

@@ -12,8 +12,11 @@ from .alignment_tilted_well import alignment_tilted_well
 from .bistable_cycle import bistable_cycle
 from .capability_race import capability_race
 from .deep_linear import deep_linear_depth, deep_linear_mode, deep_linear_modes
+from .henon_map import henon_map
 from .linear_attention import linear_attention
 from .logistic_map import logistic_map
+from .lorenz84 import lorenz84
+from .magnetic_pendulum import magnetic_pendulum
 from .newton_cubic import newton_cubic
 from .performative_prediction import performative_feedback, performative_prediction
 from .retraining_moments import retraining_moments
@@ -30,8 +33,11 @@ _CATALOGUE: dict[str, Callable[[], Model]] = {
     "deep_linear_mode": deep_linear_mode,
     "deep_linear_modes": deep_linear_modes,
     "deep_linear_depth": deep_linear_depth,
+    "henon_map": henon_map,
     "linear_attention": linear_attention,
     "logistic_map": logistic_map,
+    "lorenz84": lorenz84,
+    "magnetic_pendulum": magnetic_pendulum,
     "newton_cubic": newton_cubic,
     "performative_feedback": performative_feedback,
     "performative_prediction": performative_prediction,
