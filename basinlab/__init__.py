@@ -49,6 +49,7 @@ _SIMULATIONS = (
     "compile_model",
     "continuation",
     "critical_shock_search",
+    "edge_state",
     "escape_times",
     "find_attractors",
     "fractal_test",

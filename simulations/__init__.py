@@ -23,6 +23,7 @@ from ._calibration._observations import as_observations as as_observations
 from ._chaos._attractor_kind import CHAOTIC as CHAOTIC
 from ._chaos._attractor_kind import FIXED_POINT as FIXED_POINT
 from ._chaos._attractor_kind import QUASI_PERIODIC as QUASI_PERIODIC
+from ._chaos._edge import edge_state as edge_state
 from ._chaos._lyapunov import lyapunov_spectrum as lyapunov_spectrum
 from ._chaos._recurrence_settings import RecurrenceSettings as RecurrenceSettings
 from ._chaos._recurrences import find_attractors as find_attractors

@@ -136,3 +136,22 @@ def test_settings_must_be_recurrence_settings():
         )
     with pytest.raises(ValueError, match="interval"):
         bl.RecurrenceSettings(interval=0.001, dt=0.01)
+
+
+def test_edge_tracking_between_the_tilted_wells_converges_to_the_exact_saddle():
+    model = bl.models.alignment_tilted_well()
+    settings = bl.RecurrenceSettings(lyapunov_length=50.0)
+    found = bl.find_attractors(
+        model,
+        _uniform([-2, -2], [2, 4]),
+        grid=((-3, 3, 120), (-3, 5, 160)),
+        n=100,
+        settings=settings,
+    )
+    edge = bl.edge_state(model, found, [-1.5, 1.0], [1.5, 1.0], settings=settings, iterations=5)
+    (saddle,) = [p.numeric for p in bl.fixed_points(model) if p.kind == "saddle"]
+    np.testing.assert_allclose(edge["edge_state"].values, saddle, atol=1e-6)
+    # The first bisection lands on the boundary away from the saddle.
+    assert np.max(np.abs(edge["track"].values[0] - saddle)) > 0.05
+    with pytest.raises(ValueError, match="two different attractors"):
+        bl.edge_state(model, found, [-1.5, 1.0], [-1.4, 1.0], settings=settings)

@@ -211,7 +211,8 @@ def find_attractors(
     the attractor table and each outcome's `count`, `fraction`, `fraction_low` and
     `fraction_high`), with `steps` (the samples each start took),
     `attractor_exponents` over (`attractor`, `exponent`), and each attractor's boxes:
-    `cell_attractor` and `cell_centre` over `cell`. The grid is in the attrs, as JSON.
+    `cell_attractor`, `cell_index` (the box's number, in C order) and `cell_centre`
+    over `cell`. The grid is in the attrs, as JSON.
 
     **Raises:**
 
@@ -429,6 +430,7 @@ def _dataset(
             np.array(exponents, float).reshape(len(attractors), dim),
         ),
         "cell_attractor": ("cell", owner[cell]),
+        "cell_index": ("cell", cell),
         "cell_centre": (("cell", "state"), grid.centres(cell).reshape(-1, dim)),
     }
     coords = {
