@@ -10,6 +10,7 @@ from ._basin._basin_entropy import basin_entropy as basin_entropy
 from ._basin._basins import basin_fractions as basin_fractions
 from ._basin._basins import basin_map as basin_map
 from ._basin._continuation import continuation as continuation
+from ._basin._critical_rate import critical_rate as critical_rate
 from ._basin._fractal_test import FractalTest as FractalTest
 from ._basin._fractal_test import fractal_test as fractal_test
 from ._basin._label_settings import LabelSettings as LabelSettings

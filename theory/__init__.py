@@ -41,6 +41,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "Model",
         ),
         "._noise": ("Noise",),
+        "._ramp": ("Ramp",),
         "._time_limit": (
             "TimeLimitExceeded",
             "time_limit",
