@@ -43,6 +43,7 @@ _SIMULATIONS = (
     "ResultFileError",
     "ShockSearch",
     "SolverSettings",
+    "WadaTest",
     "basin_entropy",
     "basin_fractions",
     "basin_map",
@@ -66,6 +67,7 @@ _SIMULATIONS = (
     "save",
     "tipping_probabilities",
     "trajectories",
+    "wada_test",
     "transition_probabilities",
 )
 _PROOFS = ("certified_region", "minimal_critical_shock")

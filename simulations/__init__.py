@@ -16,6 +16,8 @@ from ._basin._fractal_test import fractal_test as fractal_test
 from ._basin._label_settings import LabelSettings as LabelSettings
 from ._basin._shock import ShockSearch as ShockSearch
 from ._basin._shock import critical_shock_search as critical_shock_search
+from ._basin._wada_test import WadaTest as WadaTest
+from ._basin._wada_test import wada_test as wada_test
 from ._basin._wilson import wilson_interval as wilson_interval
 from ._basin._window import attractor_window as attractor_window
 from ._calibration._calibrate import calibrate as calibrate
