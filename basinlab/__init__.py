@@ -48,6 +48,7 @@ _SIMULATIONS = (
     "basin_fractions",
     "basin_map",
     "calibrate",
+    "cluster_attractors",
     "compile_model",
     "continuation",
     "critical_rate",

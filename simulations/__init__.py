@@ -27,6 +27,8 @@ from ._chaos._attractor_kind import CHAOTIC as CHAOTIC
 from ._chaos._attractor_kind import FIXED_POINT as FIXED_POINT
 from ._chaos._attractor_kind import QUASI_PERIODIC as QUASI_PERIODIC
 from ._chaos._edge import edge_state as edge_state
+from ._chaos._featurize import cluster_attractors as cluster_attractors
+from ._chaos._featurize import tail_box as tail_box
 from ._chaos._lyapunov import lyapunov_spectrum as lyapunov_spectrum
 from ._chaos._recurrence_settings import RecurrenceSettings as RecurrenceSettings
 from ._chaos._recurrences import find_attractors as find_attractors

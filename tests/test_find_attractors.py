@@ -155,3 +155,23 @@ def test_edge_tracking_between_the_tilted_wells_converges_to_the_exact_saddle():
     assert np.max(np.abs(edge["track"].values[0] - saddle)) > 0.05
     with pytest.raises(ValueError, match="two different attractors"):
         bl.edge_state(model, found, [-1.5, 1.0], [-1.4, 1.0], settings=settings)
+
+
+@pytest.mark.parametrize("templates", [None, {"origin": [0, 0, 0, 0], "cycle": [-2, -2, 2, 2]}])
+def test_clustering_features_finds_the_bistable_cycle_basins(templates):
+    found = bl.cluster_attractors(
+        bl.models.bistable_cycle(),
+        _uniform([-2.5, -2.5], [2.5, 2.5]),
+        n=150,
+        transient=200,
+        samples=200,  # three turns of the cycle, so its spread is nearly phase-free
+        templates=templates,
+        template_distance=0.2,
+        settings=bl.RecurrenceSettings(lyapunov_length=50.0),
+    )
+    kinds = list(found["attractor_kind"].values)
+    assert sorted(kinds) == sorted([FIXED_POINT, LIMIT_CYCLE])
+    inside = np.sum(found["y0"].values ** 2, axis=1) < 1
+    np.testing.assert_array_equal(found["label"].values == kinds.index(FIXED_POINT), inside)
+    if templates:
+        assert found["attractor_name"].values[0].startswith("A0: origin")

@@ -38,7 +38,8 @@ def attractor_kind(
     A recording whose second half repeats after $p$ samples (to `settle_tol`,
     relative) is a fixed point ($p = 1$) or, for a map, a periodic orbit of period
     $p$. Otherwise the Lyapunov spectrum $\lambda_1 \ge \lambda_2 \ge \dots$ from the
-    last sample decides, with $|\lambda| \le$ `exponent_tol` counted as zero:
+    last sample (after a tenth of `lyapunov_length` discarded) decides, with
+    $|\lambda| \le$ `exponent_tol` counted as zero:
     $\lambda_1 > 0$ is chaotic; for a flow, one zero exponent (along the flow) is a
     limit cycle and two or more a quasi-periodic torus; for a map, a zero exponent is
     a quasi-periodic invariant circle. A flow whose exponents are all negative but
@@ -53,12 +54,14 @@ def attractor_kind(
     tol = settings.settle_tol * scale
     is_map = compiled.kind == MAP
     period = _period(states, tol, settings.max_period if is_map else 1)
+    # A tenth more is run first and discarded, so that the tangent vectors align with
+    # their directions before averaging; from the axes, a start mostly across the flow
+    # would bias a cycle's zero exponent by log|cos angle| / length.
+    length = settings.lyapunov_length
     if is_map:
-        length = dict(steps=round(settings.lyapunov_length), transient_steps=0)
+        length = dict(steps=round(length), transient_steps=round(length / 10))
     else:
-        length = dict(
-            t1=settings.lyapunov_length, transient=0.0, interval=settings.interval, dt=settings.dt
-        )
+        length = dict(t1=length, transient=length / 10, interval=settings.interval, dt=settings.dt)
     exponents = lyapunov_spectrum(compiled, states[-1], params=params, **length)["exponent"].values
     zeros = int(np.sum(np.abs(exponents) <= settings.exponent_tol))
     if period == 1:

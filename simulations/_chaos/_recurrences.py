@@ -18,16 +18,15 @@ from jaxtyping import Array, Float, Int
 from ...theory import MAP, Model
 from ...theory._checks import check_seed
 from .._basin._attractors import Attractor, _format
-from .._basin._basins import _check_confidence, _tables
+from .._basin._basins import _check_confidence
 from .._basin._sampling import sample_states
 from .._engine._compile import CompiledModel
 from .._engine._integrate import as_compiled
 from .._engine._progress import Progress
-from .._engine._provenance import provenance
 from .._engine._settings_argument import settings_argument
 from .._engine._solver_settings import DIVERGED, UNCONVERGED
-from .._storage._distribution_record import describe_distribution
-from ._attractor_kind import FIXED_POINT, attractor_kind
+from ._attractor_kind import FIXED_POINT
+from ._found_attractors import described_attractor, found_dataset
 from ._recurrence_settings import RecurrenceSettings
 from ._state_grid import OUTSIDE, StateGrid, state_grid
 
@@ -228,7 +227,6 @@ def find_attractors(
     seed = check_seed(seed)
     y0s = sample_states(p0, n, seed, len(compiled.state_names))
     p = compiled.param_vector(params)
-    named = dict(zip(compiled.param_names, np.asarray(p, float).tolist()))
     search = _Search(_sampler(compiled, p, settings), cells, settings)
     owner = np.full(cells.size, _NO_ATTRACTOR, np.int32)
     outcome = np.full(len(y0s), _PENDING, np.int32)
@@ -266,33 +264,37 @@ def find_attractors(
             bar.advance(1)
     attractors, exponents = [], []
     for k, states in enumerate(recordings):
-        kind, period, spectrum = attractor_kind(compiled, named, states, settings)
+        attractor, spectrum = described_attractor(compiled, p, states, settings, k)
+        attractors.append(attractor)
         exponents.append(spectrum)
-        low, high = states.min(axis=0), states.max(axis=0)
-        centre = states[-1] if kind == FIXED_POINT else (low + high) / 2
-        extent = np.zeros_like(centre) if kind == FIXED_POINT else (high - low) / 2
-        truth = np.asarray(jax.vmap(lambda y: compiled.predicates(y, p))(jnp.asarray(states)))
-        label = f"{kind} period {period}" if period else kind
-        name = f"A{k}: {label} around {_format(tuple(centre))}"
-        if kind != FIXED_POINT:
-            name += f", half-width {_format(tuple(extent))}"
-        holds = dict(zip(compiled.predicate_names, map(bool, truth.all(axis=0))))
-        attractors.append(Attractor(name, kind, centre, extent, holds, period))
-        _check_members(search, ys[outcome == k], attractors[-1], cells, k)
-    return _dataset(
+        _check_members(search, ys[outcome == k], attractor, cells, k)
+    cell = np.flatnonzero(owner >= 0)
+    dim = len(compiled.state_names)
+    data = {
+        "steps": ("trajectory", steps),
+        "cell_attractor": ("cell", owner[cell]),
+        "cell_index": ("cell", cell),
+        "cell_centre": (("cell", "state"), cells.centres(cell).reshape(-1, dim)),
+    }
+    rows = zip(cells.low.tolist(), cells.high.tolist(), cells.cells.tolist())
+    attrs = {
+        "kind": "find_attractors",
+        "method": "recurrences on a grid (Datseris & Wagemakers 2022)",
+        "grid": json.dumps([list(row) for row in rows]),
+    }
+    return found_dataset(
         compiled,
         params,
         settings,
-        cells,
-        seed,
         p0,
+        seed,
         confidence,
         y0s,
         outcome,
-        steps,
         attractors,
         exponents,
-        owner,
+        data,
+        attrs,
     )
 
 
@@ -397,60 +399,3 @@ def _check_members(
             f"at {_format(tuple(end[np.argmax(wrong)]))}, off that attractor but in its "
             "cells; use more cells per axis"
         )
-
-
-def _dataset(
-    compiled,
-    params,
-    settings,
-    grid,
-    seed,
-    p0,
-    confidence,
-    y0s,
-    label,
-    steps,
-    attractors,
-    exponents,
-    owner,
-) -> xr.Dataset:
-    dim = len(compiled.state_names)
-    cell = np.flatnonzero(owner >= 0)
-    # No theory is used here, so the fixed-point tables of `_tables` stay out.
-    tables = _tables(
-        compiled.state_names, compiled.predicate_names, label, attractors, [], confidence
-    )
-    data = {
-        "y0": (("trajectory", "state"), y0s),
-        "label": ("trajectory", label),
-        "steps": ("trajectory", steps),
-        **{name: value for name, value in tables.items() if not name.startswith("fixed_point")},
-        "attractor_exponents": (
-            ("attractor", "exponent"),
-            np.array(exponents, float).reshape(len(attractors), dim),
-        ),
-        "cell_attractor": ("cell", owner[cell]),
-        "cell_index": ("cell", cell),
-        "cell_centre": (("cell", "state"), grid.centres(cell).reshape(-1, dim)),
-    }
-    coords = {
-        "trajectory": np.arange(len(label)),
-        "state": list(compiled.state_names),
-        "predicate": list(compiled.predicate_names),
-        "exponent": np.arange(1, dim + 1),
-    }
-    described = {f: getattr(settings, f) for f in settings.__dataclass_fields__}
-    attrs = provenance(compiled, params, described) | {
-        "kind": "find_attractors",
-        "method": "recurrences on a grid (Datseris & Wagemakers 2022)",
-        "seed": seed,
-        "p0": json.dumps(describe_distribution(p0), sort_keys=True),
-        "confidence": confidence,
-        "grid": json.dumps(
-            [
-                [lo, hi, int(c)]
-                for lo, hi, c in zip(grid.low.tolist(), grid.high.tolist(), grid.cells)
-            ]
-        ),
-    }
-    return xr.Dataset(data, coords=coords, attrs=attrs)
