@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import basinlab as bl
 from basinlab._cli import main
 from basinlab.simulations._basin._attractors import Attractor
-from basinlab.simulations._basin._continuation import match_attractors
+from basinlab.simulations._basin._matching import match_attractors
 from basinlab.theory.models.alignment_tilted_well import tilted_well_fold
 
 BOX = dist.Uniform(jnp.array([-2.0, -2.0]), jnp.array([2.0, 4.0])).to_event(1)
@@ -200,3 +200,35 @@ def test_command_line_refuses_bad_ranges(tmp_path, capsys, text, message):
     code = main(["continue", "alignment_tilted_well", "--param", text, "--out", str(tmp_path)])
     error = capsys.readouterr().err
     assert code == 2 and message in error and error.count("\n") == 1
+
+
+@pytest.mark.parametrize("match", ["overlap", "enclosure"])
+def test_basin_matchers_follow_a_moving_attractor_that_distance_loses(match):
+    # The aligned minimum moves from a = 1 to a = 1.4 in steps too long for a tight
+    # distance threshold; its basin keeps overlapping, and holds its next position.
+    values = [0.6, 0.9, 1.1, 1.4]
+    model = bl.models.alignment_double_well()
+    by_distance = bl.continuation(model, "bias", values, BOX, n=600, threshold=0.01, progress=False)
+    assert by_distance.sizes["attractor"] > 2
+    result = bl.continuation(model, "bias", values, BOX, n=600, match=match, progress=False)
+    assert result.sizes["attractor"] == 2
+    assert result["present"].values.all()
+    assert result["location"].values[-1, :, 0].max() == pytest.approx(1.4, abs=1e-3)
+
+
+@pytest.mark.parametrize("match", ["overlap", "enclosure"])
+def test_a_vanished_attractor_never_gives_its_id_to_a_new_one(match):
+    values = [0.0, 0.3, 0.6, 0.3]
+    result = bl.continuation(
+        bl.models.alignment_tilted_well(), "bias", values, BOX, n=600, match=match, progress=False
+    )
+    present = result["present"].values
+    assert result.sizes["attractor"] == 3, result["attractor_name"].values
+    assert sorted(present.T.tolist()) == sorted(
+        [[True] * 4, [True, True, False, False], [False, False, False, True]]
+    )
+
+
+def test_continuation_refuses_an_unknown_matcher():
+    with pytest.raises(ValueError, match="match must be one of"):
+        bl.continuation(bl.models.alignment_double_well(), "bias", [0.5], BOX, n=10, match="name")

@@ -25,6 +25,15 @@ from .._storage._distribution_record import describe_distribution
 from ._attractors import Attractor
 from ._basins import labelled_ensemble
 from ._label_settings import LabelSettings
+from ._matching import (
+    DISTANCE,
+    ENCLOSURE,
+    MATCHERS,
+    OVERLAP,
+    match_attractors,
+    match_by_enclosure,
+    match_by_overlap,
+)
 from ._sampling import sample_states
 from ._wilson import wilson_interval
 
@@ -32,6 +41,10 @@ from ._wilson import wilson_interval
 # relative to the attractor's size.
 _SEEDS_PER_ATTRACTOR = 8
 _SEED_SPREAD = 1e-2
+# States of each attractor run at the previous value to find the basin holding it, and
+# the distance within which the attractors found there are the previous value's own.
+_PROBES = 4
+_SAME_VALUE = 0.05
 
 
 def check_parameter_values(values: ArrayLike, what: str = "values") -> np.ndarray:
@@ -47,43 +60,6 @@ def check_parameter_values(values: ArrayLike, what: str = "values") -> np.ndarra
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{what} must be finite, got {array[~np.isfinite(array)][:3].tolist()}")
     return array
-
-
-def _distance(a: Attractor, b: Attractor) -> float:
-    """Relative sup-distance of locations; infinite between a point and a set that is
-    not one, or between orbits of different periods."""
-    if a.period != b.period or (np.max(a.extent) == 0) != (np.max(b.extent) == 0):
-        return np.inf
-    scale = 1 + max(np.max(np.abs(a.location)), np.max(np.abs(b.location)))
-    return float(np.max(np.abs(a.location - b.location))) / scale
-
-
-def match_attractors(
-    previous: Sequence[tuple[int, Attractor]], current: Sequence[Attractor], threshold: float
-) -> list[int | None]:
-    """Match `current` attractors to `(id, attractor)` pairs of the previous value,
-    one to one: the closest pair first (greedy on sorted distances), none farther
-    than `threshold`. Returns the matched id for each current attractor, or `None`
-    for a new one."""
-    # Ties are broken by the previous index and the current location, never by the
-    # order of `current`, so the IDs do not depend on it.
-    pairs = sorted(
-        (
-            (_distance(old, new), i, tuple(new.location), j)
-            for i, (_, old) in enumerate(previous)
-            for j, new in enumerate(current)
-        )
-    )
-    matched: list[int | None] = [None] * len(current)
-    used = set()
-    for distance, i, _, j in pairs:
-        if distance > threshold:
-            break
-        if i in used or matched[j] is not None:
-            continue
-        matched[j] = previous[i][0]
-        used.add(i)
-    return matched
 
 
 def _seeds(attractors: Sequence[Attractor], rng: np.random.Generator) -> np.ndarray:
@@ -107,6 +83,7 @@ def continuation(
     seed: int = 0,
     params: Mapping[str, float] | None = None,
     threshold: float = 0.25,
+    match: str = DISTANCE,
     settings: SolverSettings | None = None,
     labels: LabelSettings | None = None,
     confidence: float = 0.95,
@@ -138,7 +115,9 @@ def continuation(
     - `p0`: the distribution of starts, as for [`basinlab.basin_fractions`][].
     - `n`, `seed`: the number of samples and their seed.
     - `params`: overrides of the other parameters.
-    - `threshold`: the largest relative distance at which two attractors match.
+    - `threshold`: the largest relative distance at which two attractors match by
+      distance.
+    - `match`: `"distance"`, `"overlap"` or `"enclosure"`.
     - `settings`, `labels`, `confidence`, `progress`: as for
       [`basinlab.basin_fractions`][].
     - `checkpoint_dir`: a folder for the finished chunks of each value; a repeated
@@ -157,7 +136,7 @@ def continuation(
 
     - `ValueError`: `param` is not a parameter, or is also in `params`; `values` is
       empty or not finite; `threshold`, `n`, `seed` or `confidence` is out of range;
-      `p0` has the wrong shape.
+      `match` is not a matcher; `p0` has the wrong shape.
     """
     compiled = as_compiled(model)
     if param not in compiled.param_names:
@@ -168,6 +147,8 @@ def continuation(
         raise ValueError(f"{param!r} is the parameter being varied; do not also fix it in params")
     grid = check_parameter_values(values)
     threshold = check_positive(threshold, "threshold")
+    if match not in MATCHERS:
+        raise ValueError(f"match must be one of {list(MATCHERS)}, got {match!r}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
     n = check_count(n, "n")
@@ -180,6 +161,7 @@ def continuation(
     labels = settings_argument(labels, LabelSettings, "labels")
 
     previous: list[tuple[int, Attractor]] = []
+    previous_labels, before = np.zeros(0, np.int32), None
     first_seen: dict[int, Attractor] = {}
     last_seen: dict[int, Attractor] = {}
     rows: list[dict[int, tuple[int, Attractor, float]]] = []
@@ -194,16 +176,27 @@ def continuation(
                 if checkpoint_dir is None
                 else str(pathlib.Path(checkpoint_dir) / f"value_{k:04d}")
             )
-            final, label, attractors, _ = labelled_ensemble(
+            final, label, attractors, points = labelled_ensemble(
                 compiled, starts, point_params, settings, labels, None, False, folder, {}
             )
-            ids = match_attractors(previous, attractors, threshold)
-            present = {i for i, _ in previous}
-            vanished = [(i, a) for i, a in last_seen.items() if i not in present]
-            unmatched = [j for j, i in enumerate(ids) if i is None]
-            returned = match_attractors(vanished, [attractors[j] for j in unmatched], threshold)
-            for j, i in zip(unmatched, returned):
-                ids[j] = i
+            if match == OVERLAP:
+                ids = match_by_overlap(previous, previous_labels, attractors, label[:n])
+            elif match == ENCLOSURE:
+                ids = match_by_enclosure(
+                    previous,
+                    attractors,
+                    _enclosing(
+                        compiled, final, label, len(attractors), previous, before, settings, labels
+                    ),
+                )
+            else:
+                ids = match_attractors(previous, attractors, threshold)
+                present = {i for i, _ in previous}
+                vanished = [(i, a) for i, a in last_seen.items() if i not in present]
+                unmatched = [j for j, i in enumerate(ids) if i is None]
+                returned = match_attractors(vanished, [attractors[j] for j in unmatched], threshold)
+                for j, i in zip(unmatched, returned):
+                    ids[j] = i
             ids = [
                 i if i is not None else _new_id(first_seen, attractors[j])
                 for j, i in enumerate(ids)
@@ -219,6 +212,7 @@ def continuation(
             rows.append(row)
             failed[k] = (np.sum(sampled == DIVERGED), np.sum(sampled == UNCONVERGED))
             previous = list(zip(ids, attractors))
+            previous_labels, before = sampled, (point_params, points)
             bar.advance(1)
     attrs = provenance(
         compiled, {**(params or {}), param: float(grid[0])}, settings.describe(compiled.kind)
@@ -233,6 +227,33 @@ def continuation(
         "threshold": threshold,
     }
     return _dataset(compiled.state_names, grid, rows, first_seen, failed, n, confidence, attrs)
+
+
+def _enclosing(
+    compiled: CompiledModel,
+    final: xr.Dataset,
+    label: np.ndarray,
+    count: int,
+    previous: list[tuple[int, Attractor]],
+    before: tuple | None,
+    settings: SolverSettings,
+    labels: LabelSettings,
+) -> list[list[int]]:
+    """For each of `count` attractors, the previous attractors (as indices into
+    `previous`) that a few of its end states go to when run at the previous value."""
+    if before is None or not previous:
+        return [[] for _ in range(count)]
+    members = [np.flatnonzero(label == j)[:_PROBES] for j in range(count)]
+    probes = final["y_final"].values[np.concatenate(members)]
+    params, points = before
+    _, probe_label, found, _ = labelled_ensemble(
+        compiled, probes, params, settings, labels, points, False, None, {}
+    )
+    # At the same value the attractors are the same sets: match them tightly.
+    same = match_attractors(list(enumerate(a for _, a in previous)), found, _SAME_VALUE)
+    index = [-1 if k < 0 or same[k] is None else same[k] for k in probe_label]
+    cuts = np.cumsum([len(m) for m in members])[:-1]
+    return [part.tolist() for part in np.split(np.array(index, dtype=int), cuts)]
 
 
 def _new_id(first_seen: dict[int, Attractor], attractor: Attractor) -> int:
