@@ -10,6 +10,7 @@ from ._basin._basin_entropy import basin_entropy as basin_entropy
 from ._basin._basins import basin_fractions as basin_fractions
 from ._basin._basins import basin_map as basin_map
 from ._basin._continuation import continuation as continuation
+from ._basin._continuation_map import continuation_map as continuation_map
 from ._basin._critical_rate import critical_rate as critical_rate
 from ._basin._fractal_test import FractalTest as FractalTest
 from ._basin._fractal_test import fractal_test as fractal_test
@@ -53,6 +54,7 @@ from ._noise._transitions import transition_probabilities as transition_probabil
 from ._plot._basin_map import plot_basin_map as plot_basin_map
 from ._plot._calibration import plot_calibration as plot_calibration
 from ._plot._continuation import plot_continuation as plot_continuation
+from ._plot._continuation_map import plot_continuation_map as plot_continuation_map
 from ._plot._training_ensemble import plot_training_ensemble as plot_training_ensemble
 from ._storage._results import ResultFileError as ResultFileError
 from ._storage._results import load as load

@@ -148,7 +148,7 @@ def test_edge_tracking_between_the_tilted_wells_converges_to_the_exact_saddle():
         n=100,
         settings=settings,
     )
-    edge = bl.edge_state(model, found, [-1.5, 1.0], [1.5, 1.0], settings=settings, iterations=5)
+    edge = bl.edge_state(model, found, [-1.5, 1.0], [1.5, 1.0], settings=settings, steps=5)
     (saddle,) = [p.numeric for p in bl.fixed_points(model) if p.kind == "saddle"]
     np.testing.assert_allclose(edge["edge_state"].values, saddle, atol=1e-6)
     # The first bisection lands on the boundary away from the saddle.

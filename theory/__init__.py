@@ -12,6 +12,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         ".models": ("models",),
         "._bifurcations": (
             "Bifurcation",
+            "bifurcation_curves",
             "bifurcations",
         ),
         "._expressions": ("SUPPORTED_FUNCTIONS",),

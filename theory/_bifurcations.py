@@ -183,3 +183,39 @@ def bifurcations(
                 Bifurcation(label, param, value, tuple(sp.simplify(at[s]) for s in state), numeric)
             )
     return sorted(found, key=lambda b: (b.numeric, b.kind))
+
+
+def bifurcation_curves(
+    model: Model,
+    x: str,
+    y: str,
+    y_values: Sequence[float],
+    interval: Sequence[float] | None = None,
+    *,
+    params: Mapping[str, float] | None = None,
+) -> dict[str, list[tuple[float, float]]]:
+    """The bifurcation curves in the plane of two parameters: for each value of `y`,
+    the exact bifurcations along `x` ([`bifurcations`][]), gathered by kind.
+
+    **Arguments:**
+
+    - `model`: as for `bifurcations`.
+    - `x`: the parameter solved for; `y`: the one held at each of `y_values`.
+    - `interval`: keep points with `x` inside it.
+    - `params`: values of the other parameters.
+
+    **Returns:**
+
+    For each kind of bifurcation found, its points `(x, y)`, by increasing `y`.
+
+    **Raises:**
+
+    - `ValueError`: as for `bifurcations`, or `x == y`.
+    """
+    if x == y:
+        raise ValueError(f"x and y must be two different parameters, got {x!r} twice")
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for value in sorted(float(v) for v in y_values):
+        for point in bifurcations(model, x, interval, params={**(params or {}), y: value}):
+            curves.setdefault(point.kind, []).append((point.numeric, value))
+    return curves

@@ -160,15 +160,62 @@ def continuation(
     settings = settings_argument(settings, SolverSettings)
     labels = settings_argument(labels, LabelSettings, "labels")
 
+    path = [{**(params or {}), param: float(value)} for value in grid]
+    rows, first_seen, failed = follow_attractors(
+        compiled,
+        path,
+        samples,
+        rng,
+        settings,
+        labels,
+        threshold,
+        match,
+        checkpoint_dir,
+        Progress(len(grid), f"continuation in {param}", progress, unit="value"),
+    )
+    attrs = provenance(
+        compiled, {**(params or {}), param: float(grid[0])}, settings.describe(compiled.kind)
+    )
+    attrs |= {
+        "kind": "continuation",
+        "param": param,
+        "n": n,
+        "seed": seed,
+        "p0": json.dumps(describe_distribution(p0), sort_keys=True),
+        "confidence": confidence,
+        "threshold": threshold,
+    }
+    return _dataset(compiled.state_names, grid, rows, first_seen, failed, n, confidence, attrs)
+
+
+def follow_attractors(
+    compiled: CompiledModel,
+    path: Sequence[Mapping[str, float]],
+    samples: np.ndarray,
+    rng: np.random.Generator,
+    settings: SolverSettings,
+    labels: LabelSettings,
+    threshold: float,
+    match: str,
+    checkpoint_dir: str | None,
+    bar: Progress,
+) -> tuple[list[dict[int, tuple[int, Attractor, float]]], dict[int, Attractor], np.ndarray]:
+    """Label the same samples (plus starts seeded at the last attractors) at each
+    parameter point of `path` in turn, matching the attractors from point to point.
+
+    **Returns:**
+
+    For each point, `{id: (count, attractor, mean convergence time)}`; each ID's
+    attractor where first seen; and the diverged and unconverged counts per point.
+    """
     previous: list[tuple[int, Attractor]] = []
     previous_labels, before = np.zeros(0, np.int32), None
     first_seen: dict[int, Attractor] = {}
     last_seen: dict[int, Attractor] = {}
     rows: list[dict[int, tuple[int, Attractor, float]]] = []
-    failed = np.zeros((len(grid), 2), dtype=np.int64)
-    with Progress(len(grid), f"continuation in {param}", progress, unit="value") as bar:
-        for k, value in enumerate(grid):
-            point_params = {**(params or {}), param: float(value)}
+    failed = np.zeros((len(path), 2), dtype=np.int64)
+    with bar:
+        for k, point_params in enumerate(path):
             seeds = _seeds([a for _, a in previous], rng)
             starts = samples if len(seeds) == 0 else np.concatenate([samples, seeds])
             folder = (
@@ -180,7 +227,7 @@ def continuation(
                 compiled, starts, point_params, settings, labels, None, False, folder, {}
             )
             if match == OVERLAP:
-                ids = match_by_overlap(previous, previous_labels, attractors, label[:n])
+                ids = match_by_overlap(previous, previous_labels, attractors, label[: len(samples)])
             elif match == ENCLOSURE:
                 ids = match_by_enclosure(
                     previous,
@@ -202,8 +249,8 @@ def continuation(
                 for j, i in enumerate(ids)
             ]
             last_seen |= dict(zip(ids, attractors))
-            sampled = label[:n]
-            times = final["t_final"].values[:n]
+            sampled = label[: len(samples)]
+            times = final["t_final"].values[: len(samples)]
             row = {}
             for j, (identity, attractor) in enumerate(zip(ids, attractors)):
                 mask = sampled == j
@@ -214,19 +261,7 @@ def continuation(
             previous = list(zip(ids, attractors))
             previous_labels, before = sampled, (point_params, points)
             bar.advance(1)
-    attrs = provenance(
-        compiled, {**(params or {}), param: float(grid[0])}, settings.describe(compiled.kind)
-    )
-    attrs |= {
-        "kind": "continuation",
-        "param": param,
-        "n": n,
-        "seed": seed,
-        "p0": json.dumps(describe_distribution(p0), sort_keys=True),
-        "confidence": confidence,
-        "threshold": threshold,
-    }
-    return _dataset(compiled.state_names, grid, rows, first_seen, failed, n, confidence, attrs)
+    return rows, first_seen, failed
 
 
 def _enclosing(

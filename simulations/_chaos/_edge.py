@@ -67,7 +67,7 @@ def edge_state(
     settings: RecurrenceSettings | None = None,
     tol: float = 1e-9,
     separation: float = 1e-4,
-    iterations: int = 50,
+    steps: int = 50,
 ) -> xr.Dataset:
     r"""Track the edge between two basins: the set on their common boundary that
     trajectories along the boundary approach (a saddle, or a chaotic saddle, the
@@ -92,24 +92,24 @@ def edge_state(
     - `settings`: the [`basinlab.RecurrenceSettings`][] given to it.
     - `tol`: the length (max norm) to which each segment is bisected.
     - `separation`: how far apart the ends may drift before bisecting again.
-    - `iterations`: how many times to follow and bisect.
+    - `steps`: how many times to follow and bisect.
 
     **Returns:**
 
     An `xarray.Dataset` with `edge_state` (the last midpoint), the `track` of
-    midpoints over (`iteration`, `state`), and the two `attractor` labels.
+    midpoints over (`step`, `state`), and the two `attractor` labels.
 
     **Raises:**
 
     - `ValueError`: `y_a` and `y_b` of the wrong length, not in two different basins
       of attractors in `found`, a state between them going to a third outcome, or
-      `tol`, `separation` or `iterations` out of range.
+      `tol`, `separation` or `steps` out of range.
     """
     compiled = as_compiled(model)
     settings = settings_argument(settings, RecurrenceSettings)
     check_positive(tol, "tol")
     check_positive(separation, "separation")
-    check_count(iterations, "iterations")
+    check_count(steps, "steps")
     if separation <= tol:
         raise ValueError(f"separation ({separation}) must exceed tol ({tol})")
     n = len(compiled.state_names)
@@ -134,7 +134,7 @@ def edge_state(
     follow = jax.jit(jax.vmap(advance))
     a, b = _bisect(search, owner, *ends, labels, tol)
     track = []
-    for _ in range(iterations):
+    for _ in range(steps):
         track.append((a + b) / 2)
         pair = jnp.asarray(np.stack([a, b]))
         for _ in range(settings.max_steps):
@@ -148,10 +148,10 @@ def edge_state(
     return xr.Dataset(
         {
             "edge_state": ("state", track[-1]),
-            "track": (("iteration", "state"), track),
+            "track": (("step", "state"), track),
             "attractor": ("basin", labels.astype(np.int32)),
         },
-        coords={"state": list(compiled.state_names), "iteration": np.arange(len(track))},
+        coords={"state": list(compiled.state_names), "step": np.arange(len(track))},
         attrs=provenance(compiled, params, {})
         | {"kind": "edge_state", "tol": tol, "separation": separation},
     )
