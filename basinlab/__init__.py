@@ -54,6 +54,7 @@ _SIMULATIONS = (
     "continuation",
     "continuation_map",
     "critical_rate",
+    "critical_shock_over_attractor",
     "critical_shock_search",
     "edge_state",
     "escape_times",

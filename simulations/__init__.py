@@ -33,6 +33,7 @@ from ._chaos._featurize import tail_box as tail_box
 from ._chaos._lyapunov import lyapunov_spectrum as lyapunov_spectrum
 from ._chaos._recurrence_settings import RecurrenceSettings as RecurrenceSettings
 from ._chaos._recurrences import find_attractors as find_attractors
+from ._chaos._set_shock import critical_shock_over_attractor as critical_shock_over_attractor
 from ._engine._checkpoint import DamagedChunkWarning as DamagedChunkWarning
 from ._engine._compile import CompiledModel as CompiledModel
 from ._engine._compile import compile_model as compile_model

@@ -175,3 +175,32 @@ def test_clustering_features_finds_the_bistable_cycle_basins(templates):
     np.testing.assert_array_equal(found["label"].values == kinds.index(FIXED_POINT), inside)
     if templates:
         assert found["attractor_name"].values[0].startswith("A0: origin")
+
+
+def test_the_critical_shock_over_a_cycle_is_the_distance_to_the_unstable_cycle():
+    # From any point of the cycle r = 2 the nearest state of the origin's basin (the
+    # open unit disc) is 1 away, straight inwards; from the origin, 1 in any direction.
+    model = bl.models.bistable_cycle()
+    settings = bl.RecurrenceSettings(lyapunov_length=50.0)
+    found = bl.find_attractors(
+        model,
+        _uniform([-2.5, -2.5], [2.5, 2.5]),
+        grid=((-3, 3, 60),) * 2,
+        n=100,
+        settings=settings,
+    )
+    kinds = list(found["attractor_kind"].values)
+    cycle, point = kinds.index(LIMIT_CYCLE), kinds.index(FIXED_POINT)
+    shock = bl.critical_shock_over_attractor(
+        model, found, cycle, settings=settings, n=32, points=4, tol=1e-4
+    )
+    assert 1.0 - 1e-3 < float(shock["critical_shock"]) < 1.01
+    assert int(shock["destination"]) == point
+    # Each point's bound is 1 + theta^2 for the ray nearest the inward radius.
+    assert np.all((shock["point_shock"].values > 1 - 1e-3) & (shock["point_shock"].values < 1.1))
+    inward = -shock["start"].values / np.linalg.norm(shock["start"].values)
+    assert np.dot(shock["shock"].values, inward) > 0.99
+    from_point = bl.critical_shock_over_attractor(model, found, point, settings=settings, points=4)
+    np.testing.assert_allclose(from_point["point_shock"].values, 1.0, atol=0.002)
+    with pytest.raises(ValueError, match="attractor must be one of"):
+        bl.critical_shock_over_attractor(model, found, 7, settings=settings)

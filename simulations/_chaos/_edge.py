@@ -3,7 +3,6 @@ boundary approach (Skufca, Yorke & Eckhardt 2006)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import jax
@@ -18,33 +17,20 @@ from .._engine._compile import CompiledModel
 from .._engine._integrate import as_compiled
 from .._engine._provenance import provenance
 from .._engine._settings_argument import settings_argument
+from ._basin_oracle import BasinOracle
 from ._recurrence_settings import RecurrenceSettings
-from ._recurrences import _PENDING, _sampler, _Search
-from ._state_grid import StateGrid
 
 # States classified at once along a segment in each round of the bisection.
 _SECTIONS = 16
 
 
-def _basins(search: _Search, owner: jnp.ndarray, states: np.ndarray) -> np.ndarray:
-    """The attractor each state goes to (or DIVERGED), running until decided or until
-    `max_steps` samples; `_PENDING` for those undecided."""
-    ys, outcome = jnp.asarray(states), np.full(len(states), _PENDING)
-    taken = 0
-    while np.any(outcome == _PENDING) and taken < search.settings.max_steps:
-        y, reached, used = search.reach(ys, owner)
-        ys, outcome = y, np.where(outcome == _PENDING, np.asarray(reached), outcome)
-        taken += int(np.max(np.asarray(used)))
-    return outcome
-
-
-def _bisect(search, owner, a, b, labels, tol):
+def _bisect(oracle: BasinOracle, a, b, labels, tol):
     """Shrink the segment [a, b], `a` in basin `labels[0]` and `b` in `labels[1]`,
     to length `tol`, keeping the ends in their basins."""
     while np.max(np.abs(b - a)) > tol:
         weights = np.linspace(0, 1, _SECTIONS + 2)[1:-1, None]
         points = a + weights * (b - a)
-        outcome = _basins(search, owner, points)
+        outcome = oracle(points)
         other = np.flatnonzero((outcome != labels[0]) & (outcome != labels[1]))
         in_b = np.flatnonzero(outcome == labels[1])
         first = min(np.concatenate([in_b, other, [_SECTIONS]]))
@@ -116,23 +102,15 @@ def edge_state(
     ends = [np.asarray(y, float).reshape(-1) for y in (y_a, y_b)]
     if any(y.shape != (n,) or not np.all(np.isfinite(y)) for y in ends):
         raise ValueError(f"y_a and y_b must each be {n} finite numbers")
-    rows = json.loads(found.attrs["grid"])
-    low, high, cells = (np.array(column) for column in zip(*rows))
-    grid = StateGrid(low.astype(float), high.astype(float), cells.astype(np.int64))
-    owner = np.full(grid.size, -1, np.int32)
-    owner[found["cell_index"].values] = found["cell_attractor"].values
-    owner = jnp.asarray(owner)
-    p = compiled.param_vector(params)
-    advance = _sampler(compiled, p, settings)
-    search = _Search(advance, grid, settings)
-    labels = _basins(search, owner, np.stack(ends))
+    oracle = BasinOracle(compiled, found, params, settings)
+    labels = oracle(np.stack(ends))
     if labels[0] < 0 or labels[1] < 0 or labels[0] == labels[1]:
         raise ValueError(
             f"y_a and y_b must reach two different attractors of found; they reach "
             f"{labels.tolist()} (negative: diverged or undecided)"
         )
-    follow = jax.jit(jax.vmap(advance))
-    a, b = _bisect(search, owner, *ends, labels, tol)
+    follow = jax.jit(jax.vmap(oracle.advance))
+    a, b = _bisect(oracle, *ends, labels, tol)
     track = []
     for _ in range(steps):
         track.append((a + b) / 2)
@@ -142,7 +120,7 @@ def edge_state(
             if float(jnp.max(jnp.abs(moved[0] - moved[1]))) > separation:
                 break
             pair = moved
-        a, b = _bisect(search, owner, *np.asarray(pair), labels, tol)
+        a, b = _bisect(oracle, *np.asarray(pair), labels, tol)
     track.append((a + b) / 2)
     track = np.array(track)
     return xr.Dataset(

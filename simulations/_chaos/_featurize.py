@@ -201,6 +201,7 @@ def cluster_attractors(
         label,
         attractors,
         exponents,
+        [tails[np.flatnonzero(label == k)[0]] for k in range(len(attractors))],
         {"features": (("trajectory", "feature"), described)},
         attrs,
     )

@@ -21,6 +21,9 @@ from .._storage._distribution_record import describe_distribution
 from ._attractor_kind import FIXED_POINT, attractor_kind
 from ._recurrence_settings import RecurrenceSettings
 
+# States kept from the samples on each attractor, to start further work from it.
+_KEPT_SAMPLES = 64
+
 
 def described_attractor(
     compiled: CompiledModel,
@@ -59,11 +62,13 @@ def found_dataset(
     label: Int[np.ndarray, " trajectories"],
     attractors: list[Attractor],
     exponents: list[np.ndarray],
+    on_attractors: list[np.ndarray],
     data: Mapping[str, tuple],
     attrs: Mapping[str, object],
 ) -> xr.Dataset:
     """The result of a finding method: starts, labels, the attractor and outcome
-    tables of `basin_fractions` (no theory, so no fixed-point table), the spectra, and
+    tables of `basin_fractions` (no theory, so no fixed-point table), the spectra,
+    `_KEPT_SAMPLES` states spread over each attractor's samples `on_attractors`, and
     the method's own `data` and `attrs`."""
     dim = len(compiled.state_names)
     tables = _tables(
@@ -76,6 +81,15 @@ def found_dataset(
         "attractor_exponents": (
             ("attractor", "exponent"),
             np.array(exponents, float).reshape(len(attractors), dim),
+        ),
+        "attractor_sample": (
+            ("attractor", "sample", "state"),
+            np.array(
+                [
+                    states[np.linspace(0, len(states) - 1, _KEPT_SAMPLES).astype(int)]
+                    for states in on_attractors
+                ]
+            ).reshape(len(attractors), _KEPT_SAMPLES, dim),
         ),
         **data,
     }

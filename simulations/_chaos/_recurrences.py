@@ -209,7 +209,8 @@ def find_attractors(
     An `xarray.Dataset` laid out as [`basinlab.basin_fractions`][]' (`y0`, `label`,
     the attractor table and each outcome's `count`, `fraction`, `fraction_low` and
     `fraction_high`), with `steps` (the samples each start took),
-    `attractor_exponents` over (`attractor`, `exponent`), and each attractor's boxes:
+    `attractor_exponents` over (`attractor`, `exponent`), 64 states spread over each
+    attractor's recording (`attractor_sample` over `sample` too), and its boxes:
     `cell_attractor`, `cell_index` (the box's number, in C order) and `cell_centre`
     over `cell`. The grid is in the attrs, as JSON.
 
@@ -293,6 +294,7 @@ def find_attractors(
         outcome,
         attractors,
         exponents,
+        recordings,
         data,
         attrs,
     )
