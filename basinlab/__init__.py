@@ -68,6 +68,7 @@ _SIMULATIONS = (
     "plot_calibration",
     "plot_continuation",
     "plot_continuation_map",
+    "plot_found_attractors",
     "plot_training_ensemble",
     "save",
     "tipping_probabilities",

@@ -223,6 +223,52 @@ def _parser() -> argparse.ArgumentParser:
     with_uniform_starts(continuing, 2000, "samples per value", "the first value's attractors")
     with_ensemble(continuing, "basinlab-continuation")
 
+    def with_grid(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--bounds",
+            type=_number,
+            nargs="+",
+            metavar="LOW_HIGH",
+            help="low and high for each state: the grid, and the box of starts "
+            "(default: the model's search box)",
+        )
+        sub.add_argument("--cells", type=_count(1), default=100, help="grid cells per state")
+        sub.add_argument("--n", type=_count(1), default=1000, help="number of starts")
+        sub.add_argument("--seed", type=_seed, default=0, help="seed of the starts")
+        sub.add_argument(
+            "--interval", type=_positive, default=0.1, help="time between samples of a flow"
+        )
+        sub.add_argument(
+            "--max-steps", type=_count(1), default=20_000, help="samples to meet or find one"
+        )
+        with_output(sub, f"basinlab-{sub.prog.split()[-1]}")
+
+    found = with_model(
+        "attractors", "find the attractors with no prior knowledge: fractions, kinds, exponents"
+    )
+    with_grid(found)
+    edge = with_model("edge", "find the attractors, then track the edge state between two basins")
+    edge.add_argument(
+        "--from",
+        dest="start",
+        type=_number,
+        nargs="+",
+        required=True,
+        metavar="X",
+        help="a state in one basin",
+    )
+    edge.add_argument(
+        "--to",
+        dest="end",
+        type=_number,
+        nargs="+",
+        required=True,
+        metavar="X",
+        help="a state in another basin",
+    )
+    edge.add_argument("--steps", type=_count(1), default=20, help="rounds of follow and bisect")
+    with_grid(edge)
+
     prove = commands.add_parser("prove", help="check the registered claims; exit 1 if any fails")
     prove.add_argument(
         "--claim", action="append", metavar="ID", help="check only this claim (repeatable)"
@@ -466,6 +512,30 @@ def _run(arguments: argparse.Namespace) -> int:
             path = folder.claim("runs.nc", record)
             with interruptible():
                 _report.training_runs(task, path, record, chunk_size, not arguments.no_progress)
+        return 0
+    if command in ("attractors", "edge"):
+        from ._requests import attractors_record
+
+        record = attractors_record(
+            command,
+            arguments.model,
+            _assignments(arguments.param, "parameter"),
+            bounds=arguments.bounds,
+            cells=arguments.cells,
+            n=arguments.n,
+            seed=arguments.seed,
+            interval=arguments.interval,
+            max_steps=arguments.max_steps,
+            edge_ends=(arguments.start, arguments.end) if command == "edge" else None,
+            steps=getattr(arguments, "steps", 20),
+        )
+        with OutputFolder(arguments.out, arguments.overwrite) as folder:
+            path = folder.claim(f"{arguments.model.replace('-', '_')}_attractors.nc", record)
+            from . import _attractor_report
+            from .simulations._engine._progress import interruptible
+
+            with interruptible():
+                _attractor_report.run(record, path, not arguments.no_progress)
         return 0
     requests = _ensemble_requests(arguments)
     with OutputFolder(_output_of_this_process(arguments), arguments.overwrite) as folder:

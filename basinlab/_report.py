@@ -91,7 +91,8 @@ def _print_fractions(result, first_column: str = "attractor", predicted=None) ->
     unsettled = dict(zip(result["outcome_name"].values, result["fraction"].values))
     if unsettled.get("UNCONVERGED", 0.0) == 1.0:
         print(
-            f"note: no start settled by t1 = {result.attrs['t1']:g}; raise --t1, or the model "
+            f"note: no start settled by t1 = {result.attrs.get('t1', 'its end')}; raise --t1, "
+            "or the model "
             "has no attractor here (a clock state, a runaway) and its predicates are better "
             "read along trajectories"
         )

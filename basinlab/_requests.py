@@ -387,3 +387,61 @@ def check_testbed(record: Mapping[str, object]) -> None:
         sizes["batch"],
         EVAL_BATCH[bool(record["fast"])],
     )
+
+
+def attractors_record(
+    command: str,
+    model: Model | str,
+    params: Mapping[str, float] | None,
+    *,
+    bounds: Sequence[float] | None,
+    cells: int,
+    n: int,
+    seed: int,
+    interval: float,
+    max_steps: int,
+    edge_ends: tuple[Sequence[float], Sequence[float]] | None = None,
+    steps: int = 20,
+) -> dict[str, object]:
+    """Check an `attractors` or `edge` request in full; return its record.
+
+    **Raises:**
+
+    - `ValueError`: an unknown model or parameter; bounds of the wrong count, not
+      finite or inverted, or none for a model without a search box; ends of an edge
+      of the wrong length or not finite.
+    """
+    model = _model(model)
+    params = dict(params or {})
+    box = _flat_box(model, bounds)
+    if box is None:
+        if model.search_box is None:
+            raise ValueError(
+                f"{model.name} has no search box: give --bounds, a low and high per state"
+            )
+        box = tuple(v for pair in model.search_box for v in pair)
+    record: dict[str, object] = {
+        "kind": command,
+        "model": model.name,
+        "params": _resolved(model, params),
+        "bounds": list(box),
+        "cells": check_count(cells, "cells"),
+        "n": check_count(n, "n"),
+        "seed": check_seed(seed),
+        "interval": _positive_finite(interval, "interval"),
+        "max_steps": check_count(max_steps, "max_steps"),
+    }
+    if edge_ends is not None:
+        for name, end in zip(("--from", "--to"), edge_ends):
+            values = [float(v) for v in end]
+            if len(values) != model.dim or not all(math.isfinite(v) for v in values):
+                raise ValueError(
+                    f"{name} needs {model.dim} finite numbers, one per state "
+                    f"{list(model.state_names)}"
+                )
+        record |= {
+            "from": [float(v) for v in edge_ends[0]],
+            "to": [float(v) for v in edge_ends[1]],
+            "steps": check_count(steps, "steps"),
+        }
+    return record

@@ -56,6 +56,7 @@ from ._plot._basin_map import plot_basin_map as plot_basin_map
 from ._plot._calibration import plot_calibration as plot_calibration
 from ._plot._continuation import plot_continuation as plot_continuation
 from ._plot._continuation_map import plot_continuation_map as plot_continuation_map
+from ._plot._found_attractors import plot_found_attractors as plot_found_attractors
 from ._plot._training_ensemble import plot_training_ensemble as plot_training_ensemble
 from ._storage._results import ResultFileError as ResultFileError
 from ._storage._results import load as load

@@ -99,6 +99,10 @@ CLI_CASES = [
     (("continue", MODEL, "--param", "bias=0:1:1_0"), "integer COUNT (not 1_0 or 0x10)"),
     (("continue", MODEL, "--param", "bias=0_5:1:10"), "plain decimal START and STOP"),
     (("continue", MODEL, "--param", "bias=0:0x1:10"), "plain decimal START and STOP"),
+    (("attractors", MODEL), "has no search box: give --bounds"),
+    (("attractors", "henon_map", "--bounds", "-2", "2"), "--bounds needs a low and a high"),
+    (("attractors", "henon_map", "--cells", "0"), "--cells"),
+    (("edge", "henon_map", "--from", "1", "--to", "0", "0"), "--from needs 2 finite numbers"),
 ]
 
 # Every argument that is parsed gets a string that would run code if it were evaluated.
@@ -149,6 +153,8 @@ def test_command_line_bad_input(arguments, message, tmp_path):
         "calibrate",
         "testbed",
         "runs",
+        "attractors",
+        "edge",
     )
     out = cli([*arguments, *(["--out", "out"] if writes else [])], tmp_path)
     _assert_one_line_error(out, message)
