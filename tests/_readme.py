@@ -38,6 +38,12 @@ SHRINK = {
             "dim=5, prompt_length=20, t1=10.0, log_points=11, progress=False)",
         ),
         ("size=(200_000, 2)", "size=(3_000, 2)"),
+        ("(-1.5, 1.5)), 300)", "(-1.5, 1.5)), 150)"),
+        ("np.linspace(0.5, 2.5, 9)", "np.linspace(0.5, 2.5, 3)"),
+        (
+            'np.linspace(-1.5, 1.5, 31), "nu", nus, dist.Uniform(-3.0, 3.0).expand([1]), n=500',
+            'np.linspace(-1.5, 1.5, 5), "nu", nus, dist.Uniform(-3.0, 3.0).expand([1]), n=100',
+        ),
         ("n=200_000, seed=0, checkpoint_dir", "n=3_000, seed=0, checkpoint_dir"),
         ("dim=200, episode_length=5", "dim=50, episode_length=5"),
         ("n=1024, steps=4000, log_every=200", "n=16, steps=500, log_every=50, progress=False"),
@@ -49,6 +55,8 @@ SHRINK = {
     "sh": [
         ("--resolution 512", "--resolution 24"),
         ("--n 100000", "--n 1000"),
+        ("--cells 300 --n 20000", "--cells 300 --n 300"),
+        ("--bounds -3 3 -3 5 --cells 120", "--bounds -3 3 -3 5 --cells 80 --n 60 --steps 3"),
         ("--n 200000 --out shared/", "--n 3000 --out shared/"),
         ("calibrate teacher-student", "calibrate teacher-student --fast"),
         ("basinlab demo", "basinlab demo --resolution 24 --n 500"),
