@@ -26,6 +26,7 @@ def test_every_notebook_is_collected():
         "09_wrong_reward_labels.py",
         "10_in_context_testbed.py",
         "11_basins_of_real_networks.py",
+        "12_attractors_without_prior_knowledge.py",
     ]
 
 
