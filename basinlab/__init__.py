@@ -52,6 +52,7 @@ _SIMULATIONS = (
     "cluster_attractors",
     "compile_model",
     "continuation",
+    "continuation_along",
     "continuation_map",
     "critical_rate",
     "critical_shock_over_attractor",

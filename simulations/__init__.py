@@ -10,6 +10,7 @@ from ._basin._basin_entropy import basin_entropy as basin_entropy
 from ._basin._basins import basin_fractions as basin_fractions
 from ._basin._basins import basin_map as basin_map
 from ._basin._continuation import continuation as continuation
+from ._basin._continuation_map import continuation_along as continuation_along
 from ._basin._continuation_map import continuation_map as continuation_map
 from ._basin._critical_rate import critical_rate as critical_rate
 from ._basin._fractal_test import FractalTest as FractalTest

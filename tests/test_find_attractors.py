@@ -204,3 +204,33 @@ def test_the_critical_shock_over_a_cycle_is_the_distance_to_the_unstable_cycle()
     np.testing.assert_allclose(from_point["point_shock"].values, 1.0, atol=0.002)
     with pytest.raises(ValueError, match="attractor must be one of"):
         bl.critical_shock_over_attractor(model, found, 7, settings=settings)
+
+
+def test_on_a_poincare_section_the_cycle_is_one_crossing_point():
+    # With y = 0 crossed upwards as the section, the cycle r = 2 (turning counter-
+    # clockwise) is the point (2, 0), and spirals into the origin cross ever nearer it.
+    settings = bl.RecurrenceSettings(
+        section_state="y", section_value=0.0, interval=20.0, lyapunov_length=50.0
+    )
+    found = bl.find_attractors(
+        bl.models.bistable_cycle(),
+        _uniform([-2.5, -2.5], [2.5, 2.5]),
+        grid=((-3, 3, 60),) * 2,
+        n=100,
+        settings=settings,
+    )
+    kinds = list(found["attractor_kind"].values)
+    assert sorted(kinds) == sorted([FIXED_POINT, LIMIT_CYCLE])
+    cycle = kinds.index(LIMIT_CYCLE)
+    np.testing.assert_allclose(
+        found["attractor_sample"].values[cycle], [[2.0, 0.0]] * 64, atol=1e-6
+    )
+    inside = np.sum(found["y0"].values ** 2, axis=1) < 1
+    np.testing.assert_array_equal(found["label"].values == kinds.index(FIXED_POINT), inside)
+    with pytest.raises(ValueError, match="not a state"):
+        bl.find_attractors(
+            bl.models.bistable_cycle(),
+            _uniform([-1, -1], [1, 1]),
+            grid=((-3, 3, 9),) * 2,
+            settings=bl.RecurrenceSettings(section_state="z"),
+        )

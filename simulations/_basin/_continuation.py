@@ -62,6 +62,47 @@ def check_parameter_values(values: ArrayLike, what: str = "values") -> np.ndarra
     return array
 
 
+def check_continuation(
+    compiled: CompiledModel,
+    varied: Sequence[str],
+    params: Mapping[str, float] | None,
+    threshold: float,
+    match: str,
+    confidence: float,
+    n: int,
+    seed: int,
+    points: int,
+    p0: dist.Distribution,
+) -> tuple[np.ndarray, float, int, int]:
+    """Check what every continuation is asked; return the samples from `p0`, and the
+    threshold, `n` and `seed` as checked.
+
+    **Raises:**
+
+    - `ValueError`: a varied name that is not a parameter, varied twice, or also
+      fixed in `params`; `threshold`, `match`, `confidence`, `n` or `seed` out of
+      range; more points and samples than fit in memory; `p0` of the wrong shape.
+    """
+    for name in varied:
+        if name not in compiled.param_names:
+            raise ValueError(
+                f"{name!r} is not a parameter of {compiled.name!r}: {compiled.param_names}"
+            )
+        if name in (params or {}):
+            raise ValueError(f"{name!r} is a parameter being varied; do not also fix it in params")
+    if len(set(varied)) != len(varied):
+        raise ValueError(f"the varied parameters must be different, got {list(varied)}")
+    threshold = check_positive(threshold, "threshold")
+    if match not in MATCHERS:
+        raise ValueError(f"match must be one of {list(MATCHERS)}, got {match!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    n, seed = check_count(n, "n"), check_seed(seed)
+    dim = len(compiled.state_names)
+    require_continuation_memory(points, n, dim)
+    return sample_states(p0, n, seed, dim), threshold, n, seed
+
+
 def _seeds(attractors: Sequence[Attractor], rng: np.random.Generator) -> np.ndarray:
     rows = []
     for a in attractors:
@@ -139,23 +180,10 @@ def continuation(
       `match` is not a matcher; `p0` has the wrong shape.
     """
     compiled = as_compiled(model)
-    if param not in compiled.param_names:
-        raise ValueError(
-            f"{param!r} is not a parameter of {compiled.name!r}: {compiled.param_names}"
-        )
-    if param in (params or {}):
-        raise ValueError(f"{param!r} is the parameter being varied; do not also fix it in params")
     grid = check_parameter_values(values)
-    threshold = check_positive(threshold, "threshold")
-    if match not in MATCHERS:
-        raise ValueError(f"match must be one of {list(MATCHERS)}, got {match!r}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    n = check_count(n, "n")
-    seed = check_seed(seed)
-    dim = len(compiled.state_names)
-    require_continuation_memory(len(grid), n, dim)
-    samples = sample_states(p0, n, seed, dim)
+    samples, threshold, n, seed = check_continuation(
+        compiled, [param], params, threshold, match, confidence, n, seed, len(grid), p0
+    )
     rng = np.random.default_rng(seed)
     settings = settings_argument(settings, SolverSettings)
     labels = settings_argument(labels, LabelSettings, "labels")
@@ -185,7 +213,9 @@ def continuation(
         "confidence": confidence,
         "threshold": threshold,
     }
-    return _dataset(compiled.state_names, grid, rows, first_seen, failed, n, confidence, attrs)
+    return continuation_dataset(
+        compiled.state_names, grid, rows, first_seen, failed, n, confidence, attrs
+    )
 
 
 def follow_attractors(
@@ -297,7 +327,7 @@ def _new_id(first_seen: dict[int, Attractor], attractor: Attractor) -> int:
     return identity
 
 
-def _dataset(
+def continuation_dataset(
     state_names: Sequence[str],
     grid: np.ndarray,
     rows: list[dict[int, tuple[int, Attractor, float]]],

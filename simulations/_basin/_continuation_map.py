@@ -1,4 +1,5 @@
-"""Basin fractions over a grid of two parameters, with attractors matched across it."""
+"""Basin fractions over two parameters or more: on a grid of two, or along a curve,
+with attractors matched across it."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ import xarray as xr
 from jaxtyping import ArrayLike
 
 from ...theory import Model
-from ...theory._checks import check_count, check_positive, check_seed
-from ...theory._resources import require_continuation_memory
 from .._engine._compile import CompiledModel
 from .._engine._integrate import as_compiled
 from .._engine._progress import Progress
@@ -20,10 +19,14 @@ from .._engine._provenance import provenance
 from .._engine._settings_argument import settings_argument
 from .._engine._solver_settings import SolverSettings
 from .._storage._distribution_record import describe_distribution
-from ._continuation import check_parameter_values, follow_attractors
+from ._continuation import (
+    check_continuation,
+    check_parameter_values,
+    continuation_dataset,
+    follow_attractors,
+)
 from ._label_settings import LabelSettings
-from ._matching import DISTANCE, MATCHERS
-from ._sampling import sample_states
+from ._matching import DISTANCE
 from ._wilson import wilson_interval
 
 
@@ -81,28 +84,12 @@ def continuation_map(
       threshold or matcher out of range.
     """
     compiled = as_compiled(model)
-    for name in (x, y):
-        if name not in compiled.param_names:
-            raise ValueError(
-                f"{name!r} is not a parameter of {compiled.name!r}: {compiled.param_names}"
-            )
-        if name in (params or {}):
-            raise ValueError(f"{name!r} is varied by the map; do not also fix it in params")
-    if x == y:
-        raise ValueError(f"x and y must be two different parameters, got {x!r} twice")
-    xs, ys = (
-        check_parameter_values(x_values, "x_values"),
-        check_parameter_values(y_values, "y_values"),
+    xs = check_parameter_values(x_values, "x_values")
+    ys = check_parameter_values(y_values, "y_values")
+    samples, threshold, n, seed = check_continuation(
+        compiled, [x, y], params, threshold, match, confidence, n, seed, len(xs) * len(ys), p0
     )
-    threshold = check_positive(threshold, "threshold")
-    if match not in MATCHERS:
-        raise ValueError(f"match must be one of {list(MATCHERS)}, got {match!r}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    n, seed = check_count(n, "n"), check_seed(seed)
     dim = len(compiled.state_names)
-    require_continuation_memory(len(xs) * len(ys), n, dim)
-    samples = sample_states(p0, n, seed, dim)
     settings = settings_argument(settings, SolverSettings)
     labels = settings_argument(labels, LabelSettings, "labels")
     cells = [
@@ -170,3 +157,90 @@ def continuation_map(
         coords={y: ys, x: xs, "attractor": np.arange(count), "state": list(compiled.state_names)},
         attrs=attrs,
     )
+
+
+def continuation_along(
+    model: Model | CompiledModel,
+    curve: Mapping[str, ArrayLike],
+    p0: dist.Distribution,
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    params: Mapping[str, float] | None = None,
+    threshold: float = 0.25,
+    match: str = DISTANCE,
+    settings: SolverSettings | None = None,
+    labels: LabelSettings | None = None,
+    confidence: float = 0.95,
+    progress: bool = True,
+    checkpoint_dir: str | None = None,
+) -> xr.Dataset:
+    """Basin fractions along a curve through several parameters, each attractor
+    followed by one ID: [`basinlab.continuation`][] with every parameter of `curve`
+    moving together, point by point.
+
+    **Arguments:**
+
+    - `curve`: for each parameter varied, its values along the curve (all of one
+      length), in the order to visit them.
+    - the rest: as for `continuation`.
+
+    **Returns:**
+
+    The dataset of `continuation`, over `value` (the point's index along the curve),
+    with each varied parameter's values as `curve_<name>` over `value`; it draws with
+    [`basinlab.plot_continuation`][].
+
+    **Raises:**
+
+    - `ValueError`: an empty curve, values of different lengths or not finite, and
+      the errors of `continuation`.
+    """
+    compiled = as_compiled(model)
+    if not isinstance(curve, Mapping) or not curve:
+        raise ValueError("curve must map each varied parameter's name to its values")
+    names = [str(name) for name in curve]
+    columns = [check_parameter_values(curve[name], f"the values of {name!r}") for name in curve]
+    if len({len(column) for column in columns}) != 1:
+        raise ValueError(
+            f"every parameter of the curve needs as many values; got {[len(c) for c in columns]}"
+        )
+    samples, threshold, n, seed = check_continuation(
+        compiled, names, params, threshold, match, confidence, n, seed, len(columns[0]), p0
+    )
+    settings = settings_argument(settings, SolverSettings)
+    labels = settings_argument(labels, LabelSettings, "labels")
+    path = [
+        {**(params or {}), **{name: float(c[k]) for name, c in zip(names, columns)}}
+        for k in range(len(columns[0]))
+    ]
+    bar = Progress(len(path), f"continuation along {', '.join(names)}", progress, unit="point")
+    rows, first_seen, failed = follow_attractors(
+        compiled,
+        path,
+        samples,
+        np.random.default_rng(seed),
+        settings,
+        labels,
+        threshold,
+        match,
+        checkpoint_dir,
+        bar,
+    )
+    attrs = provenance(compiled, path[0], settings.describe(compiled.kind)) | {
+        "kind": "continuation",
+        "param": f"point along ({', '.join(names)})",
+        "n": n,
+        "seed": seed,
+        "p0": json.dumps(describe_distribution(p0), sort_keys=True),
+        "confidence": confidence,
+        "threshold": threshold,
+        "match": match,
+    }
+    index = np.arange(len(path), dtype=float)
+    result = continuation_dataset(
+        compiled.state_names, index, rows, first_seen, failed, n, confidence, attrs
+    )
+    for name, column in zip(names, columns):
+        result[f"curve_{name}"] = ("value", column)
+    return result

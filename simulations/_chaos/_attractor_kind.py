@@ -44,7 +44,8 @@ def attractor_kind(
     limit cycle and two or more a quasi-periodic torus; for a map, a zero exponent is
     a quasi-periodic invariant circle. A flow whose exponents are all negative but
     which had not settled is a (slowly approached) fixed point; such a map orbit,
-    with no period up to `max_period`, is `"non-stationary"`.
+    with no period up to `max_period`, is `"non-stationary"`. On a Poincaré section
+    the exponents decide alone ($\lambda_1 < 0$ is a fixed point).
 
     **Returns:**
 
@@ -53,7 +54,10 @@ def attractor_kind(
     scale = 1 + float(np.max(np.abs(states)))
     tol = settings.settle_tol * scale
     is_map = compiled.kind == MAP
-    period = _period(states, tol, settings.max_period if is_map else 1)
+    # On a Poincaré section a cycle repeats its crossing point, so repetition tells
+    # nothing there: the exponents decide alone.
+    on_section = settings.section_state is not None
+    period = 0 if on_section else _period(states, tol, settings.max_period if is_map else 1)
     # A tenth more is run first and discarded, so that the tangent vectors align with
     # their directions before averaging; from the axes, a start mostly across the flow
     # would bias a cycle's zero exponent by log|cos angle| / length.
@@ -61,7 +65,10 @@ def attractor_kind(
     if is_map:
         length = dict(steps=round(length), transient_steps=round(length / 10))
     else:
-        length = dict(t1=length, transient=length / 10, interval=settings.interval, dt=settings.dt)
+        # Re-orthonormalised at least every time unit: on a section `interval` is the
+        # longest wait for a crossing, far too long between QR steps.
+        every = min(settings.interval, 1.0)
+        length = dict(t1=length, transient=max(length / 10, every), interval=every, dt=settings.dt)
     exponents = lyapunov_spectrum(compiled, states[-1], params=params, **length)["exponent"].values
     zeros = int(np.sum(np.abs(exponents) <= settings.exponent_tol))
     if period == 1:
@@ -72,6 +79,8 @@ def attractor_kind(
         return CHAOTIC, 0, exponents
     if is_map:
         return (QUASI_PERIODIC if zeros else NON_STATIONARY), 0, exponents
+    if on_section and exponents[0] < -settings.exponent_tol:
+        return FIXED_POINT, 0, exponents
     if zeros >= 2:
         return QUASI_PERIODIC, 0, exponents
     return (LIMIT_CYCLE if zeros == 1 else FIXED_POINT), 0, exponents

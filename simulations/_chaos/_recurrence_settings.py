@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from ...theory._checks import check_count, check_positive
 
@@ -19,6 +20,10 @@ class RecurrenceSettings:
     - `dt`: for a flow, the first step of the adaptive Tsit5 solver that integrates
       it, and the fixed step of the Lyapunov spectrum's.
     - `rtol`, `atol`: the solver's tolerances.
+    - `section_state`, `section_value`: to sample a flow on a Poincaré section
+      instead, the state whose upward crossings of `section_value` are the samples;
+      `interval` is then the longest wait for a crossing (a run that does not cross
+      in that time, such as one resting at a fixed point, is sampled where it is).
     - `recurrences`: a trajectory that finds this many samples in a row in cells it
       has visited before has found an attractor (`consecutive_recurrences`).
     - `record_steps`: the samples recorded on an attractor just found; their cells
@@ -41,6 +46,8 @@ class RecurrenceSettings:
     dt: float = 0.01
     rtol: float = 1e-8
     atol: float = 1e-10
+    section_state: str | None = None
+    section_value: float = 0.0
     recurrences: int = 100
     record_steps: int = 1000
     hits: int = 5
@@ -71,5 +78,9 @@ class RecurrenceSettings:
             "max_period",
         ):
             check_count(getattr(self, name), name)
+        if self.section_state is not None and not isinstance(self.section_state, str):
+            raise TypeError(f"section_state must be a state's name, got {self.section_state!r}")
+        if not math.isfinite(self.section_value):
+            raise ValueError(f"section_value must be finite, got {self.section_value!r}")
         if self.interval < self.dt:
             raise ValueError(f"interval ({self.interval}) must be at least one step ({self.dt})")

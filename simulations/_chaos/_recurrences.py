@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
+import optimistix as optx
 import xarray as xr
 from jaxtyping import Array, Float, Int
 
@@ -51,30 +52,60 @@ _CHECKED_MEMBERS = 16
 
 
 def _sampler(compiled: CompiledModel, p: Float[Array, " m"], settings: RecurrenceSettings):
-    """The state one sample later: one step of a map, or `interval` of a flow by
-    Tsit5 with adaptive steps (a fixed step would blow up on a stiff stretch far out).
-    A failed integration gives a state that is not finite."""
+    """The state one sample later: one step of a map; for a flow, `interval` later by
+    Tsit5 with adaptive steps (a fixed step would blow up on a stiff stretch far out),
+    or, with a Poincaré section, the next upward crossing of it (located by Newton's
+    method on the dense solution), or where the run is after `interval` without one.
+    A solve that stops early gives the state it reached.
+
+    **Raises:**
+
+    - `ValueError`: a section on a map, or on a state the model does not have.
+    """
     if compiled.kind == MAP:
+        if settings.section_state is not None:
+            raise ValueError("a Poincare section samples a flow; a map is sampled every step")
         return lambda y: compiled.vector_field(0.0, y, p)
     term, solver = dfx.ODETerm(compiled.vector_field), dfx.Tsit5()
     controller = dfx.PIDController(rtol=settings.rtol, atol=settings.atol)
 
-    def advance(y):
+    def solve(y, t1, event=None):
         solution = dfx.diffeqsolve(
             term,
             solver,
             0.0,
-            settings.interval,
+            t1,
             settings.dt,
             y,
             p,
             stepsize_controller=controller,
             saveat=dfx.SaveAt(t1=True),
             max_steps=_MOST_SUBSTEPS,
+            event=event,
             throw=False,
         )
-        failed = solution.result != dfx.RESULTS.successful
-        return jnp.where(failed, jnp.nan, solution.ys[-1])
+        # Where the solver stopped early (a root find at noise level near a focus, a
+        # stiff stretch) its last state is still on the trajectory; a run that blew up
+        # is not finite there, and counts as diverged.
+        return solution.ys[-1]
+
+    if settings.section_state is None:
+        return lambda y: solve(y, settings.interval)
+    if settings.section_state not in compiled.state_names:
+        raise ValueError(
+            f"section_state {settings.section_state!r} is not a state of {compiled.name!r}: "
+            f"{list(compiled.state_names)}"
+        )
+    index = list(compiled.state_names).index(settings.section_state)
+    crossing = dfx.Event(
+        lambda t, y, args, **kwargs: y[index] - settings.section_value,
+        root_finder=optx.Newton(rtol=settings.rtol, atol=settings.atol),
+        direction=True,
+    )
+
+    def advance(y):
+        # One step off the section first, so that a state on it is not its own crossing.
+        return solve(solve(y, settings.dt), settings.interval, crossing)
 
     return advance
 
@@ -393,8 +424,11 @@ def _check_members(
         approach = distance < 0.5 * np.max(np.abs(start - point), axis=1)
         at_point = distance < 0.01 * np.min(grid.width)
         wrong = (resting & ~at_point) | (~resting & ~approach & ~at_point)
-    else:
+    elif search.settings.section_state is None:
         wrong = resting
+    else:
+        # On a section a cycle's samples repeat: resting says nothing there.
+        wrong = np.zeros(len(start), bool)
     if np.any(wrong):
         raise ValueError(
             f"the grid is too coarse: starts labelled with {attractor.name} end "
