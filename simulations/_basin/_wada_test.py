@@ -9,10 +9,17 @@ import xarray as xr
 from jaxtyping import Float, Int
 from scipy import ndimage
 
+from ...theory import Model
 from ...theory._checks import check_count, check_in_range
-from .._engine._solver_settings import UNCONVERGED
+from .._engine._compile import CompiledModel
+from .._engine._integrate import as_compiled
+from .._engine._solver_settings import UNCONVERGED, SolverSettings
 from ._basin_entropy import basin_labels
+from ._label_settings import LabelSettings
+from ._wada_grid import wada_grid_shares
 
+MERGING = "merging"
+GRID = "grid"
 WADA = "Wada"
 NOT_WADA = "not Wada"
 TOO_FEW_BASINS = "fewer than three basins"
@@ -25,6 +32,7 @@ class WadaTest:
     **Fields:**
 
     - `verdict`: `"Wada"`, `"not Wada"`, or `"fewer than three basins"`.
+    - `method`: `"merging"` or `"grid"`, the method that gave the verdict.
     - `outcomes`: the labels of the basins compared (attractors, and `DIVERGED` when
       some starts diverge).
     - `radius`: the dilation, in grid points.
@@ -32,16 +40,21 @@ class WadaTest:
       boundary of every basin.
     - `distances`: over (basin $i$, basin $j$), the largest distance, in grid points,
       from a point of basin $j$'s boundary to basin $i$'s boundary.
+    - `grid_shares`: for the grid method, $W_m$, the share of boundary boxes that show
+      $m = 1, \dots, N$ basins after refinement; empty for the merging method.
     """
 
     verdict: str
+    method: str
     outcomes: Int[np.ndarray, " k"]
     radius: int
     wada_share: float
     distances: Float[np.ndarray, "k k"]
+    grid_shares: Float[np.ndarray, " m"]
 
     def __post_init__(self):
         assert self.verdict in (WADA, NOT_WADA, TOO_FEW_BASINS)
+        assert self.method in (MERGING, GRID)
         assert self.distances.shape == (len(self.outcomes),) * 2
         assert 0 <= self.wada_share <= 1 or np.isnan(self.wada_share)
 
@@ -59,7 +72,17 @@ def _boundary(inside: np.ndarray) -> np.ndarray:
     return edge
 
 
-def wada_test(result: xr.Dataset, *, radius: int = 2, share: float = 0.95) -> WadaTest:
+def wada_test(
+    result: xr.Dataset,
+    *,
+    method: str = MERGING,
+    radius: int = 2,
+    share: float = 0.95,
+    model: Model | CompiledModel | None = None,
+    refinements: int = 4,
+    settings: SolverSettings | None = None,
+    labels: LabelSettings | None = None,
+) -> WadaTest:
     r"""Test whether the basins of a basin map have the Wada property: every point on
     the boundary of one basin is on the boundary of every other (three or more).
 
@@ -75,11 +98,23 @@ def wada_test(result: xr.Dataset, *, radius: int = 2, share: float = 0.95) -> Wa
     the Julia set); three basins in a row, whose outer two never meet, are not.
     `UNCONVERGED` points are left out; `DIVERGED` counts as a basin.
 
+    The grid method (A. Daza, A. Wagemakers, M. A. F. Sanjuán and J. A. Yorke,
+    "Testing for basins of Wada", Sci. Rep. 5, 16579, 2015) computes more: each box
+    between four neighbouring grid points that shows two basins or more is refined,
+    new starts on ever finer lattices inside it being run, until it shows all $N$
+    basins or `refinements` halvings are done; $W_m$ is the share of boundary boxes
+    that show $m$ basins, and the basins are called Wada when $W_N \ge$ `share`.
+    It needs the map's `model` (and the `settings` and `labels` the map was made
+    with).
+
     **Arguments:**
 
     - `result`: a dataset from [`basinlab.basin_map`][].
-    - `radius`: the dilation in grid points, at least 1.
-    - `share`: the least $W$ for a Wada verdict, in $(0, 1]$.
+    - `method`: `"merging"` (the map alone) or `"grid"` (runs new starts).
+    - `radius`: the merging method's dilation in grid points, at least 1.
+    - `share`: the least $W$ (or $W_N$) for a Wada verdict, in $(0, 1]$.
+    - `model`, `refinements`, `settings`, `labels`: for the grid method, the map's
+      model, the most halvings of a box, and the map's solver and label settings.
 
     **Returns:**
 
@@ -87,19 +122,28 @@ def wada_test(result: xr.Dataset, *, radius: int = 2, share: float = 0.95) -> Wa
 
     **Raises:**
 
-    - `ValueError`: `result` is not a basin map, or `radius` or `share` is out of range.
+    - `ValueError`: `result` is not a basin map; `method`, `radius`, `share` or
+      `refinements` is out of range; the grid method without the map's model.
     """
-    labels = basin_labels(result, "wada_test")
+    picture = basin_labels(result, "wada_test")
     radius = check_count(radius, "radius")
     share = check_in_range(share, "share", 0.0, 1.0)
     if share == 0:
         raise ValueError("share must be above 0")
-    outcomes = np.array([o for o in np.unique(labels) if o != UNCONVERGED], dtype=np.int64)
+    if method not in (MERGING, GRID):
+        raise ValueError(f"method must be {MERGING!r} or {GRID!r}, got {method!r}")
+    if method == GRID:
+        refinements = check_count(refinements, "refinements")
+        if model is None or as_compiled(model).name != result.attrs.get("model"):
+            raise ValueError(
+                f"the grid method needs the map's model, {result.attrs.get('model')!r}, as model="
+            )
+    outcomes = np.array([o for o in np.unique(picture) if o != UNCONVERGED], dtype=np.int64)
     k = len(outcomes)
-    boundaries = [_boundary(labels == o) for o in outcomes]
+    boundaries = [_boundary(picture == o) for o in outcomes]
     # Distance from every grid point to each basin's boundary.
     reach = [
-        ndimage.distance_transform_edt(~b) if b.any() else np.full(labels.shape, np.inf)
+        ndimage.distance_transform_edt(~b) if b.any() else np.full(picture.shape, np.inf)
         for b in boundaries
     ]
     distances = np.array(
@@ -111,10 +155,17 @@ def wada_test(result: xr.Dataset, *, radius: int = 2, share: float = 0.95) -> Wa
             for i in range(k)
         ]
     ).reshape(k, k)
-    union = np.any(boundaries, axis=0) if k else np.zeros(labels.shape, bool)
+    union = np.any(boundaries, axis=0) if k else np.zeros(picture.shape, bool)
     if k < 3 or not union.any():
-        return WadaTest(TOO_FEW_BASINS, outcomes, radius, float("nan"), distances)
+        return WadaTest(
+            TOO_FEW_BASINS, method, outcomes, radius, float("nan"), distances, np.zeros(0)
+        )
     near_all = np.all([r[union] <= radius for r in reach], axis=0)
     wada_share = float(np.mean(near_all))
-    verdict = WADA if wada_share >= share else NOT_WADA
-    return WadaTest(verdict, outcomes, radius, wada_share, distances)
+    shares = np.zeros(0)
+    if method == GRID:
+        shares = wada_grid_shares(model, result, outcomes, refinements, settings, labels)
+        verdict = WADA if shares[-1] >= share else NOT_WADA
+    else:
+        verdict = WADA if wada_share >= share else NOT_WADA
+    return WadaTest(verdict, method, outcomes, radius, wada_share, distances, shares)
