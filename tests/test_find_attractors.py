@@ -7,9 +7,10 @@ import math
 import numpy as np
 import numpyro.distributions as dist
 import pytest
+import sympy as sp
 
 import basinlab as bl
-from basinlab.simulations import CHAOTIC, FIXED_POINT, LIMIT_CYCLE, PERIODIC_ORBIT
+from basinlab.simulations import CHAOTIC, FIXED_POINT, LIMIT_CYCLE, PERIODIC_ORBIT, QUASI_PERIODIC
 
 
 def _uniform(low, high):
@@ -234,3 +235,22 @@ def test_on_a_poincare_section_the_cycle_is_one_crossing_point():
             grid=((-3, 3, 9),) * 2,
             settings=bl.RecurrenceSettings(section_state="z"),
         )
+
+
+def test_two_cycles_of_incommensurate_frequencies_make_a_quasi_periodic_torus():
+    x1, y1, x2, y2 = sp.symbols("x1 y1 x2 y2", real=True)
+
+    def hopf(x, y, frequency):
+        return [x * (1 - x**2 - y**2) - frequency * y, y * (1 - x**2 - y**2) + frequency * x]
+
+    # Each circle attracts at rate -2; on the torus they turn at 1 and sqrt(2).
+    model = bl.Model("two_cycles", [x1, y1, x2, y2], hopf(x1, y1, 1) + hopf(x2, y2, sp.sqrt(2)))
+    found = bl.find_attractors(
+        model,
+        _uniform([-1.5] * 4, [1.5] * 4),
+        grid=((-1.5, 1.5, 12),) * 4,
+        n=20,
+        settings=bl.RecurrenceSettings(interval=0.5, lyapunov_length=300.0),
+    )
+    assert list(found["attractor_kind"].values) == [QUASI_PERIODIC]
+    np.testing.assert_allclose(found["attractor_exponents"].values[0], [0, 0, -2, -2], atol=0.01)

@@ -52,6 +52,14 @@ def test_a_stable_fixed_point_has_its_eigenvalues_as_exponents():
     np.testing.assert_allclose(spectrum["y_end"].values, 0.0, atol=1e-8)
 
 
+def test_the_largest_exponent_alone_is_found_where_the_axes_are_invariant():
+    a, c = sp.symbols("a c", real=True)
+    # Decoupled: a tangent vector started on the a axis would stay there and give -3.
+    model = bl.Model("decoupled", [a, c], [-3 * a, -c])
+    spectrum = bl.lyapunov_spectrum(model, [1.0, 1.0], exponents=1, t1=40.0, transient=0.0)
+    assert spectrum["exponent"].values == pytest.approx([-1.0], abs=0.05)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

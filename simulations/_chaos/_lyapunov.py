@@ -157,7 +157,11 @@ def lyapunov_spectrum(
     if not 1 <= k <= n:
         raise ValueError(f"exponents must lie in [1, {n}], got {k}")
     p = compiled.param_vector(params)
-    tangent = jnp.eye(n, k, dtype=compiled.dtype)
+    # A generic frame, the same every call: from the axes, a system that leaves some of
+    # them invariant (decoupled parts) would never turn its vectors towards the
+    # fastest directions, and the exponents would come out unordered or missed.
+    frame = np.linalg.qr(np.random.default_rng(0).standard_normal((n, n)))[0][:, :k]
+    tangent = jnp.asarray(frame, compiled.dtype)
     if compiled.kind == MAP:
         check_count(steps, "steps")
         check_count(transient_steps, "transient_steps", minimum=0)
