@@ -47,7 +47,7 @@ _SAME_ATTRACTOR = 0.5
 # this share of those it has, or for at most this many stretches.
 _COVERED = 0.02
 _MOST_STRETCHES = 50
-# Members of a fixed-point attractor followed to check that they rest at its point.
+# Members of each attractor followed further to check that they behave as on it.
 _CHECKED_MEMBERS = 16
 
 
@@ -209,18 +209,21 @@ def find_attractors(
       found an attractor: the boxes of the next `record_steps` samples *are* that
       attractor, so a chaotic attractor is a set of boxes, not a bounding box.
 
-    Here the starts are advanced together, compiled in JAX: all of them are first
-    run towards the attractors known so far, then one that reached none searches for
-    a new attractor, and the rest are run again once it is found. Each attractor is
-    then classified by [`basinlab.lyapunov_spectrum`][] from its recording: a fixed
-    point, a periodic orbit (a limit cycle of a flow; a map's with its period),
-    quasi-periodic or chaotic.
+    Here the starts are advanced together, compiled in JAX, towards the attractors
+    known so far, 500 samples at a time; after each such slice the start that has gone
+    longest without meeting one searches for a new attractor on its own (or, merely
+    slow, meets a known one). Each attractor is then classified by
+    [`basinlab.lyapunov_spectrum`][] from its recording: a fixed point, a periodic
+    orbit (a limit cycle of a flow; a map's with its period), quasi-periodic or
+    chaotic.
 
     A grid too coarse to tell attractors apart is reported, not labelled silently: a
     new recording that shares boxes with a known attractor without lying mostly in
-    them (two attractors in common boxes), or starts labelled with a fixed point that
-    come to rest elsewhere (two fixed points in one box), raise `ValueError`.
-    Starts that find no recurrence within `max_steps` are `UNCONVERGED`, with a
+    them (two attractors in common boxes), or members of an attractor that, followed
+    further, come to rest off it (or, for a fixed point, neither rest at it nor
+    approach it), raise `ValueError`. Two attractors whose boxes coincide entirely
+    cannot be told apart by any check: the boxes must be finer than the gap between
+    them. Starts that find no recurrence within `max_steps` are `UNCONVERGED`, with a
     warning: the grid is too fine for `max_steps`.
 
     **Arguments:**
