@@ -88,9 +88,9 @@ lorenz = bl.models.lorenz84()
 starts = box([-1, -1.5, -1.5], [3, 1.5, 1.5])
 cells = ((-1, 2.5, 175), (-2.5, 2.5, 250), (-2.5, 2.5, 250))
 recurrence = bl.RecurrenceSettings(
-    interval=0.2, max_steps=100_000, lyapunov_length=200.0 if FAST else 1000.0
+    interval=0.2, max_steps=100_000, lyapunov_length=100.0 if FAST else 1000.0
 )
-found = bl.find_attractors(lorenz, starts, grid=cells, n=40 if FAST else 500, settings=recurrence)
+found = bl.find_attractors(lorenz, starts, grid=cells, n=12 if FAST else 500, settings=recurrence)
 for name, exponents, fraction, low, high in zip(
     found["attractor_name"].values,
     found["attractor_exponents"].values,
@@ -103,9 +103,9 @@ for name, exponents, fraction, low, high in zip(
 clustered = bl.cluster_attractors(
     lorenz,
     starts,
-    n=40 if FAST else 500,
-    transient=500 if FAST else 2500,
-    samples=500 if FAST else 2500,
+    n=12 if FAST else 500,
+    transient=200 if FAST else 2500,
+    samples=200 if FAST else 2500,
     settings=recurrence,
 )
 print(clustered["attractor_kind"].values, clustered["fraction"].values)

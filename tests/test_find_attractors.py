@@ -217,7 +217,7 @@ def test_on_a_poincare_section_the_cycle_is_one_crossing_point():
         bl.models.bistable_cycle(),
         _uniform([-2.5, -2.5], [2.5, 2.5]),
         grid=((-3, 3, 60),) * 2,
-        n=100,
+        n=50,
         settings=settings,
     )
     kinds = list(found["attractor_kind"].values)
