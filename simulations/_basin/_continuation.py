@@ -201,21 +201,35 @@ def continuation(
         checkpoint_dir,
         Progress(len(grid), f"continuation in {param}", progress, unit="value"),
     )
-    attrs = provenance(
-        compiled, {**(params or {}), param: float(grid[0])}, settings.describe(compiled.kind)
+    attrs = continuation_attrs(
+        compiled, path[0], settings, p0, n, seed, confidence, threshold, match
+    ) | {"kind": "continuation", "param": param}
+    return continuation_dataset(
+        compiled.state_names, grid, rows, first_seen, failed, n, confidence, attrs
     )
-    attrs |= {
-        "kind": "continuation",
-        "param": param,
+
+
+def continuation_attrs(
+    compiled: CompiledModel,
+    first: Mapping[str, float],
+    settings: SolverSettings,
+    p0: dist.Distribution,
+    n: int,
+    seed: int,
+    confidence: float,
+    threshold: float,
+    match: str,
+) -> dict[str, object]:
+    """The attrs every continuation records: provenance at its first parameter point
+    `first`, and how the samples were drawn and the attractors matched."""
+    return provenance(compiled, first, settings.describe(compiled.kind)) | {
         "n": n,
         "seed": seed,
         "p0": json.dumps(describe_distribution(p0), sort_keys=True),
         "confidence": confidence,
         "threshold": threshold,
+        "match": match,
     }
-    return continuation_dataset(
-        compiled.state_names, grid, rows, first_seen, failed, n, confidence, attrs
-    )
 
 
 def follow_attractors(

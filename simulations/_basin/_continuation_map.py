@@ -3,7 +3,6 @@ with attractors matched across it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import numpy as np
@@ -15,13 +14,12 @@ from ...theory import Model
 from .._engine._compile import CompiledModel
 from .._engine._integrate import as_compiled
 from .._engine._progress import Progress
-from .._engine._provenance import provenance
 from .._engine._settings_argument import settings_argument
 from .._engine._solver_settings import SolverSettings
-from .._storage._distribution_record import describe_distribution
 from ._continuation import (
     check_continuation,
     check_parameter_values,
+    continuation_attrs,
     continuation_dataset,
     follow_attractors,
 )
@@ -125,17 +123,9 @@ def continuation_map(
             location[r, c, identity] = attractor.location
     low, high = wilson_interval(counts, n, confidence)
     grid_dims = (y, x, "attractor")
-    attrs = provenance(compiled, path[0], settings.describe(compiled.kind)) | {
-        "kind": "continuation_map",
-        "x": x,
-        "y": y,
-        "n": n,
-        "seed": seed,
-        "p0": json.dumps(describe_distribution(p0), sort_keys=True),
-        "confidence": confidence,
-        "threshold": threshold,
-        "match": match,
-    }
+    attrs = continuation_attrs(
+        compiled, path[0], settings, p0, n, seed, confidence, threshold, match
+    ) | {"kind": "continuation_map", "x": x, "y": y}
     return xr.Dataset(
         {
             "fraction": (grid_dims, counts / n),
@@ -227,16 +217,9 @@ def continuation_along(
         checkpoint_dir,
         bar,
     )
-    attrs = provenance(compiled, path[0], settings.describe(compiled.kind)) | {
-        "kind": "continuation",
-        "param": f"point along ({', '.join(names)})",
-        "n": n,
-        "seed": seed,
-        "p0": json.dumps(describe_distribution(p0), sort_keys=True),
-        "confidence": confidence,
-        "threshold": threshold,
-        "match": match,
-    }
+    attrs = continuation_attrs(
+        compiled, path[0], settings, p0, n, seed, confidence, threshold, match
+    ) | {"kind": "continuation", "param": f"point along ({', '.join(names)})"}
     index = np.arange(len(path), dtype=float)
     result = continuation_dataset(
         compiled.state_names, index, rows, first_seen, failed, n, confidence, attrs
