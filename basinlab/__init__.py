@@ -16,6 +16,7 @@ _THEORY = (
     "MAP",
     "FixedPoint",
     "KramersRate",
+    "LearningCoefficient",
     "Model",
     "Ramp",
     "Noise",
@@ -28,6 +29,7 @@ _THEORY = (
     "fixed_points",
     "hessian",
     "jacobian",
+    "learning_coefficient",
     "models",
 )
 _SIMULATIONS = (
@@ -41,6 +43,7 @@ _SIMULATIONS = (
     "LabelSettings",
     "NoiseSettings",
     "RecurrenceSettings",
+    "SGLDSettings",
     "ResultFileError",
     "ShockSearch",
     "SolverSettings",
@@ -63,6 +66,7 @@ _SIMULATIONS = (
     "fractal_test",
     "integrate",
     "join_processes",
+    "local_learning_coefficient",
     "lyapunov_spectrum",
     "load",
     "plot_basin_map",

@@ -13,6 +13,7 @@ from .claims import (
     capability_race,
     deep_linear,
     gradient_flow,
+    learning_coefficient,
     linear_attention,
     performative_prediction,
     retraining,
@@ -39,6 +40,7 @@ def _builtin() -> list[Claim]:
         reward_perceptron,
         survival_instinct,
         linear_attention,
+        learning_coefficient,
     )
     return [claim for subject in subjects for claim in subject.claims()]
 

@@ -35,6 +35,10 @@ from ._chaos._lyapunov import lyapunov_spectrum as lyapunov_spectrum
 from ._chaos._recurrence_settings import RecurrenceSettings as RecurrenceSettings
 from ._chaos._recurrences import find_attractors as find_attractors
 from ._chaos._set_shock import critical_shock_over_attractor as critical_shock_over_attractor
+from ._degeneracy._local_learning_coefficient import (
+    local_learning_coefficient as local_learning_coefficient,
+)
+from ._degeneracy._sgld_settings import SGLDSettings as SGLDSettings
 from ._engine._checkpoint import DamagedChunkWarning as DamagedChunkWarning
 from ._engine._compile import CompiledModel as CompiledModel
 from ._engine._compile import compile_model as compile_model

@@ -35,6 +35,10 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "exact_mean_first_passage_time",
             "eyring_kramers",
         ),
+        "._learning_coefficient": (
+            "LearningCoefficient",
+            "learning_coefficient",
+        ),
         "._legacy_arguments": ("BasinlabDeprecationWarning",),
         "._model": (
             "FLOW",

@@ -21,6 +21,12 @@ from .deep_linear_data import corrupt_labels as corrupt_labels
 from .deep_linear_data import hierarchical_data as hierarchical_data
 from .deep_linear_data import input_output_correlation as input_output_correlation
 from .deep_linear_data import mode_spectrum as mode_spectrum
+from .deep_linear_learning_coefficient import (
+    deep_linear_learning_coefficient as deep_linear_learning_coefficient,
+)
+from .deep_linear_learning_coefficient import (
+    reduced_rank_learning_coefficient as reduced_rank_learning_coefficient,
+)
 from .henon_map import henon_map as henon_map
 from .linear_attention import anisotropic_minimum_risk as anisotropic_minimum_risk
 from .linear_attention import attention_loss_coefficient as attention_loss_coefficient
