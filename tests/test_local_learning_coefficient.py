@@ -2,6 +2,7 @@
 discrete chain at a quadratic, Morse-Bott minima, Aoyagi's deep linear networks, and a
 trained network on data."""
 
+import arviz as az
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -145,3 +146,80 @@ def test_a_trained_linear_network_on_data_gives_aoyagi_s_value(trained_network):
     expected = np.sum(NBETA * positive / (2 * a * (1 - settings.step_size * a / 4)))
     assert 3.5 < expected < 4
     assert abs(result.attrs["estimate"] - expected) < 4 * result.attrs["std_error"]
+
+
+@pytest.fixture(scope="module")
+def noisy_regression():
+    """Linear regression y = w.x + noise, at its least-squares minimum (regular, d = 2)."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(N, 2))
+    y = x @ np.array([1.0, -0.5]) + rng.normal(size=N)
+    minimum = np.linalg.lstsq(x, y, rcond=None)[0]
+
+    def loss(w, batch):
+        inputs, outputs = batch
+        return 0.5 * (outputs - inputs @ w) ** 2
+
+    return loss, minimum, (x, y)
+
+
+def _regression_llc(noisy_regression, reference):
+    loss, minimum, data = noisy_regression
+    settings = bl.SGLDSettings(
+        step_size=2e-5,
+        gamma=1.0,
+        chains=8,
+        steps=4000,
+        burn_in=500,
+        batch_size=100,
+        reference=reference,
+        gamma_factors=(1.0,),
+    )
+    return bl.local_learning_coefficient(loss, minimum, data=data, settings=settings, seed=3)
+
+
+def test_one_shared_batch_for_the_reference_offsets_every_chain_together(noisy_regression):
+    _, minimum, (x, y) = noisy_regression
+    paired = _regression_llc(noisy_regression, "paired")
+    full = _regression_llc(noisy_regression, "full")
+    shared = _regression_llc(noisy_regression, "one_batch")
+    # Paired differences cancel the minibatch's noise: the fix.
+    assert paired.attrs["std_error"] < full.attrs["std_error"] / 5
+    assert abs(paired.attrs["estimate"] - 1.0) < 4 * paired.attrs["std_error"] + 0.01
+    assert abs(full.attrs["estimate"] - 1.0) < 4 * full.attrs["std_error"]
+    # One batch's L(w*) offsets all chains by n beta (L_n(w*) - L_B0(w*)), exactly.
+    full_loss = float(np.mean(0.5 * (y - x @ minimum) ** 2))
+    offset = NBETA * (full_loss - shared.attrs["loss_at_attractor"])
+    chains = shared.chain_llc.values[0]
+    chain_error = float(az.mcse(shared.trace.values[0]))
+    assert abs(shared.attrs["estimate"] - offset - full.attrs["estimate"]) < 4 * np.hypot(
+        chain_error, full.attrs["std_error"]
+    )
+    # Its error is the shared batch's, n beta sd(l_i)/sqrt(B), far above the chains'
+    # spread: the chains agree with each other and are all off together.
+    sd = np.std(0.5 * (y - x @ minimum) ** 2, ddof=1)
+    assert shared.attrs["shared_reference_error"] == pytest.approx(NBETA * sd / 10, rel=1e-9)
+    assert np.std(chains) < shared.attrs["shared_reference_error"] / 3
+
+
+def test_bad_settings_and_points_that_are_not_minima_are_refused(noisy_regression):
+    with pytest.raises(ValueError, match="gamma must be a positive"):
+        bl.SGLDSettings(gamma=0.0)
+    with pytest.raises(ValueError, match="gamma must be a positive"):
+        bl.SGLDSettings(gamma=-1.0)
+    loss, minimum, data = noisy_regression
+    with pytest.raises(ValueError, match=r"not near a minimum.*gradient"):
+        bl.local_learning_coefficient(loss, minimum + 0.1, data=data)
+    saddle = _quadratic((1.0, -1.0))
+    with pytest.raises(ValueError, match=r"not near a minimum.*saddle"):
+        bl.local_learning_coefficient(saddle, [0, 0], n=N)
+    with pytest.raises(ValueError, match="give the sample size n"):
+        bl.local_learning_coefficient(saddle, [0, 0])
+    with pytest.raises(ValueError, match="needs its data"):
+        bl.local_learning_coefficient(loss, minimum)
+    with pytest.raises(ValueError, match="one loss per sample"):
+        bl.local_learning_coefficient(lambda w, b: jnp.sum(w), minimum, data=data)
+    with pytest.raises(ValueError, match="diverged"):
+        bl.local_learning_coefficient(
+            _quadratic((1.0,)), [0], n=N, settings=bl.SGLDSettings(step_size=1.0, steps=20)
+        )

@@ -130,6 +130,24 @@ CROSS_CHECKS = {
     "alignment_tilted_well.fold": (
         "test_continuation::test_the_aligned_fraction_vanishes_at_the_exact_fold_from_either_side"
     ),
+    "learning_coefficient.regular": (
+        "test_local_learning_coefficient::test_a_regular_minimum_gives_half_its_dimension_and_is_trusted"
+    ),
+    "learning_coefficient.continuum.": (
+        "test_local_learning_coefficient::test_the_deep_linear_hyperbola_gives_one_half"
+    ),
+    "learning_coefficient.origin.": (
+        "test_local_learning_coefficient::"
+        "test_aoyagi_at_the_origin_of_a_two_layer_network_as_gamma_shrinks"
+    ),
+    "learning_coefficient.aoyagi_reduces_to_reduced_rank": (
+        "test_local_learning_coefficient::"
+        "test_a_trained_linear_network_on_data_gives_aoyagi_s_value"
+    ),
+    "learning_coefficient.single_layer": (
+        "test_local_learning_coefficient::"
+        "test_one_shared_batch_for_the_reference_offsets_every_chain_together"
+    ),
     "bistable_cycle.certified_basin": (
         "test_proofs::test_points_in_a_certified_region_end_on_its_attractor"
     ),

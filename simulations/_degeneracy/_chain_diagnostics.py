@@ -27,7 +27,7 @@ def relaxations(
     curvature $h$ the chain settles in $2/(\epsilon(n\beta h + \gamma))$ steps; where
     the loss is flat only $\gamma$ pulls it, and until then the chains have not
     spread over the minimum set and the estimate is biased down."""
-    return step_size * (nbeta * flattest + gamma) * burn_in / 2
+    return step_size * (nbeta * max(flattest, 0.0) + gamma) * burn_in / 2
 
 
 def step_size_bias(step_size: float, nbeta: float, curvature: float, gamma: float) -> float:

@@ -48,6 +48,18 @@ def _check_slope(loss: LossFunction, nbeta: float, gamma: float) -> None:
         )
 
 
+def _check_curvature(flattest: float, nbeta: float, gamma: float) -> None:
+    r"""Refuse a saddle: near $w^*$ the localised measure has precision
+    $n\beta H + \gamma I$, which is not positive when $n\beta h_{min} \le -\gamma$,
+    and the chains then run away downhill."""
+    if nbeta * flattest <= -gamma:
+        raise ValueError(
+            f"the point is not near a minimum of the loss: its Hessian has the eigenvalue "
+            f"{flattest:.3g}, so the loss falls away from it faster than gamma = {gamma:g} "
+            f"holds the chains (n*beta = {nbeta:.4g}); it is a saddle"
+        )
+
+
 def _shared_reference_error(loss: LossFunction, settings: SGLDSettings, nbeta: float) -> float:
     r"""The error that one shared minibatch's $L_{B_0}(w^*)$ adds to every chain:
     $n\beta\,\mathrm{sd}_i[\ell_i(w^*)]/\sqrt{B}$."""
@@ -149,8 +161,9 @@ def local_learning_coefficient(
     - `ValueError`: $\gamma \le 0$ or another bad setting (from `SGLDSettings`); a
       model without a loss, or without `n`; data missing, mismatched or given with a
       model; the point is not near a minimum (a gradient there that alone would move
-      the estimate by more than 0.5, or chains that find loss clearly below
-      $L(w^*)$); chains that diverge (a step size too large).
+      the estimate by more than 0.5, a Hessian eigenvalue $h$ with
+      $n\beta h \le -\gamma$, or chains that find loss clearly below $L(w^*)$);
+      chains that diverge (a step size too large).
     - `TypeError`: `loss` is neither a model nor a function.
     """
     settings = settings_argument(settings, SGLDSettings, "settings")
@@ -159,6 +172,8 @@ def local_learning_coefficient(
     beta = settings.beta if settings.beta is not None else 1.0 / np.log(n)
     nbeta = n * beta
     _check_slope(function, nbeta, settings.gamma)
+    flattest = function.smallest_curvature(function.start)
+    _check_curvature(flattest, nbeta, settings.gamma)
     key = random_key(seed)
     trace, distance, reference, last = run_chains(function, settings, nbeta, key, progress)
     if not np.all(np.isfinite(trace)):
@@ -183,7 +198,6 @@ def local_learning_coefficient(
     visited = [function.start, *jnp.asarray(last[central])]
     curvature = max(function.largest_curvature(w) for w in visited)
     step_bias = step_size_bias(settings.step_size, nbeta, curvature, settings.gamma)
-    flattest = function.smallest_curvature(function.start)
     settled = relaxations(settings.step_size, nbeta, flattest, settings.gamma, settings.burn_in)
     problems = diagnosis(estimate, elasticity, step_bias, settled)
     coords = {

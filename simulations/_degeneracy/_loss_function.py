@@ -70,12 +70,11 @@ class LossFunction(eqx.Module):
         return _largest_eigenvalue(self.hessian_product(w), w)
 
     def smallest_curvature(self, w: Float[Array, " d"]) -> float:
-        """The smallest Hessian eigenvalue of the full loss at `w` (power iteration on
-        $h_{max} I - H$), floored at 0."""
+        """The smallest Hessian eigenvalue of the full loss at `w`, signed (power
+        iteration on $|h|_{max} I - H$)."""
         product = self.hessian_product(w)
         top = _largest_eigenvalue(product, w)
-        shifted = _largest_eigenvalue(lambda v: top * v - product(v), w)
-        return max(0.0, top - shifted)
+        return top - _largest_eigenvalue(lambda v: top * v - product(v), w)
 
 
 # Power iterations: enough for a few digits of the extreme eigenvalue of small models.
