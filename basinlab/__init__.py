@@ -31,6 +31,8 @@ _THEORY = (
     "jacobian",
     "learning_coefficient",
     "models",
+    "stationary_autocorrelation",
+    "stationary_covariance",
 )
 _SIMULATIONS = (
     "CONVERGED",
@@ -60,6 +62,7 @@ _SIMULATIONS = (
     "critical_rate",
     "critical_shock_over_attractor",
     "critical_shock_search",
+    "early_warning",
     "edge_state",
     "escape_times",
     "find_attractors",

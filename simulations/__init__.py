@@ -66,3 +66,4 @@ from ._plot._training_ensemble import plot_training_ensemble as plot_training_en
 from ._storage._results import ResultFileError as ResultFileError
 from ._storage._results import load as load
 from ._storage._results import save as save
+from ._warning._early_warning import early_warning as early_warning

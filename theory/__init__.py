@@ -47,6 +47,10 @@ __getattr__, __dir__, __all__ = lazy_exports(
         ),
         "._noise": ("Noise",),
         "._ramp": ("Ramp",),
+        "._stationary_covariance": (
+            "stationary_autocorrelation",
+            "stationary_covariance",
+        ),
         "._time_limit": (
             "TimeLimitExceeded",
             "time_limit",
