@@ -6,6 +6,7 @@ import pytest
 import sympy as sp
 
 import basinlab as bl
+from basinlab.simulations.training import noisy_reward_sgd
 
 QUIET = bl.NoiseSettings(dt=0.01, brownian="increments")
 
@@ -116,3 +117,37 @@ def test_bad_input_to_early_warning_is_refused():
         bl.early_warning(model, "bias", [0.0, 0.2], attractor=start, reference=0.0)
     with pytest.raises(ValueError, match="t1"):
         bl.early_warning(model, "bias", [0.2], attractor=start, reference=0.0, t1=1.0)
+
+
+def test_real_sgd_runs_show_the_predicted_signals():
+    # Minibatch SGD on noisy reward labels; its SDE (the tilted well with the data's
+    # gradient covariance times eta/B) predicts the logged alignment's statistics.
+    values = [0.0, 0.25, 0.36]
+    runs, model = noisy_reward_sgd(
+        values, start=(0.9, 1.9), n=24, steps=30_000, log_every=100, seed=1
+    )
+    settled = runs.time.values > 50
+    paths = {v: runs.state.sel(value=v, name="a").values[:, settled] for v in values}
+    result = bl.early_warning(
+        model,
+        "bias",
+        values[1:],
+        attractor=(0.9, 1.9),
+        reference=0.0,
+        observable="a",
+        interval=1.0,
+        paths=paths,
+    )
+    samples = int(settled.sum())
+    for value in result.value.values:
+        here = result.sel(value=value)
+        variance, rho = here.variance.values, here.autocorrelation.values
+        assert abs(np.mean(variance) / float(here.predicted_variance) - 1) < 0.15
+        bias = (1 + 4 * float(here.predicted_autocorrelation)) / samples
+        error = np.std(rho, ddof=1) / np.sqrt(len(rho))
+        assert abs(np.mean(rho) + bias - float(here.predicted_autocorrelation)) < 4 * error
+    assert result.auc_autocorrelation.values[-1] > 0.9
+    with pytest.raises(ValueError, match="name the observable"):
+        bl.early_warning(
+            model, "bias", values[1:], attractor=(0.9, 1.9), reference=0.0, paths=paths
+        )

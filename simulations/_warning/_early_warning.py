@@ -171,7 +171,8 @@ def early_warning(
     - `attractor`: the stable point at `reference`, followed through the values.
     - `reference`: a value far from the bifurcation, the baseline of the curve.
     - `observable`: the state whose signals are measured; by default the one that
-      weighs most in the slowest eigenvector at the value closest to $p_c$.
+      weighs most in the slowest eigenvector at the value closest to $p_c$ (required
+      with `paths`).
     - `params`: the other parameters.
     - `t1`: the length of each recorded series, in the model's time.
     - `interval`: the sampling interval, the lag of the autocorrelation.
@@ -235,6 +236,8 @@ def early_warning(
     )
     slowest = [max(np.real(q.eigenvalues)) for q in branch]
     compiled = cached_compile(model)
+    if observable is None and paths is not None:
+        raise ValueError("with paths, name the observable they hold (a state's name)")
     if observable is None:
         p_closest = compiled.param_vector({**params, param: values[-1]})
         jac = np.asarray(compiled.jacobian(0.0, np.asarray(branch[-1].numeric), p_closest))

@@ -10,6 +10,7 @@ from ._in_context_mixture_task import InContextMixtureTask as InContextMixtureTa
 from ._linear_attention import exact_risk as exact_risk
 from ._linear_attention import linear_attention_run as linear_attention_run
 from ._linear_attention import linear_attention_theory as linear_attention_theory
+from ._noisy_reward_sgd import noisy_reward_sgd as noisy_reward_sgd
 from ._plot import plot_comparison as plot_comparison
 from ._proxy_rounds import proxy_rounds as proxy_rounds
 from ._reward_perceptron import reward_perceptron_run as reward_perceptron_run
