@@ -61,6 +61,8 @@ from ._plot._basin_map import plot_basin_map as plot_basin_map
 from ._plot._calibration import plot_calibration as plot_calibration
 from ._plot._continuation import plot_continuation as plot_continuation
 from ._plot._continuation_map import plot_continuation_map as plot_continuation_map
+from ._plot._degeneracy import plot_early_warning as plot_early_warning
+from ._plot._degeneracy import plot_llc_trace as plot_llc_trace
 from ._plot._found_attractors import plot_found_attractors as plot_found_attractors
 from ._plot._training_ensemble import plot_training_ensemble as plot_training_ensemble
 from ._storage._results import ResultFileError as ResultFileError

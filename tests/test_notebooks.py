@@ -27,6 +27,7 @@ def test_every_notebook_is_collected():
         "10_in_context_testbed.py",
         "11_basins_of_real_networks.py",
         "12_attractors_without_prior_knowledge.py",
+        "13_degeneracy_and_warning_signs.py",
     ]
 
 

@@ -172,7 +172,7 @@ def local_learning_coefficient(
     beta = settings.beta if settings.beta is not None else 1.0 / np.log(n)
     nbeta = n * beta
     _check_slope(function, nbeta, settings.gamma)
-    flattest = function.smallest_curvature(function.start)
+    flattest = float(function.curvatures(function.start[None])[1][0])
     _check_curvature(flattest, nbeta, settings.gamma)
     key = random_key(seed)
     trace, distance, reference, last = run_chains(function, settings, nbeta, key, progress)
@@ -195,8 +195,8 @@ def local_learning_coefficient(
         )
     elasticity = gamma_elasticity(gammas, np.array([s.estimate for s in summaries]), errors)
     # The stiffest curvature the chains meet: at w*, and where the central chains end.
-    visited = [function.start, *jnp.asarray(last[central])]
-    curvature = max(function.largest_curvature(w) for w in visited)
+    visited = jnp.concatenate([function.start[None], jnp.asarray(last[central])])
+    curvature = float(jnp.max(function.curvatures(visited)[0]))
     step_bias = step_size_bias(settings.step_size, nbeta, curvature, settings.gamma)
     settled = relaxations(settings.step_size, nbeta, flattest, settings.gamma, settings.burn_in)
     problems = diagnosis(estimate, elasticity, step_bias, settled)
@@ -206,6 +206,7 @@ def local_learning_coefficient(
         "draw": np.arange(settings.steps),
     }
     attrs = {
+        "kind": "local_learning_coefficient",
         "estimate": estimate.estimate,
         "std_error": float(errors[central]),
         "trusted": int(not problems),

@@ -59,38 +59,41 @@ class LossFunction(eqx.Module):
             ]
         return jnp.mean(self.sample_losses(w, indices))
 
-    def hessian_product(self, w: Float[Array, " d"]) -> Callable[[Array], Array]:
-        """$v \\mapsto H(w)\\,v$ for the full loss, compiled."""
-        indices = jnp.arange(self.n)
-        gradient = jax.grad(self.batch_loss)
-        return jax.jit(lambda v: jax.jvp(lambda x: gradient(x, indices), (w,), (v,))[1])
-
-    def largest_curvature(self, w: Float[Array, " d"]) -> float:
-        """The largest Hessian eigenvalue of the full loss at `w` in modulus."""
-        return _largest_eigenvalue(self.hessian_product(w), w)
-
-    def smallest_curvature(self, w: Float[Array, " d"]) -> float:
-        """The smallest Hessian eigenvalue of the full loss at `w`, signed (power
-        iteration on $|h|_{max} I - H$)."""
-        product = self.hessian_product(w)
-        top = _largest_eigenvalue(product, w)
-        return top - _largest_eigenvalue(lambda v: top * v - product(v), w)
+    def curvatures(self, points: Float[Array, "k d"]) -> tuple[Array, Array]:
+        """The largest Hessian eigenvalue in modulus and the smallest (signed) of the
+        full loss at each of `points`, by power iteration on Hessian-vector products
+        (the smallest on $|h|_{max} I - H$)."""
+        return _extreme_curvatures(self, points)
 
 
-# Power iterations: enough for a few digits of the extreme eigenvalue of small models.
+# Power iterations: enough for a few digits of the extreme eigenvalues of small models.
 _POWER_ITERATIONS = 100
 
 
-def _largest_eigenvalue(product: Callable[[Array], Array], w: Float[Array, " d"]) -> float:
-    v = jax.random.normal(jax.random.key(0), w.shape, w.dtype)
-    v = v / jnp.linalg.norm(v)
-    for _ in range(_POWER_ITERATIONS):
-        hv = product(v)
-        size = jnp.linalg.norm(hv)
-        if not size > 0:
-            return 0.0
-        v = hv / size
-    return float(jnp.abs(v @ product(v)))
+@eqx.filter_jit
+def _extreme_curvatures(loss: LossFunction, points: Float[Array, "k d"]) -> tuple[Array, Array]:
+    indices = jnp.arange(loss.n)
+    gradient = jax.grad(loss.batch_loss)
+    start = jax.random.normal(jax.random.key(0), points.shape[1:], points.dtype)
+    start = start / jnp.linalg.norm(start)
+
+    def extremes(w):
+        def product(v):
+            return jax.jvp(lambda x: gradient(x, indices), (w,), (v,))[1]
+
+        def largest(shift):
+            def iterate(_, v):
+                hv = shift * v - product(v)
+                size = jnp.linalg.norm(hv)
+                return jnp.where(size > 0, hv / jnp.where(size > 0, size, 1.0), v)
+
+            v = jax.lax.fori_loop(0, _POWER_ITERATIONS, iterate, start)
+            return v @ (shift * v - product(v))
+
+        top = jnp.abs(largest(0.0))
+        return top, top - largest(top)
+
+    return jax.vmap(extremes)(points)
 
 
 def _model_loss(

@@ -311,6 +311,7 @@ def early_warning(
         ],
     }
     attrs = {
+        "kind": "early_warning",
         "param": param,
         "reference": reference,
         "bifurcation": tipping.numeric,
