@@ -55,8 +55,7 @@ def _point(model: Model, attractor: Sequence[object]) -> dict[sp.Symbol, sp.Expr
     values = list(getattr(attractor, "location", attractor))
     if len(values) != model.dim:
         raise ValueError(
-            f"the attractor has {len(values)} coordinates but {model.name!r} has "
-            f"{model.dim} states"
+            f"the attractor has {len(values)} coordinates but {model.name!r} has {model.dim} states"
         )
     return {
         s: v if isinstance(v, sp.Basic) else sp.nsimplify(v) for s, v in zip(model.state, values)

@@ -27,8 +27,7 @@ def _linearisation(
     values = list(getattr(attractor, "location", attractor))
     if len(values) != model.dim:
         raise ValueError(
-            f"the attractor has {len(values)} coordinates but {model.name!r} has "
-            f"{model.dim} states"
+            f"the attractor has {len(values)} coordinates but {model.name!r} has {model.dim} states"
         )
     point = {
         s: v if isinstance(v, sp.Basic) else sp.nsimplify(v) for s, v in zip(model.state, values)

@@ -20,7 +20,7 @@ from ...theory import (
 )
 from ...theory._bifurcations import FOLD, PITCHFORK, TRANSCRITICAL
 from ...theory._checks import check_count, check_in_range, check_positive
-from .._engine._compile import cached_compile
+from .._engine._compile import CompiledModel, cached_compile
 from .._engine._provenance import provenance
 from .._engine._random_key import random_key
 from .._engine._settings_argument import settings_argument
@@ -119,6 +119,67 @@ def _tipping_point(
         f"{param} = {last:g} (going from {reference:g}) on this attractor's branch; "
         "early warnings are of those"
     )
+
+
+def _simulated_series(
+    compiled: CompiledModel,
+    settings: NoiseSettings,
+    branch: list[FixedPoint],
+    others: list[np.ndarray],
+    values: list[float],
+    param: str,
+    params: Mapping[str, float],
+    index: int,
+    n: int,
+    seed: int,
+    burn_in: float,
+    t1: float,
+    interval: float,
+    progress: bool,
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """`n` SDE runs at each value from its stable point: the observable's series (NaN
+    for runs that tipped), the share that tipped, and the pooled state covariance."""
+    starts = np.repeat(np.array([q.numeric for q in branch]), n, axis=0)
+    p = np.stack([np.asarray(compiled.param_vector({**params, param: v})) for v in values])
+    sampled = stationary_paths(
+        compiled,
+        settings,
+        starts,
+        np.repeat(p, n, axis=0),
+        random_key(seed),
+        burn_in,
+        t1,
+        interval,
+        progress,
+    ).reshape(len(branch), n, -1, compiled.model.dim)
+    # A run that went over another fixed point has tipped (or is tipping): its series
+    # is no longer about this attractor.
+    far = np.array(
+        [
+            _tipped(states, np.asarray(point.numeric), away)
+            for states, point, away in zip(sampled, branch, others)
+        ]
+    )
+    series = list(np.where(far[:, :, None], np.nan, sampled[..., index]))
+    covariance = np.array([_pooled_covariance(states[~gone]) for states, gone in zip(sampled, far)])
+    return series, far.mean(axis=1), covariance
+
+
+def _given_series(
+    paths: Mapping[float, np.ndarray], values: list[float], param: str, dim: int
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The caller's series at each value, the share of runs with a NaN, and no
+    covariance (only the observable was logged)."""
+    series = []
+    for value in values:
+        found = [v for v in paths if np.isclose(float(v), value)]
+        if not found:
+            raise ValueError(f"paths has no series at {param} = {value:g}")
+        series.append(np.asarray(paths[found[0]], float))
+    if len({s.shape[0] for s in series}) != 1:
+        raise ValueError("paths must hold the same number of runs at every value")
+    tipped = np.array([np.mean(~np.all(np.isfinite(s), axis=1)) for s in series])
+    return series, tipped, np.full((len(series), dim, dim), np.nan)
 
 
 def early_warning(
@@ -259,41 +320,27 @@ def early_warning(
         burn_in = _SETTLE / -max(slowest)
     if paths is None:
         require_noise(compiled, "early_warning")
-        runs_per = n
-        starts = np.repeat(np.array([q.numeric for q in branch]), runs_per, axis=0)
-        p = np.stack(
-            [np.asarray(compiled.param_vector({**params, param: v})) for v in [reference, *values]]
-        )
-        p = np.repeat(p, runs_per, axis=0)
-        sampled = stationary_paths(
-            compiled, settings, starts, p, random_key(seed), burn_in, t1, interval, progress
-        ).reshape(len(branch), runs_per, -1, model.dim)
-        # A run that went over another fixed point has tipped (or is tipping): its
-        # series is no longer about this attractor.
-        far = np.array(
-            [
-                _tipped(paths_here, np.asarray(point.numeric), away)
-                for paths_here, point, away in zip(sampled, branch, others)
-            ]
-        )
-        series = list(np.where(far[:, :, None], np.nan, sampled[..., index]))
-        tipped = far.mean(axis=1)
-        measured_covariance = np.array(
-            [_pooled_covariance(states[~gone]) for states, gone in zip(sampled, far)]
+        series, tipped, measured_covariance = _simulated_series(
+            compiled,
+            settings,
+            branch,
+            others,
+            [reference, *values],
+            param,
+            params,
+            index,
+            n,
+            seed,
+            burn_in,
+            t1,
+            interval,
+            progress,
         )
     else:
-        series = []
-        for value in [reference, *values]:
-            found = [v for v in paths if np.isclose(float(v), value)]
-            if not found:
-                raise ValueError(f"paths has no series at {param} = {value:g}")
-            series.append(np.asarray(paths[found[0]], float))
-        lengths = {s.shape[0] for s in series}
-        if len(lengths) != 1:
-            raise ValueError("paths must hold the same number of runs at every value")
-        runs_per = lengths.pop()
-        tipped = np.array([np.mean(~np.all(np.isfinite(s), axis=1)) for s in series])
-        measured_covariance = np.full((len(series), model.dim, model.dim), np.nan)
+        series, tipped, measured_covariance = _given_series(
+            paths, [reference, *values], param, model.dim
+        )
+    runs_per = series[0].shape[0]
     predicted_variance = [float(c[index, index]) for c in predicted_covariance]
     signals = [warning_signals(s) for s in series]
     (reference_variance, reference_autocorrelation), measured = signals[0], signals[1:]
