@@ -223,3 +223,23 @@ def test_bad_settings_and_points_that_are_not_minima_are_refused(noisy_regressio
         bl.local_learning_coefficient(
             _quadratic((1.0,)), [0], n=N, settings=bl.SGLDSettings(step_size=1.0, steps=20)
         )
+
+
+def test_exact_coefficients_refuse_what_they_cannot_derive():
+    mode = bl.models.deep_linear_mode(s=3.0)
+    with pytest.raises(ValueError, match="not a minimum"):
+        bl.learning_coefficient(mode, [0, 0])  # a saddle
+    with pytest.raises(ValueError, match="not a rest point"):
+        bl.learning_coefficient(mode, [1, 1])
+    with pytest.raises(ValueError, match="not Morse-Bott"):
+        bl.learning_coefficient(mode, [0, 0], params={"s": 0})  # the crossing ab = 0
+    with pytest.raises(ValueError, match="coordinates"):
+        bl.learning_coefficient(mode, [0, 0, 0])
+    with pytest.raises(ValueError, match="no loss"):
+        bl.learning_coefficient(bl.models.henon_map(), [0, 0])
+    with pytest.raises(ValueError, match="true rank"):
+        bl.models.deep_linear_learning_coefficient((2, 3, 2), 3)
+    with pytest.raises(ValueError, match="positive integers"):
+        bl.models.deep_linear_learning_coefficient((2, 0, 2), 0)
+    with pytest.raises(ValueError, match="at least two widths"):
+        bl.models.deep_linear_learning_coefficient((2,), 0)

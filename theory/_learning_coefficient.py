@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import mpmath
 import sympy as sp
 
+from ._exact_point import exact_point
 from ._fixed_points import fixed_point_continua
 from ._model import Model
 
@@ -49,17 +50,6 @@ class LearningCoefficient:
     def numeric(self) -> float:
         """$\\lambda$ as a float."""
         return float(self.value)
-
-
-def _point(model: Model, attractor: Sequence[object]) -> dict[sp.Symbol, sp.Expr]:
-    values = list(getattr(attractor, "location", attractor))
-    if len(values) != model.dim:
-        raise ValueError(
-            f"the attractor has {len(values)} coordinates but {model.name!r} has {model.dim} states"
-        )
-    return {
-        s: v if isinstance(v, sp.Basic) else sp.nsimplify(v) for s, v in zip(model.state, values)
-    }
 
 
 # Digits for deciding signs and ranks of algebraic numbers too long for simplify.
@@ -132,7 +122,7 @@ def learning_coefficient(
     """
     if model.loss is None:
         raise ValueError(f"model {model.name!r} has no loss; it is not a gradient flow")
-    point = _point(model, attractor)
+    point = exact_point(model, attractor)
     substitution = model.param_substitution(params, exact=True)
     loss = model.loss.xreplace(substitution)
     gradient = sp.Matrix([sp.diff(loss, s) for s in model.state]).xreplace(point)

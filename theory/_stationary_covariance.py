@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import mpmath
 import sympy as sp
 
+from ._exact_point import exact_point
 from ._fixed_points import jacobian
 from ._model import MAP, Model
 
@@ -24,14 +25,7 @@ def _linearisation(
         raise ValueError(
             f"model {model.name!r} has no noise: give it one with model.with_noise(...)"
         )
-    values = list(getattr(attractor, "location", attractor))
-    if len(values) != model.dim:
-        raise ValueError(
-            f"the attractor has {len(values)} coordinates but {model.name!r} has {model.dim} states"
-        )
-    point = {
-        s: v if isinstance(v, sp.Basic) else sp.nsimplify(v) for s, v in zip(model.state, values)
-    }
+    point = exact_point(model, attractor)
     where = [f"{float(sp.N(v)):.6g}" for v in point.values()]
     substitution = model.param_substitution(params, exact=True)
     field = model.vector_field.xreplace(substitution).xreplace(point)
@@ -53,6 +47,24 @@ def _linearisation(
                 "stationary law"
             )
     return jac, diffusion, where
+
+
+def _lyapunov_solution(jac: sp.Matrix, diffusion: sp.Matrix) -> sp.Matrix:
+    r"""$\Sigma$ with $J\Sigma + \Sigma J^\top + D = 0$: exact for rational $J$, $D$."""
+    n = jac.shape[0]
+    # vec(J S + S J^T) = (I (x) J + J (x) I) vec(S), for the row-major vec.
+    operator = sp.kronecker_product(jac, sp.eye(n)) + sp.kronecker_product(sp.eye(n), jac)
+    right = -sp.Matrix(n * n, 1, list(diffusion))
+    if all(entry.is_Rational for entry in [*jac, *diffusion]):
+        return sp.Matrix(n, n, list(operator.LUsolve(right)))
+    # Algebraic points (roots of cubics, say) make the exact solve blow up; 30 digits.
+    with mpmath.workdps(_DIGITS):
+        solved = mpmath.lu_solve(
+            mpmath.matrix(sp.N(operator, _DIGITS).tolist()),
+            mpmath.matrix(sp.N(right, _DIGITS).tolist()),
+        )
+        values = [sp.Float(solved[k], _DIGITS) for k in range(n * n)]
+    return sp.Matrix(n, n, values)
 
 
 def stationary_covariance(
@@ -93,21 +105,7 @@ def stationary_covariance(
     - `ValueError`: a map or a model without noise, a point of the wrong length, not
       a rest point, or not stable (no stationary law).
     """
-    jac, diffusion, _ = _linearisation(model, attractor, params)
-    n = model.dim
-    # vec(J S + S J^T) = (I (x) J + J (x) I) vec(S), for the row-major vec.
-    operator = sp.kronecker_product(jac, sp.eye(n)) + sp.kronecker_product(sp.eye(n), jac)
-    right = -sp.Matrix(n * n, 1, list(diffusion))
-    if all(entry.is_Rational for entry in [*jac, *diffusion]):
-        return sp.Matrix(n, n, list(operator.LUsolve(right)))
-    # Algebraic points (roots of cubics, say) make the exact solve blow up; 30 digits.
-    with mpmath.workdps(_DIGITS):
-        solved = mpmath.lu_solve(
-            mpmath.matrix(sp.N(operator, _DIGITS).tolist()),
-            mpmath.matrix(sp.N(right, _DIGITS).tolist()),
-        )
-        values = [sp.Float(solved[k], _DIGITS) for k in range(n * n)]
-    return sp.Matrix(n, n, values)
+    return _lyapunov_solution(*_linearisation(model, attractor, params)[:2])
 
 
 def stationary_autocorrelation(
@@ -139,8 +137,8 @@ def stationary_autocorrelation(
     """
     if not (isinstance(lag, int | float) and lag > 0):
         raise ValueError(f"lag must be a positive number, got {lag!r}")
-    sigma = stationary_covariance(model, attractor, params=params)
-    jac, _, _ = _linearisation(model, attractor, params)
+    jac, diffusion, _ = _linearisation(model, attractor, params)
+    sigma = _lyapunov_solution(jac, diffusion)
     with mpmath.workdps(_DIGITS):
         propagator = mpmath.expm(mpmath.matrix(sp.N(jac, _DIGITS).tolist()) * lag)
         covariance = mpmath.matrix(sp.N(sigma, _DIGITS).tolist())
