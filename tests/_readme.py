@@ -19,8 +19,9 @@ FULL = os.environ.get("BASINLAB_README_FULL") == "1"
 
 SHRINK = {
     "python": [
-        ("steps=20_000, burn_in=150_000", "steps=2000, burn_in=20_000"),
-        ("    n=200, t1=100.0, settings=", "    n=16, t1=40.0, settings="),
+        ("steps=20_000, burn_in=150_000", "steps=1000, burn_in=5000"),
+        ("[0.1, 0.2, 0.3, 0.33, 0.36, 0.38],", "[0.3, 0.38],"),
+        ("    n=200,\n    t1=100.0,", "    n=12,\n    t1=40.0,"),
         ("np.linspace(0, 0.6, 25), box, n=20_000", "np.linspace(0, 0.6, 5), box, n=300"),
         ("n=1000, t1=30_000", "n=20, t1=30_000"),
         ("(model, (1, 2), n=256)", "(model, (1, 2), n=32, refinements=2)"),

@@ -148,7 +148,9 @@ def local_learning_coefficient(
     - `llc` (gamma): $\hat\lambda$; `llc_std_error` (gamma) its standard error,
       including the shared reference's error for `"one_batch"`;
     - `chain_llc` (gamma, chain): each chain's mean;
-    - `trace` (gamma, chain, draw): $n\beta(L_B(w_t) - L^*)$;
+    - `trace` (gamma, chain, draw): $n\beta(L_B(w_t) - L^*)$, in ArviZ's
+      (chain, draw) layout: `arviz.summary(result["trace"].sel(gamma=g).values)`
+      gives its full table;
       `distance` (gamma, chain, draw): $|w_t - w^*|$;
     - `ess`, `r_hat`, `drift_z` (gamma): diagnostics;
     - attrs: `estimate` and `std_error` at `settings.gamma`, `trusted` (1 or 0),

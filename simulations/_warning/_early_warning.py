@@ -3,18 +3,21 @@ equation, measured in runs, and their warning horizon."""
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import sympy as sp
 import xarray as xr
 
 from ...theory import (
     Bifurcation,
-    FixedPoint,
     Model,
     bifurcations,
     fixed_points,
+    jacobian,
     stationary_autocorrelation,
     stationary_covariance,
 )
@@ -34,35 +37,96 @@ _TIPPING = (FOLD, TRANSCRITICAL, PITCHFORK)
 _SETTLE = 5.0
 
 
+@dataclasses.dataclass(frozen=True)
+class _BranchPoint:
+    """A fixed point followed along the parameter, to 30 digits."""
+
+    location: tuple[sp.Float, ...]
+    numeric: np.ndarray
+    eigenvalues: np.ndarray
+
+
+# Newton steps between consecutive values, so that each starts near its own root.
+_SUBSTEPS = 8
+
+
+def _polished(model: Model, where: Mapping[str, float], guess: np.ndarray) -> _BranchPoint | None:
+    """The rest point that Newton's method (SymPy's `nsolve`, 30 digits) reaches from
+    `guess`, or `None` when it fails."""
+    field = list(model.rest_field(where, exact=True))
+    try:
+        root = sp.nsolve(field, model.state, [float(g) for g in guess], prec=30, verify=True)
+    except (ValueError, ZeroDivisionError, TypeError):
+        return None
+    location = tuple(sp.Float(r, 30) for r in root)
+    point = dict(zip(model.state, location))
+    jac = np.array(
+        jacobian(model).xreplace(model.param_substitution(where)).xreplace(point).evalf(),
+        dtype=float,
+    )
+    return _BranchPoint(location, np.array(location, dtype=float), np.linalg.eigvals(jac))
+
+
+def _followed(
+    model: Model, param: str, params: Mapping[str, float], start: float, end: float, guess
+) -> _BranchPoint | None:
+    """The rest point continued from `guess` at `start` to `end` in small steps."""
+    point = None
+    for fraction in np.linspace(0, 1, _SUBSTEPS + 1)[1:]:
+        value = start + fraction * (end - start)
+        point = _polished(model, {**params, param: value}, guess)
+        if point is None:
+            return None
+        guess = point.numeric
+    return point
+
+
 def _branch(
     model: Model,
     param: str,
     values: list[float],
     attractor: Sequence[float],
     params: Mapping[str, float],
-) -> tuple[list[FixedPoint], list[np.ndarray]]:
-    """The stable point followed from `attractor` (at the first value) through the
-    values in order, each the stable point nearest the last; and at each value the
-    offsets from it to every other fixed point (saddles on its basin's boundary,
-    typically), rows of `(k, n)`."""
-    where = np.asarray(getattr(attractor, "numeric", attractor), float)
-    branch, offsets = [], []
-    for value in values:
-        points = fixed_points(model, params={**params, param: value})
-        stable = [q for q in points if q.stable]
-        if not stable:
-            raise ValueError(f"{model.name!r} has no stable point at {param} = {value:g}")
-        nearest = min(stable, key=lambda q: np.linalg.norm(np.asarray(q.numeric) - where))
-        if np.linalg.norm(np.asarray(nearest.numeric) - where) > 0.5 * (1 + np.linalg.norm(where)):
+) -> tuple[list[_BranchPoint], list[np.ndarray]]:
+    """The stable point continued from `attractor` (at the first value) through the
+    values in order, by Newton's method in small steps; and at each value the offsets
+    from it to every other fixed point (saddles on its basin's boundary, typically),
+    rows of `(k, n)`, found exactly by SymPy at the first value and continued alike."""
+    first = {**params, param: values[0]}
+    start = _polished(model, first, np.asarray(getattr(attractor, "numeric", attractor), float))
+    if start is None or np.max(start.eigenvalues.real) >= 0:
+        raise ValueError(
+            f"the attractor {np.asarray(getattr(attractor, 'numeric', attractor)).tolist()} is "
+            f"not near a stable point of {model.name!r} at {param} = {values[0]:g}"
+        )
+    others = [
+        np.asarray(q.numeric)
+        for q in fixed_points(model, params=first)
+        if np.linalg.norm(np.asarray(q.numeric) - start.numeric) > 1e-8
+    ]
+    branch, offsets = [start], [np.reshape(others, (-1, model.dim)) - start.numeric]
+    for previous, value in itertools.pairwise(values):
+        point = _followed(model, param, params, previous, value, branch[-1].numeric)
+        jump = np.inf if point is None else np.linalg.norm(point.numeric - branch[-1].numeric)
+        if point is None or jump > 0.5 * (1 + np.linalg.norm(branch[-1].numeric)):
             raise ValueError(
-                f"the attractor is gone at {param} = {value:g}: the nearest stable point "
-                f"{np.round(nearest.numeric, 4).tolist()} is far from "
-                f"{np.round(where, 4).tolist()}; is {param} = {value:g} past the tipping point?"
+                f"the attractor is gone at {param} = {value:g}: Newton's method loses it "
+                f"from {np.round(branch[-1].numeric, 4).tolist()}; is {param} = {value:g} "
+                "past the tipping point?"
             )
-        branch.append(nearest)
-        where = np.asarray(nearest.numeric)
-        others = [np.asarray(q.numeric) - where for q in points if q is not nearest]
-        offsets.append(np.reshape(others, (-1, len(where))))
+        if np.max(point.eigenvalues.real) >= 0:
+            raise ValueError(
+                f"the attractor is no longer stable at {param} = {value:g}: is it past the "
+                "tipping point?"
+            )
+        continued = [_followed(model, param, params, previous, value, q) for q in others]
+        others = [
+            q.numeric
+            for q in continued
+            if q is not None and np.linalg.norm(q.numeric - point.numeric) > 1e-8
+        ]
+        branch.append(point)
+        offsets.append(np.reshape(others, (-1, model.dim)) - point.numeric)
     return branch, offsets
 
 
@@ -124,7 +188,7 @@ def _tipping_point(
 def _simulated_series(
     compiled: CompiledModel,
     settings: NoiseSettings,
-    branch: list[FixedPoint],
+    branch: list[_BranchPoint],
     others: list[np.ndarray],
     values: list[float],
     param: str,
@@ -311,10 +375,10 @@ def early_warning(
     predicted_covariance, predicted_autocorrelation = [], []
     for value, point in zip([reference, *values], branch):
         where = {**params, param: value}
-        covariance = stationary_covariance(model, point, params=where)
+        covariance = stationary_covariance(model, point.location, params=where)
         predicted_covariance.append(np.array(covariance.evalf(), dtype=float))
         predicted_autocorrelation.append(
-            stationary_autocorrelation(model, point, interval, params=where)[index]
+            stationary_autocorrelation(model, point.location, interval, params=where)[index]
         )
     if burn_in is None:
         burn_in = _SETTLE / -max(slowest)
