@@ -33,6 +33,8 @@ def trained_network(seed: int = 1):
     import jax.numpy as jnp
     import optax
 
+    import basinlab.simulations  # noqa: F401  (switches JAX to float64 first)
+
     rng = np.random.default_rng(seed)
     teacher = rng.normal(size=(3, 2)) @ rng.normal(size=(2, 3)) / 2
     x = rng.normal(size=(SAMPLES, 3))
@@ -97,11 +99,15 @@ def devinterp_side(weights, x, y, chains, burn_in, draws, seed=0):
         return 0.5 * ((outputs[rows] - prediction) ** 2).sum(dim=1).mean()
 
     with torch.no_grad():
-        star = float(batch_loss([torch.tensor(w) for w in weights], torch.arange(SAMPLES)))
+        star = float(
+            batch_loss(
+                [torch.tensor(w, dtype=torch.float64) for w in weights], torch.arange(SAMPLES)
+            )
+        )
     traces = []
     started = time.perf_counter()
     for _ in range(chains):
-        layers = [torch.nn.Parameter(torch.tensor(w)) for w in weights]
+        layers = [torch.nn.Parameter(torch.tensor(w, dtype=torch.float64)) for w in weights]
         sampler = SGLD(layers, lr=STEP, localization=GAMMA, nbeta=nbeta)
         trace = []
         for step in range(burn_in + draws):
@@ -111,7 +117,7 @@ def devinterp_side(weights, x, y, chains, burn_in, draws, seed=0):
             value.backward()
             sampler.step()
             if step >= burn_in:
-                trace.append(float(value))
+                trace.append(float(value.detach()))
         traces.append(trace)
     seconds = time.perf_counter() - started
     excess = nbeta * (np.array(traces) - star)
