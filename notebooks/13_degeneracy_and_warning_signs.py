@@ -388,8 +388,8 @@ for point in bl.fixed_points(tilted):
             settings=bl.SGLDSettings(
                 step_size=5e-6,
                 gamma=1.0,
-                steps=int(10_000 * scale),
-                burn_in=2000,
+                steps=int(20_000 * scale),
+                burn_in=int(10_000 * scale),
                 gamma_factors=(1.0,),
             ),
         )
@@ -405,7 +405,7 @@ for point in bl.fixed_points(tilted):
             f"minimum {np.round(point.numeric, 3)}: lambda exact "
             f"{bl.learning_coefficient(tilted, point).value}, estimated "
             f"{result.attrs['estimate']:.3f} ± {result.attrs['std_error']:.3f}; basin fraction "
-            f"{float(fractions['fraction'][label]):.3f}"
+            f"{float(fractions['fraction'][label]):.3f} ({result.attrs['diagnosis']})"
         )
 
 u, v, mu = sp.symbols("u v mu", real=True)

@@ -55,7 +55,8 @@ def plot_early_warning(
     result: xr.Dataset, axes: np.ndarray | None = None
 ) -> tuple[plt.Figure, np.ndarray]:
     """Draw the measured variance and lag-1 autocorrelation (mean and spread over runs)
-    against the Lyapunov-equation prediction, and the area under the receiver-operating
+    against the Lyapunov-equation prediction (and, for the autocorrelation, its
+    expected sample value over the series' length), and the area under the receiver-operating
     curve of each, over the distance to the exact bifurcation, with the warning
     horizons marked.
 
@@ -91,6 +92,12 @@ def plot_early_warning(
             label=f"measured ({result.attrs['measured']})",
         )
         ax.plot(distance, result[f"predicted_{name}"].values, "k-", label="Lyapunov equation")
+        if name == "autocorrelation":
+            # Over N samples the sample autocorrelation is low by about (1 + 4 rho)/N
+            # (Kendall 1954): what the runs should show on average.
+            rho = result["predicted_autocorrelation"].values
+            expected = rho - (1 + 4 * rho) / result.attrs["samples"]
+            ax.plot(distance, expected, "k--", lw=0.8, label="expected over the series' length")
         ax.set_xscale("log")
         ax.set_xlabel(f"distance to the {result.attrs['bifurcation_kind']} point")
         ax.set_ylabel(f"{label} of {result.attrs['observable']}")

@@ -327,8 +327,8 @@ def early_warning(
     (value, state); and the full state covariance, `predicted_covariance` and (for
     runs) `measured_covariance` pooled over the runs that did not tip (value,
     state, state_). Its attrs hold the bifurcation (`bifurcation`,
-    `bifurcation_kind`), `horizon_variance` and `horizon_autocorrelation`, and the
-    settings.
+    `bifurcation_kind`), `horizon_variance` and `horizon_autocorrelation`, the
+    length of each series (`t1`, `samples`), and the settings.
 
     **Raises:**
 
@@ -431,7 +431,8 @@ def early_warning(
         "horizon_variance": horizon(distance, aucs["variance"], auc_level),
         "horizon_autocorrelation": horizon(distance, aucs["autocorrelation"], auc_level),
         "observable": name,
-        "t1": t1,
+        "t1": t1 if paths is None else series[0].shape[1] * interval,
+        "samples": series[0].shape[1],
         "interval": interval,
         "burn_in": burn_in,
         "n": runs_per,
