@@ -38,10 +38,10 @@ TASKS = ("reward_perceptron", "in_context_mixture")
 def measure(task, steps: int, n: int, loop_runs: int, batch_size: int, chunk_size: int) -> dict:
     """Runs per second of a loop of single runs and of the ensemble, and their gap."""
     from basinlab.simulations.training import run_bytes, run_keys, train_ensemble
-    from basinlab.simulations.training._ensemble import _one_run
+    from basinlab.simulations.training._ensemble import one_run
 
     log_every = steps // 4
-    single = eqx.filter_jit(lambda key: _one_run(task, key, None, 4, log_every))
+    single = eqx.filter_jit(lambda key: one_run(task, key, None, 4, log_every)[:3])
     keys = run_keys(0, np.arange(loop_runs))
     jax.block_until_ready(single(keys[0]))
     started = time.perf_counter()

@@ -5,6 +5,10 @@ from ._ensemble import run_keys as run_keys
 from ._ensemble import train_ensemble as train_ensemble
 from ._ensemble_fractions import ensemble_fractions as ensemble_fractions
 from ._ensemble_fractions import predicted_fractions as predicted_fractions
+from ._ensemble_learning_coefficients import (
+    ensemble_learning_coefficients as ensemble_learning_coefficients,
+)
+from ._final_states import final_states as final_states
 from ._fine_tuning_shock import minimal_fine_tuning_shock as minimal_fine_tuning_shock
 from ._in_context_mixture_task import InContextMixtureTask as InContextMixtureTask
 from ._linear_attention import exact_risk as exact_risk

@@ -33,9 +33,11 @@ def run_keys(seed: int | PRNGKeyArray, indices: np.ndarray) -> PRNGKeyArray:
     return jax.vmap(lambda i: jax.random.fold_in(root, i))(jnp.asarray(indices))
 
 
-def _one_run(
+def one_run(
     task: TrainingTask, key: PRNGKeyArray, start: PyTree | None, intervals: int, log_every: int
 ):
+    """One run from its key (or its given start): its logged path, where each predicate
+    holds, its end state and its final state."""
     init_key, data_key = jax.random.split(key)
     state = task.init(init_key) if start is None else start
 
@@ -51,30 +53,37 @@ def _one_run(
     path = {k: jnp.concatenate([first[k][None], logged[k]]) for k in first}
     holds = jax.vmap(task.predicates)(path)
     final = {k: v[-1] for k, v in path.items()}
-    return path, holds, task.end_state(final)
+    return path, holds, task.end_state(final), state
 
 
 @eqx.filter_jit
-def _train_chunk(
+def train_chunk(
     task: TrainingTask,
     keys: PRNGKeyArray,
     starts: PyTree | None,
     intervals: int,
     log_every: int,
     batch_size: int,
+    keep_states: bool = False,
 ):
+    """Runs in vmapped batches of `batch_size`, their keys and starts with a leading
+    axis of one group per device: each run's path, predicates, end state, and with
+    `keep_states` its final state."""
+
     # Every run is trained in a vmapped batch of the same size, whatever the chunk:
-    # XLA's code for a batch depends on its size, and so would the last bits. The
-    # leading axis is one group per device.
+    # XLA's code for a batch depends on its size, and so would the last bits.
     def in_batches(tree):
         return jax.tree.map(lambda v: v.reshape(-1, batch_size, *v.shape[1:]), tree)
 
     def group(group_keys, group_starts):
         def batch(pair):
             batch_keys, batch_starts = pair
-            return jax.vmap(lambda key, start: _one_run(task, key, start, intervals, log_every))(
-                batch_keys, batch_starts
-            )
+
+            def run(key, start):
+                outputs = one_run(task, key, start, intervals, log_every)
+                return outputs if keep_states else outputs[:3]
+
+            return jax.vmap(run)(batch_keys, batch_starts)
 
         return jax.lax.map(batch, (in_batches(group_keys), in_batches(group_starts)))
 
@@ -215,7 +224,7 @@ def train_ensemble(
             )
             if placement is not None:
                 keys, chunk_starts = jax.tree.map(placement.rows, (keys, chunk_starts))
-            path, holds, label = _train_chunk(
+            path, holds, label = train_chunk(
                 task, keys, chunk_starts, intervals, log_every, batch_size
             )
             arrays = {f"path/{k}": np.asarray(v)[: len(indices)] for k, v in path.items()}
@@ -260,6 +269,7 @@ def train_ensemble(
             "n": n,
             "steps": steps,
             "log_every": log_every,
+            "batch_size": batch_size,
             "seed": seed_record,
             "versions": json.dumps(versions()),
         },

@@ -13,9 +13,21 @@ from .._basin._wilson import wilson_interval
 from ._training_task import TrainingTask
 
 
-def _check_record(record: object) -> xr.Dataset:
+def check_record(record: object, task: TrainingTask | None = None) -> xr.Dataset:
+    """`record` after checking that it is a record of `train_ensemble`, and, given
+    `task`, that this task trained it.
+
+    **Raises:**
+
+    - `ValueError`: it is not, or a task of another name or settings trained it.
+    """
     if not isinstance(record, xr.Dataset) or record.attrs.get("kind") != "training_ensemble":
         raise ValueError("expected a record of train_ensemble (attrs kind = 'training_ensemble')")
+    if task is not None:
+        if record.attrs["task"] != task.name:
+            raise ValueError(f"record is of the task {record.attrs['task']!r}, not {task.name!r}")
+        if json.loads(record.attrs["settings"]) != task.settings():
+            raise ValueError("record was trained with other settings than this task's")
     return record
 
 
@@ -79,7 +91,7 @@ def ensemble_fractions(record: xr.Dataset, confidence: float = 0.95) -> xr.Datas
     - `ValueError`: `record` is not a record of `train_ensemble`, or `confidence` is
       outside $(0, 1)$.
     """
-    record = _check_record(record)
+    record = check_record(record)
     return _table(record, record["label"].values, confidence)
 
 
@@ -131,11 +143,7 @@ def predicted_fractions(
       by a task of this name and settings.
     - `NotImplementedError`: the task has no such theory.
     """
-    record = _check_record(record)
-    if record.attrs["task"] != task.name:
-        raise ValueError(f"record is of the task {record.attrs['task']!r}, not {task.name!r}")
-    if json.loads(record.attrs["settings"]) != task.settings():
-        raise ValueError("record was trained with other settings than this task's")
+    record = check_record(record, task)
     measured = record["label"].values
     if not fluctuations:
         predicted = np.asarray(task.predict_end_states(record), dtype=np.int32)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax
 
-from ._ensemble import _one_run
+from ._ensemble import one_run
 from ._training_task import TrainingTask
 
 
@@ -22,7 +22,8 @@ def run_bytes(task: TrainingTask, steps: int, log_every: int) -> int:
     """
     key = jax.random.PRNGKey(0)
     state = jax.eval_shape(task.init, key)
-    record = jax.eval_shape(lambda k: _one_run(task, k, None, steps // log_every, log_every), key)
+    intervals = steps // log_every
+    record = jax.eval_shape(lambda k: one_run(task, k, None, intervals, log_every)[:3], key)
     size = lambda tree: sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(tree))  # noqa: E731
     return int(size(record) + 4 * size(state))
 

@@ -132,11 +132,30 @@ class TeacherStudentTask(TrainingTask):
         units = self.teacher[jnp.arange(self.students) % self.teachers]
         return self.initial_overlap * units + self.init_scale * noise
 
+    def _teacher_network(self) -> CommitteeMachine:
+        ones = jnp.ones(self.teachers, self.teacher.dtype)
+        return CommitteeMachine(self.teacher, ones, self.activation)
+
     def step(self, w: Float[Array, "K dim"], key: PRNGKeyArray, index: Array):
         x = jax.random.normal(key, (self.dim,), w.dtype)
-        label = CommitteeMachine(self.teacher, jnp.ones(self.teachers, w.dtype), self.activation)(x)
+        label = self._teacher_network()(x)
         gradient = jax.grad(lambda w: (self._network(w)(x) - label) ** 2 / 2)(w)
         return w - self.eta * gradient
+
+    def draw_samples(
+        self, key: PRNGKeyArray, n: int
+    ) -> tuple[Float[Array, "n dim"], Float[Array, " n"]]:
+        """`n` Gaussian inputs and the teacher's outputs on them."""
+        check_count(n, "n")
+        inputs = jax.random.normal(key, (n, self.dim), self.teacher.dtype)
+        return inputs, jax.vmap(self._teacher_network())(inputs)
+
+    def sample_losses(
+        self, w: Float[Array, "K dim"], samples: tuple[Float[Array, "n dim"], Float[Array, " n"]]
+    ) -> Float[Array, " n"]:
+        r"""$\tfrac12(\phi(x) - \phi^*(x))^2$ on each sample $(x, \phi^*(x))$."""
+        inputs, labels = samples
+        return (jax.vmap(self._network(w))(inputs) - labels) ** 2 / 2
 
     def _overlaps(self, q: Array, r: Array) -> dict[str, Array]:
         upper = np.triu_indices(self.students)

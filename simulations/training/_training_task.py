@@ -91,3 +91,30 @@ class TrainingTask(eqx.Module):
         raise NotImplementedError(
             f"the task {self.name!r} has no theory of its fluctuations to predict its runs"
         )
+
+    @property
+    def has_loss(self) -> bool:
+        """Whether the task gives [`draw_samples`][] and [`sample_losses`][]: the loss
+        whose learning coefficient a trained state has."""
+        return type(self).sample_losses is not TrainingTask.sample_losses
+
+    def draw_samples(self, key: PRNGKeyArray, n: int) -> PyTree:
+        """`n` samples of the task's data, drawn as training draws them: a pytree of
+        arrays with the samples along the first axis.
+
+        **Raises:**
+
+        - `NotImplementedError`: the task has no per-sample loss.
+        """
+        raise NotImplementedError(f"the task {self.name!r} has no per-sample loss")
+
+    def sample_losses(self, state: PyTree, samples: PyTree) -> Float[Array, " batch"]:
+        """The loss of the network in `state` on each of `samples` (shaped as
+        [`draw_samples`][]' result): the loss that training descends, whose mean over
+        the samples is the empirical loss $L_n$.
+
+        **Raises:**
+
+        - `NotImplementedError`: the task has no per-sample loss.
+        """
+        raise NotImplementedError(f"the task {self.name!r} has no per-sample loss")
