@@ -459,7 +459,7 @@ print("LLC along mu:", np.round(along[:, 0], 3).tolist())
 # %%
 dim = 8 if FAST else 20
 committee = training.TeacherStudentTask(dim=dim)
-runs = 16 if FAST else 256
+runs = 8 if FAST else 256
 rng = np.random.default_rng(0)
 asymmetry = (
     10.0 ** rng.uniform(-8, -1, size=(runs, 1, 1)) * (np.arange(runs) % 4 != 3)[:, None, None]
@@ -478,7 +478,7 @@ coefficients = training.ensemble_learning_coefficients(
     record,
     starts=starts,
     per_end_state=1 if FAST else 4,
-    samples=100_000,
+    n=100_000,
     settings=bl.SGLDSettings(
         step_size=2e-4,
         gamma=1.0,
@@ -486,6 +486,7 @@ coefficients = training.ensemble_learning_coefficients(
         chains=4,
         steps=max(100, int(4000 * scale)),
         burn_in=int(3000 * scale),
+        gamma_factors=(1.0,) if FAST else (0.5, 1.0, 2.0),
     ),
     progress=False,
 )

@@ -48,16 +48,22 @@ def test_replayed_runs_end_where_the_record_says(trained):
         training.final_states(training.TeacherStudentTask(dim=DIM, eta=0.5), record, [1])
 
 
-def test_a_converged_network_has_half_its_parameters_and_the_plateau_is_refused(trained):
+def test_a_converged_network_has_half_its_parameters_and_the_plateau_is_refused(trained, tmp_path):
     task, record, starts = trained
     settings = bl.SGLDSettings(
-        step_size=2e-4, gamma=1.0, batch_size=200, chains=4, steps=4000, burn_in=2000
+        step_size=2e-4,
+        gamma=1.0,
+        batch_size=200,
+        chains=4,
+        steps=4000,
+        burn_in=2000,
+        gamma_factors=(1.0,),
     )
     result = training.ensemble_learning_coefficients(
         task,
         record,
         per_end_state=2,
-        samples=SAMPLES,
+        n=SAMPLES,
         settings=settings,
         starts=starts,
         progress=False,
@@ -84,6 +90,9 @@ def test_a_converged_network_has_half_its_parameters_and_the_plateau_is_refused(
         assert text.startswith("refused: the point is not near a minimum"), text
     assert int(result.refused.sel(outcome=1)) == 2
     assert np.isnan(float(result.llc_mean.sel(outcome=1)))
+    loaded = bl.load(bl.save(result, tmp_path / "llc.nc"))
+    np.testing.assert_array_equal(loaded.llc.values, result.llc.values)
+    assert list(loaded.diagnosis.values) == list(result.diagnosis.values)
 
 
 def test_a_task_without_a_loss_has_no_learning_coefficient():

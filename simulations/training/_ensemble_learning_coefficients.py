@@ -14,6 +14,7 @@ from ...theory._checks import check_count
 from .._degeneracy._local_learning_coefficient import local_learning_coefficient
 from .._degeneracy._sgld_settings import SGLDSettings
 from .._engine._progress import Progress
+from .._engine._provenance import versions
 from .._engine._random_key import random_key
 from ._ensemble_fractions import check_record, ensemble_fractions
 from ._final_states import final_states
@@ -31,8 +32,8 @@ def ensemble_learning_coefficients(
     record: xr.Dataset,
     *,
     per_end_state: int = 4,
-    runs: Int[np.ndarray, " selected"] | list[int] | None = None,
-    samples: int = 10_000,
+    run_indices: Int[np.ndarray, " selected"] | list[int] | None = None,
+    n: int = 10_000,
     settings: SGLDSettings | None = None,
     starts: PyTree | None = None,
     confidence: float = 0.95,
@@ -46,12 +47,12 @@ def ensemble_learning_coefficients(
 
     Each selected run is replayed to its final weights $w^*$ ([`final_states`][]), and
     [`basinlab.local_learning_coefficient`][] samples the task's empirical loss
-    $L_n(w) = \frac1n\sum_{i \le n}\ell(w; z_i)$ about $w^*$ on $n$ = `samples`
-    samples drawn once from the task's data ([`TrainingTask.draw_samples`][]) and
-    shared by every run. The estimator refuses a point that is not near a minimum of
-    $L_n$ (a slope or a saddle): a run that ends on a plateau, or before it has
-    converged. Such a run is kept, with `llc` NaN and the reason in `diagnosis`:
-    that an end state is not a minimum is itself the answer.
+    $L_n(w) = \frac1n\sum_{i \le n}\ell(w; z_i)$ about $w^*$, on $n$ samples drawn
+    once from the task's data ([`TrainingTask.draw_samples`][]) and shared by every
+    run. The estimator refuses a point that is not near a minimum of $L_n$ (a slope
+    or a saddle): a run that ends on a plateau, or before it has converged. Such a
+    run is kept, with `llc` NaN and the reason in `diagnosis`: that an end state is
+    not a minimum is itself the answer.
 
     (E. Lau, Z. Furman, G. Wang, D. Murfet and S. Wei, "The local learning
     coefficient: a singularity-aware complexity measure", 2023.)
@@ -62,8 +63,8 @@ def ensemble_learning_coefficients(
       ([`TrainingTask.has_loss`][]).
     - `record`: the result of [`train_ensemble`][].
     - `per_end_state`: the first this many runs of each end state are measured.
-    - `runs`: the run indices to measure instead.
-    - `samples`: $n$, the data behind $L_n$ (and $\beta = 1/\log n$).
+    - `run_indices`: the runs to measure instead.
+    - `n`: the number of samples behind $L_n$ (and $\beta = 1/\log n$).
     - `settings`: the [`basinlab.SGLDSettings`][] of every estimate.
     - `starts`: the starts the record was trained from, if it was given some.
     - `confidence`: of the basin fractions' Wilson intervals.
@@ -74,7 +75,7 @@ def ensemble_learning_coefficients(
     **Returns:**
 
     An `xarray.Dataset` (attrs `kind = "ensemble_learning_coefficients"`, the
-    settings, `samples`, `beta`) over `run` (the measured runs) with `label` (the end
+    settings, `n`, `beta`) over `run` (the measured runs) with `label` (the end
     state), `llc`, `llc_std_error`, `trusted` (0 when refused) and `diagnosis`; and
     over `outcome` the table of [`ensemble_fractions`][] (`outcome_name`, `count`,
     `fraction`, `fraction_low`, `fraction_high`, over all runs of the record) with
@@ -93,18 +94,18 @@ def ensemble_learning_coefficients(
         raise NotImplementedError(
             f"the task {task.name!r} has no per-sample loss, so no learning coefficient"
         )
-    check_count(samples, "samples", minimum=2)
+    check_count(n, "n", minimum=2)
     settings = SGLDSettings() if settings is None else settings
     labels = record["label"].values
     names = list(record["end_state"].values)
-    if runs is None:
+    if run_indices is None:
         check_count(per_end_state, "per_end_state")
-        runs = _selected_runs(labels, len(names), per_end_state)
-    runs = np.asarray(runs, dtype=np.int64)
+        run_indices = _selected_runs(labels, len(names), per_end_state)
+    runs = np.asarray(run_indices, dtype=np.int64)
     states = final_states(task, record, runs, starts=starts)
     key = random_key(seed)
     data_key, chain_key = jax.random.split(key)
-    data = task.draw_samples(data_key, samples)
+    data = task.draw_samples(data_key, n)
 
     # A plain function: a bound method of a module would carry its arrays into the
     # estimator's static loss.
@@ -158,8 +159,9 @@ def ensemble_learning_coefficients(
             "kind": "ensemble_learning_coefficients",
             "task": task.name,
             "task_settings": json.dumps(task.settings()),
-            "samples": samples,
-            "beta": settings.beta if settings.beta is not None else 1.0 / np.log(samples),
+            "n": n,
+            "beta": settings.beta if settings.beta is not None else 1.0 / np.log(n),
             "seed": seed if isinstance(seed, int) else "key",
+            "versions": json.dumps(versions()),
         },
     )

@@ -31,7 +31,7 @@ def _record_seed(record: xr.Dataset) -> int | PRNGKeyArray:
 def final_states(
     task: TrainingTask,
     record: xr.Dataset,
-    runs: Int[np.ndarray, " selected"] | list[int],
+    run_indices: Int[np.ndarray, " selected"] | list[int],
     *,
     starts: PyTree | None = None,
 ) -> PyTree:
@@ -49,14 +49,14 @@ def final_states(
 
     - `task`: the task that trained `record`.
     - `record`: the result of [`train_ensemble`][].
-    - `runs`: the indices of the runs.
+    - `run_indices`: the indices of the runs in the record.
     - `starts`: the starts the record was trained from, if it was given some (all
       `n` of them, as passed to `train_ensemble`).
 
     **Returns:**
 
     The states, a pytree shaped as `task.init`'s result with a leading axis over
-    `runs`.
+    `run_indices`.
 
     **Raises:**
 
@@ -67,9 +67,9 @@ def final_states(
     """
     record = check_record(record, task)
     n, steps, log_every = (int(record.attrs[k]) for k in ("n", "steps", "log_every"))
-    runs = np.asarray(runs, dtype=np.int64)
+    runs = np.asarray(run_indices, dtype=np.int64)
     if runs.ndim != 1 or runs.size == 0 or np.any((runs < 0) | (runs >= n)):
-        raise ValueError(f"runs must be a non-empty list of run indices in [0, {n})")
+        raise ValueError(f"run_indices must be a non-empty list of run indices in [0, {n})")
     batch_size = int(record.attrs.get("batch_size", _DEFAULT_BATCH_SIZE))
     padded = np.resize(runs, -(-runs.size // batch_size) * batch_size)
     if starts is not None:
