@@ -44,6 +44,7 @@ _SIMULATIONS = (
     "FractalTest",
     "LabelSettings",
     "NoiseSettings",
+    "NotAMinimumError",
     "RecurrenceSettings",
     "SGLDSettings",
     "ResultFileError",

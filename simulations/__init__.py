@@ -36,6 +36,9 @@ from ._chaos._recurrence_settings import RecurrenceSettings as RecurrenceSetting
 from ._chaos._recurrences import find_attractors as find_attractors
 from ._chaos._set_shock import critical_shock_over_attractor as critical_shock_over_attractor
 from ._degeneracy._local_learning_coefficient import (
+    NotAMinimumError as NotAMinimumError,
+)
+from ._degeneracy._local_learning_coefficient import (
     local_learning_coefficient as local_learning_coefficient,
 )
 from ._degeneracy._sgld_settings import SGLDSettings as SGLDSettings

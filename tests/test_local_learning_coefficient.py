@@ -208,10 +208,10 @@ def test_bad_settings_and_points_that_are_not_minima_are_refused(noisy_regressio
     with pytest.raises(ValueError, match="gamma must be a positive"):
         bl.SGLDSettings(gamma=-1.0)
     loss, minimum, data = noisy_regression
-    with pytest.raises(ValueError, match=r"not near a minimum.*gradient"):
+    with pytest.raises(bl.NotAMinimumError, match=r"not near a minimum.*gradient"):
         bl.local_learning_coefficient(loss, minimum + 0.1, data=data)
     saddle = _quadratic((1.0, -1.0))
-    with pytest.raises(ValueError, match=r"not near a minimum.*saddle"):
+    with pytest.raises(bl.NotAMinimumError, match=r"not near a minimum.*saddle"):
         bl.local_learning_coefficient(saddle, [0, 0], n=N)
     with pytest.raises(ValueError, match="give the sample size n"):
         bl.local_learning_coefficient(saddle, [0, 0])
@@ -219,10 +219,11 @@ def test_bad_settings_and_points_that_are_not_minima_are_refused(noisy_regressio
         bl.local_learning_coefficient(loss, minimum)
     with pytest.raises(ValueError, match="one loss per sample"):
         bl.local_learning_coefficient(lambda w, b: jnp.sum(w), minimum, data=data)
-    with pytest.raises(ValueError, match="diverged"):
+    with pytest.raises(ValueError, match="diverged") as diverged:
         bl.local_learning_coefficient(
             _quadratic((1.0,)), [0], n=N, settings=bl.SGLDSettings(step_size=1.0, steps=20)
         )
+    assert not isinstance(diverged.value, bl.NotAMinimumError)
 
 
 def test_exact_coefficients_refuse_what_they_cannot_derive():

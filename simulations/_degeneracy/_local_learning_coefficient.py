@@ -27,6 +27,13 @@ from ._loss_function import LossFunction, loss_function
 from ._sgld_chains import run_chains
 from ._sgld_settings import ONE_BATCH, SGLDSettings
 
+
+class NotAMinimumError(ValueError):
+    """The point given to [`basinlab.local_learning_coefficient`][] is not near a
+    minimum of the loss: a slope or a saddle, where no learning coefficient is
+    defined."""
+
+
 # A linear term alone would move the estimate by more than this: not near a minimum.
 _SLOPE_LIMIT = 0.5
 # Estimates this many standard errors below zero: the chains found lower loss.
@@ -41,7 +48,7 @@ def _check_slope(loss: LossFunction, nbeta: float, gamma: float) -> None:
     gradient = np.asarray(jax.grad(loss.batch_loss)(loss.start, indices))
     shift = nbeta**2 * float(gradient @ gradient) / gamma
     if not np.isfinite(shift) or shift > _SLOPE_LIMIT:
-        raise ValueError(
+        raise NotAMinimumError(
             f"the point is not near a minimum of the loss: its gradient has norm "
             f"{np.linalg.norm(gradient):.3g}, which alone would move the estimate by "
             f"{-shift:.3g} (n*beta = {nbeta:.4g}, gamma = {gamma:g}); train to a minimum first"
@@ -53,7 +60,7 @@ def _check_curvature(flattest: float, nbeta: float, gamma: float) -> None:
     $n\beta H + \gamma I$, which is not positive when $n\beta h_{min} \le -\gamma$,
     and the chains then run away downhill."""
     if nbeta * flattest <= -gamma:
-        raise ValueError(
+        raise NotAMinimumError(
             f"the point is not near a minimum of the loss: its Hessian has the eigenvalue "
             f"{flattest:.3g}, so the loss falls away from it faster than gamma = {gamma:g} "
             f"holds the chains (n*beta = {nbeta:.4g}); it is a saddle"
@@ -160,12 +167,13 @@ def local_learning_coefficient(
 
     **Raises:**
 
+    - `NotAMinimumError` (a `ValueError`): the point is not near a minimum (a
+      gradient there that alone would move the estimate by more than 0.5, a Hessian
+      eigenvalue $h$ with $n\beta h \le -\gamma$, or chains that find loss clearly
+      below $L(w^*)$).
     - `ValueError`: $\gamma \le 0$ or another bad setting (from `SGLDSettings`); a
       model without a loss, or without `n`; data missing, mismatched or given with a
-      model; the point is not near a minimum (a gradient there that alone would move
-      the estimate by more than 0.5, a Hessian eigenvalue $h$ with
-      $n\beta h \le -\gamma$, or chains that find loss clearly below $L(w^*)$);
-      chains that diverge (a step size too large).
+      model; chains that diverge (a step size too large).
     - `TypeError`: `loss` is neither a model nor a function.
     """
     settings = settings_argument(settings, SGLDSettings, "settings")
@@ -190,7 +198,7 @@ def local_learning_coefficient(
     estimate = summaries[central]
     errors = np.array([np.hypot(s.std_error, shared) for s in summaries])
     if estimate.estimate < -_BELOW_ZERO * errors[central]:
-        raise ValueError(
+        raise NotAMinimumError(
             f"the point is not near a minimum of the loss: the chains found loss below "
             f"L(w*) (estimate {estimate.estimate:.3g} +- {errors[central]:.2g}); it may be a "
             "saddle or a slope"

@@ -11,7 +11,10 @@ import xarray as xr
 from jaxtyping import Int, PRNGKeyArray, PyTree
 
 from ...theory._checks import check_count
-from .._degeneracy._local_learning_coefficient import local_learning_coefficient
+from .._degeneracy._local_learning_coefficient import (
+    NotAMinimumError,
+    local_learning_coefficient,
+)
 from .._degeneracy._sgld_settings import SGLDSettings
 from .._engine._progress import Progress
 from .._engine._provenance import versions
@@ -86,7 +89,8 @@ def ensemble_learning_coefficients(
     **Raises:**
 
     - `ValueError`: `record` is not a record of this task and settings, bad counts or
-      run indices, or the replay does not reproduce the record.
+      run indices, the replay does not reproduce the record, or the chains diverge
+      (a step size too large).
     - `NotImplementedError`: the task has no per-sample loss.
     """
     record = check_record(record, task)
@@ -127,7 +131,7 @@ def ensemble_learning_coefficients(
                     settings=settings,
                     seed=jax.random.fold_in(chain_key, int(run)),
                 )
-            except ValueError as refusal:
+            except NotAMinimumError as refusal:
                 diagnoses.append(f"refused: {refusal}")
             else:
                 estimates[position] = result.attrs["estimate"]
