@@ -33,7 +33,9 @@ class LossFunction(eqx.Module):
     name: str = eqx.field(static=True)
     compiled: CompiledModel | None = None
     p: Float[Array, " m"] | None = None
-    per_sample: Callable | None = eqx.field(static=True, default=None)
+    # Not static: a loss that is itself a pytree (a module's method) keeps its arrays
+    # traced; filter_jit holds a plain function static all the same.
+    per_sample: Callable | None = None
     unravel: Callable | None = eqx.field(static=True, default=None)
     data: PyTree | None = None
 

@@ -111,11 +111,6 @@ def ensemble_learning_coefficients(
     data_key, chain_key = jax.random.split(key)
     data = task.draw_samples(data_key, n)
 
-    # A plain function: a bound method of a module would carry its arrays into the
-    # estimator's static loss.
-    def sample_losses(state: PyTree, batch: PyTree):
-        return task.sample_losses(state, batch)
-
     estimates = np.full(runs.size, np.nan)
     errors = np.full(runs.size, np.nan)
     trusted = np.zeros(runs.size, dtype=np.int32)
@@ -125,7 +120,7 @@ def ensemble_learning_coefficients(
             state = jax.tree.map(lambda leaf, i=position: leaf[i], states)
             try:
                 result = local_learning_coefficient(
-                    sample_losses,
+                    task.sample_losses,
                     state,
                     data=data,
                     settings=settings,
