@@ -138,8 +138,8 @@ class TeacherStudentTask(TrainingTask):
 
     def step(self, w: Float[Array, "K dim"], key: PRNGKeyArray, index: Array):
         x = jax.random.normal(key, (self.dim,), w.dtype)
-        label = self._teacher_network()(x)
-        gradient = jax.grad(lambda w: (self._network(w)(x) - label) ** 2 / 2)(w)
+        sample = (x[None], self._teacher_network()(x)[None])
+        gradient = jax.grad(lambda w: self.sample_losses(w, sample)[0])(w)
         return w - self.eta * gradient
 
     def draw_samples(
