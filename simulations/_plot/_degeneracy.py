@@ -3,6 +3,8 @@ signals against their prediction."""
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
@@ -46,7 +48,9 @@ def plot_llc_trace(result: xr.Dataset, ax: plt.Axes | None = None) -> tuple[plt.
     ax.axhspan(estimate - 2 * error, estimate + 2 * error, color="k", alpha=0.1)
     ax.set_xlabel("draw (after burn-in)")
     ax.set_ylabel(r"$n\beta\,(L(w_t) - L(w^*))$")
-    ax.set_title(f"SGLD chains, gamma = {gamma:g}: {result.attrs['diagnosis']}", fontsize=8)
+    # The diagnosis can list several problems: wrapped, so that none is cut off.
+    title = f"SGLD chains, gamma = {gamma:g}: {result.attrs['diagnosis']}"
+    ax.set_title("\n".join(textwrap.wrap(title, 100)), fontsize=8)
     ax.legend(fontsize=8)
     return fig, ax
 
